@@ -1,0 +1,64 @@
+# Company Exports: one entry point for users and CI. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Reinstall the virtualenv's packages whenever pyproject.toml changes.
+INSTALLED := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+PYTEST_ARGS ?=
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
+
+.PHONY: system-deps
+system-deps: ## Install the Debian packages we need (PostgreSQL) when missing and running as root
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "[make] installing PostgreSQL from Debian's packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "[make] PostgreSQL is missing: run 'sudo apt-get install postgresql' and retry"; exit 1; fi; fi
+	@command -v go >/dev/null || { echo "[make] Go >= 1.26 is missing: it builds the local Kubernetes control plane"; exit 1; }
+
+$(INSTALLED): pyproject.toml
+	@echo "[make] creating the virtualenv $(VENV) and installing packages (first run: a minute or two)"
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e '.[dev,cluster]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+.PHONY: install
+install: system-deps $(INSTALLED) ## Create the virtualenv and install the project with its tools
+
+.PHONY: binaries
+binaries: system-deps ## Build (once, cached) kube-apiserver, kube-controller-manager, etcd and helm
+	@local-cluster/build-binaries.sh >/dev/null
+
+.PHONY: up
+up: install binaries ## Bring the whole system up locally and serve the API (leaves .local/stack.env)
+	@$(VENV)/bin/local-cluster up
+
+.PHONY: down
+down: ## Stop everything `make up` started
+	@test -x $(VENV)/bin/local-cluster && $(VENV)/bin/local-cluster down || true
+
+.PHONY: status
+status: ## Show what `make up` is running
+	@$(VENV)/bin/local-cluster status
+
+.PHONY: lint
+lint: install ## ruff check, ruff format --check, mypy
+	@echo "[make] ruff check"; $(VENV)/bin/ruff check .
+	@echo "[make] ruff format --check"; $(VENV)/bin/ruff format --check .
+	@echo "[make] mypy"; $(VENV)/bin/mypy -p export_api -p export_operator -p company_exporter \
+	  -p export_contracts -p export_database -p local_cluster
+
+.PHONY: format
+format: install ## Format and auto-fix the code
+	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+.PHONY: test
+test: install binaries lint ## Run every test (lint, types, unit, integration, end-to-end on real servers)
+	@echo "[make] pytest (starts its own etcd, kube-apiserver, kube-controller-manager, PostgreSQL, S3)"
+	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc = 5 ]; then echo "[make] pytest ran no tests: that is a failure"; exit 1; fi; exit $$rc

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Builds kube-apiserver, kube-controller-manager, etcd and helm from their Go modules, once per
+# version, into a cache outside the work tree. A second run with the same versions builds nothing.
+#
+#   local-cluster/build-binaries.sh            # prints the folder that holds the binaries
+#
+# Needs Go >= 1.26 and a Go module proxy. Cache root: $COMPANY_EXPORTS_CACHE (default ~/.cache/company-exports).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.env
+source "$here/versions.env"
+
+cache="${COMPANY_EXPORTS_CACHE:-$HOME/.cache/company-exports}"
+bin="$cache/bin/k8s-v$KUBERNETES_VERSION-etcd-v$ETCD_VERSION-helm-v$HELM_VERSION"
+export CGO_ENABLED=0 GOFLAGS="-buildvcs=false -trimpath"
+
+say() { echo "[build-binaries] $*" >&2; }
+
+# Kubernetes' go.mod requires its staging modules at v0.0.0 and maps them to ./staging with replace
+# directives, which Go ignores in a dependency: our wrapper module repeats each replace with the
+# published v0.<minor>.<patch>, derived from that release's own go.mod so the list never goes stale.
+build_kubernetes() {
+  local mod="$cache/go/kubernetes-v$KUBERNETES_VERSION" staging_version="v0.${KUBERNETES_VERSION#1.}"
+  mkdir -p "$mod" && cd "$mod"
+  [ -f go.mod ] || go mod init local.build/kubernetes >/dev/null 2>&1
+  local upstream_mod
+  upstream_mod="$(go mod download -json "k8s.io/kubernetes@v$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  for staging in $(sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) v0.0.0$#\1#p' "$upstream_mod"); do
+    go mod edit -replace="$staging=$staging@$staging_version"
+  done
+  go get "k8s.io/kubernetes/cmd/kube-apiserver@v$KUBERNETES_VERSION" \
+    "k8s.io/kubernetes/cmd/kube-controller-manager@v$KUBERNETES_VERSION" 2>>"$cache/go/get.log"
+  local minor="${KUBERNETES_VERSION#1.}"; minor="${minor%%.*}"
+  local ldflags="-s -w" key value
+  for pair in "gitVersion=v$KUBERNETES_VERSION" gitMajor=1 "gitMinor=$minor" gitTreeState=clean \
+              "gitCommit=v$KUBERNETES_VERSION-go-module" "buildDate=1970-01-01T00:00:00Z"; do
+    key="${pair%%=*}" value="${pair#*=}"
+    ldflags+=" -X k8s.io/component-base/version.$key=$value -X k8s.io/client-go/pkg/version.$key=$value"
+  done
+  for cmd in kube-apiserver kube-controller-manager; do
+    say "building $cmd v$KUBERNETES_VERSION (cold: several minutes per binary)"
+    go build -ldflags "$ldflags" -o "$bin.partial/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+  done
+}
+
+# etcd's go.mod also has replace directives, so it gets a wrapper module of its own (kept apart from
+# Kubernetes so the two dependency graphs are never unified).
+build_etcd() {
+  local mod="$cache/go/etcd-v$ETCD_VERSION"
+  mkdir -p "$mod" && cd "$mod"
+  [ -f go.mod ] || go mod init local.build/etcd >/dev/null 2>&1
+  go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" 2>>"$cache/go/get.log"
+  say "building etcd v$ETCD_VERSION"
+  go build -ldflags "-s -w" -o "$bin.partial/etcd" go.etcd.io/etcd/server/v3
+}
+
+# helm prints the compiled-in version, and its default Kubernetes version is v1.20 unless stamped.
+build_helm() {
+  local mod="$cache/go/helm-v$HELM_VERSION" minor="${KUBERNETES_VERSION#1.}"
+  minor="${minor%%.*}"
+  mkdir -p "$mod" && cd "$mod"
+  [ -f go.mod ] || go mod init local.build/helm >/dev/null 2>&1
+  go get "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION" 2>>"$cache/go/get.log"
+  say "building helm v$HELM_VERSION"
+  go build -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION \
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor" \
+    -o "$bin.partial/helm" helm.sh/helm/v3/cmd/helm
+}
+
+if [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kube-controller-manager" ] && [ -x "$bin/etcd" ] && [ -x "$bin/helm" ]; then
+  say "cached: $bin"
+else
+  command -v go >/dev/null || { say "Go is missing: install Go >= 1.26 (Debian's golang-go is too old)"; exit 1; }
+  started=$SECONDS
+  mkdir -p "$bin.partial"
+  [ -x "$bin.partial/etcd" ] || build_etcd
+  [ -x "$bin.partial/helm" ] || build_helm
+  [ -x "$bin.partial/kube-controller-manager" ] || build_kubernetes
+  rm -rf "$bin" && mv "$bin.partial" "$bin"
+  say "built in $((SECONDS - started)) s: $bin"
+fi
+echo "$bin"

@@ -1,0 +1,126 @@
+"""Starting, watching and stopping the local servers as child processes with one log file each."""
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+class ServerFailedToStart(RuntimeError):
+    """A server exited or never became ready; the message names it and its log."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def port_is_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def log_tail(log_path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log written)"
+
+
+@dataclass
+class Server:
+    """One running server: its name (for messages), process id and log file."""
+
+    name: str
+    pid: int
+    log_path: Path
+    popen: subprocess.Popen[bytes] | None = None
+
+    def is_running(self) -> bool:
+        if self.popen is not None:
+            return self.popen.poll() is None
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        return not _is_zombie(self.pid)
+
+    def wait_until(self, ready: Callable[[], bool], timeout: float) -> None:
+        """Polls `ready` until it holds; fails naming the server and its log when it cannot."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.is_running():
+                raise ServerFailedToStart(
+                    f"{self.name} exited while starting; its log is {self.log_path}:\n"
+                    f"{log_tail(self.log_path)}"
+                )
+            try:
+                if ready():
+                    return
+            except Exception as error:  # noqa: BLE001 - any failure of a probe means "not yet"
+                log.debug("%s not ready yet: %s", self.name, error)
+            time.sleep(0.1)
+        raise ServerFailedToStart(
+            f"{self.name} was not ready after {timeout:.0f} s; its log is {self.log_path}:\n"
+            f"{log_tail(self.log_path)}"
+        )
+
+    def stop(self, grace_seconds: float = 10.0) -> None:
+        """SIGTERM to the server's process group, then SIGKILL after the grace period."""
+        for sig, wait in ((signal.SIGTERM, grace_seconds), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(self.pid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + wait
+            while self.is_running() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if not self.is_running():
+                break
+        if self.popen is not None:
+            self.popen.wait(timeout=5)
+
+
+def start_server(
+    name: str,
+    command: Sequence[str | Path],
+    log_dir: Path,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    user: str | None = None,
+) -> Server:
+    """Starts `command` in its own session (so `stop` reaches all its children), logging to a file."""
+    log_path = log_dir / f"{name}.log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log_file:
+        popen = subprocess.Popen(
+            [str(part) for part in command],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+            start_new_session=True,
+            user=user,
+        )
+    log.info("started %s (pid %d), log %s", name, popen.pid, log_path)
+    return Server(name=name, pid=popen.pid, log_path=log_path, popen=popen)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
