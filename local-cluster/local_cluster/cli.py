@@ -1,2 +1,73 @@
-"""Runs the local cluster from the command line: up, down, status, env."""
-def main() -> None: ...
+"""`local-cluster up|down|status|env`: the local stack from a shell (what `make up` runs)."""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from local_cluster import stack
+from local_cluster.process import ServerStartError
+
+DEFAULT_ROOT = Path(".local") / "stack"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="local-cluster", description=__doc__)
+    parser.add_argument(
+        "command", choices=["up", "down", "status", "env"], help="what to do with the stack"
+    )
+    parser.add_argument(
+        "--root", type=Path, default=DEFAULT_ROOT, help=f"state folder (default {DEFAULT_ROOT})"
+    )
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[local-cluster] %(message)s")
+    root: Path = arguments.root.resolve()
+    return {"up": _up, "down": _down, "status": _status, "env": _env}[arguments.command](root)
+
+
+def _up(root: Path) -> int:
+    if any(server.is_running() for server in stack.recorded_servers(root)):
+        print(f"the stack under {root} is already running; `make down` stops it")
+        return 0
+    print(f"starting etcd, kube-apiserver, kube-controller-manager, PostgreSQL, S3 in {root}")
+    try:
+        running = stack.up(root)
+    except ServerStartError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    env_file = root.parent / "stack.env"
+    env_file.write_text(running.env.as_shell())
+    env_file.chmod(0o600)
+    print(f"up in {running.started_in_seconds:.1f} s; logs in {root / 'logs'}")
+    print(f"environment: source {env_file}")
+    return 0
+
+
+def _down(root: Path) -> int:
+    stopped = stack.down(root)
+    print(f"stopped {', '.join(stopped)}" if stopped else "nothing was running")
+    return 0
+
+
+def _status(root: Path) -> int:
+    servers = stack.recorded_servers(root)
+    if not servers:
+        print("not running")
+        return 1
+    for server in servers:
+        state = "running" if server.is_running() else "STOPPED"
+        print(f"{server.name:26} pid {server.pid:<8} {state:8} log {server.log_path}")
+    return 0 if all(server.is_running() for server in servers) else 1
+
+
+def _env(root: Path) -> int:
+    env_file = root / "stack.env"
+    if not env_file.exists():
+        print("not running: `make up` first", file=sys.stderr)
+        return 1
+    print(env_file.read_text(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

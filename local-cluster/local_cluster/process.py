@@ -13,7 +13,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-class ServerFailedToStart(RuntimeError):
+class ServerStartError(RuntimeError):
     """A server exited or never became ready; the message names it and its log."""
 
 
@@ -61,17 +61,17 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.is_running():
-                raise ServerFailedToStart(
+                raise ServerStartError(
                     f"{self.name} exited while starting; its log is {self.log_path}:\n"
                     f"{log_tail(self.log_path)}"
                 )
             try:
                 if ready():
                     return
-            except Exception as error:  # noqa: BLE001 - any failure of a probe means "not yet"
+            except Exception as error:
                 log.debug("%s not ready yet: %s", self.name, error)
             time.sleep(0.1)
-        raise ServerFailedToStart(
+        raise ServerStartError(
             f"{self.name} was not ready after {timeout:.0f} s; its log is {self.log_path}:\n"
             f"{log_tail(self.log_path)}"
         )
@@ -92,30 +92,42 @@ class Server:
             self.popen.wait(timeout=5)
 
 
-def start_server(
-    name: str,
-    command: Sequence[str | Path],
-    log_dir: Path,
-    env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-    user: str | None = None,
-) -> Server:
-    """Starts `command` in its own session (so `stop` reaches all its children), logging to a file."""
-    log_path = log_dir / f"{name}.log"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log_file:
-        popen = subprocess.Popen(
-            [str(part) for part in command],
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
-            cwd=cwd,
-            start_new_session=True,
-            user=user,
-        )
-    log.info("started %s (pid %d), log %s", name, popen.pid, log_path)
-    return Server(name=name, pid=popen.pid, log_path=log_path, popen=popen)
+class Launcher:
+    """Starts servers that log into one folder, and remembers them so that all can be stopped."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.servers: list[Server] = []
+
+    def start(
+        self,
+        name: str,
+        command: Sequence[str | Path],
+        env: Mapping[str, str] | None = None,
+        user: str | None = None,
+    ) -> Server:
+        """Starts `command` in its own session (`stop` reaches its children), logging to a file."""
+        log_path = self.log_dir / f"{name}.log"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as log_file:
+            popen = subprocess.Popen(
+                [str(part) for part in command],
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+                start_new_session=True,
+                user=user,
+            )
+        log.info("started %s (pid %d), log %s", name, popen.pid, log_path)
+        server = Server(name=name, pid=popen.pid, log_path=log_path, popen=popen)
+        self.servers.append(server)
+        return server
+
+    def stop_all(self) -> None:
+        """Stops every server it started, the last started first."""
+        for server in reversed(self.servers):
+            server.stop()
 
 
 def _is_zombie(pid: int) -> bool:

@@ -1,0 +1,79 @@
+"""Session fixtures: real servers, started once per test session on free ports, stopped at the end.
+
+- `postgres`: PostgreSQL with an empty `exports` database (`.url` is a libpq URL).
+- `s3`: SeaweedFS's S3 gateway with a private bucket (`.endpoint_url`, keys, `.bucket`, `.client()`).
+- `kube`: etcd, kube-apiserver, kube-controller-manager and the test node agent; `.kubeconfig`
+  is the admin's, `.env` the environment a component of ours needs to reach all three servers.
+"""
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from local_cluster.control_plane import ControlPlane
+from local_cluster.postgres import Postgres, start_postgres
+from local_cluster.process import Launcher
+from local_cluster.s3 import S3Server, start_s3
+from local_cluster.stack import StackEnvironment, start_kubernetes
+
+
+@dataclass
+class KubeCluster:
+    control_plane: ControlPlane
+    env: dict[str, str]
+    logs: Path
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.control_plane.admin_kubeconfig
+
+
+@pytest.fixture(scope="session")
+def servers_root() -> Iterator[Path]:
+    """A folder for the servers' state and logs; kept (and printed) when the session fails."""
+    root = Path(tempfile.mkdtemp(prefix="company-exports-tests-"))
+    root.chmod(0o755)  # PostgreSQL runs as an unprivileged user and must reach its data folder
+    yield root
+    if os.environ.get("KEEP_TEST_SERVERS_ROOT") != "1":
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres(servers_root: Path) -> Iterator[Postgres]:
+    launcher = Launcher(servers_root / "logs")
+    try:
+        yield start_postgres(launcher, servers_root / "postgres" / "data")
+    finally:
+        launcher.stop_all()
+
+
+@pytest.fixture(scope="session")
+def s3(servers_root: Path) -> Iterator[S3Server]:
+    launcher = Launcher(servers_root / "logs")
+    try:
+        yield start_s3(launcher, servers_root / "s3")
+    finally:
+        launcher.stop_all()
+
+
+@pytest.fixture(scope="session")
+def kube(servers_root: Path, postgres: Postgres, s3: S3Server) -> Iterator[KubeCluster]:
+    launcher = Launcher(servers_root / "logs")
+    try:
+        control_plane = start_kubernetes(launcher, servers_root / "kubernetes")
+        env = StackEnvironment(
+            KUBECONFIG=str(control_plane.admin_kubeconfig),
+            DATABASE_URL=postgres.url,
+            S3_ENDPOINT_URL=s3.endpoint_url,
+            AWS_ACCESS_KEY_ID=s3.access_key,
+            AWS_SECRET_ACCESS_KEY=s3.secret_key,
+            AWS_DEFAULT_REGION=s3.region,
+            EXPORT_BUCKET=s3.bucket,
+        )
+        yield KubeCluster(control_plane, env.as_dict(), servers_root / "logs")
+    finally:
+        launcher.stop_all()
