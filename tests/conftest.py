@@ -1,7 +1,7 @@
 """Session fixtures: real servers, started once per test session on free ports, stopped at the end.
 
 - `postgres`: PostgreSQL with an empty `exports` database (`.url` is a libpq URL).
-- `s3`: SeaweedFS's S3 gateway with a private bucket (`.endpoint_url`, keys, `.bucket`, `.client()`).
+- `s3`: SeaweedFS's S3 gateway, one private bucket (`.endpoint_url`, keys, `.bucket`, `.client()`).
 - `kube`: etcd, kube-apiserver, kube-controller-manager and the test node agent; `.kubeconfig`
   is the admin's, `.env` the environment a component of ours needs to reach all three servers.
 """
