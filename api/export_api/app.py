@@ -1,0 +1,47 @@
+"""The app factory: `create_app(settings)` builds the API; clients open in its lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from export_api.errors import install_error_handlers
+from export_api.middleware import RateLimitHeaders, RequestMetrics
+from export_api.routes import exports, health
+from export_api.services import running_services
+from export_api.settings import ApiSettings
+
+TITLE = "Company Exports API"
+API_VERSION = "1.0.0"
+DESCRIPTION = """\
+Asynchronous exports of a space's companies as gzipped NDJSON, compatible with Cometly's public
+API (`/public-api/v1/companies/exports`), plus List Companies for real-time reads.
+
+Authenticate with `Authorization: Bearer <api key>`. Dates are naive local times
+(`YYYY-MM-DD HH:MM:SS`) in the space's timezone; a range covers
+`start_date <= created_at < end_date + 1 s`. Rate limits are per space: see the
+`X-RateLimit-*` headers on every response. Every error is `{"error": "..."}`.
+"""
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running_services(settings) as services:
+            app.state.services = services
+            yield
+
+    app = FastAPI(
+        title=TITLE,
+        version=API_VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.add_middleware(RateLimitHeaders)
+    app.add_middleware(RequestMetrics)
+    app.include_router(exports.router)
+    app.include_router(health.router)
+    return app

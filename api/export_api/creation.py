@@ -1,0 +1,120 @@
+"""Creating an export: an id from the database's sequence, then the CompanyExport object.
+
+With an Idempotency-Key, the key's row and the new id are written in one transaction that stays
+open until the object exists: a concurrent retry with the same key waits on the row, then gets
+the same id; if creating the object fails, the transaction rolls back and the key is free again.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import anyio.to_thread
+from export_contracts.resource import CompanyExportSpec, RequestedRange, UtcRange
+from psycopg import AsyncConnection
+
+from export_api.auth import Principal
+from export_api.dates import resolve_range
+from export_api.errors import InvalidParametersError
+from export_api.models import CreateExportRequest
+from export_api.services import Services
+
+_EXPIRE_KEY = """
+DELETE FROM api_idempotency_keys
+WHERE space_id = %(space)s AND key = %(key)s AND created_at < now() - %(window)s
+"""
+
+_CLAIM_KEY = """
+INSERT INTO api_idempotency_keys (space_id, key, request_hash, export_id)
+VALUES (%(space)s, %(key)s, %(hash)s, nextval('export_ids'))
+ON CONFLICT (space_id, key) DO NOTHING
+RETURNING export_id
+"""
+
+_EARLIER_USE = """
+SELECT request_hash, export_id FROM api_idempotency_keys
+WHERE space_id = %(space)s AND key = %(key)s
+"""
+
+
+@dataclass(frozen=True)
+class Created:
+    export_id: int
+    replayed: bool  # True: an earlier request with the same Idempotency-Key made this export
+
+
+def request_hash(body: CreateExportRequest) -> bytes:
+    return hashlib.sha256(f"{body.start_date}\n{body.end_date}".encode()).digest()
+
+
+def export_spec(
+    export_id: int, principal: Principal, body: CreateExportRequest, idempotency_key: str | None
+) -> CompanyExportSpec:
+    resolved = resolve_range(body.start_date, body.end_date, principal.timezone)
+    return CompanyExportSpec(
+        export_id=export_id,
+        space_id=principal.space_id,
+        requested=RequestedRange(
+            start_date=body.start_date, end_date=body.end_date, timezone=principal.timezone
+        ),
+        range=UtcRange(start=resolved.start, end=resolved.end),
+        requested_by=str(principal.key_id),
+        idempotency_key=idempotency_key,
+    )
+
+
+async def create_export(
+    services: Services, principal: Principal, body: CreateExportRequest, idempotency_key: str | None
+) -> Created:
+    """Validates the range, allocates an id and creates the object (once per idempotency key)."""
+    # Validate before touching the database, so a bad request spends no id and no key.
+    resolve_range(body.start_date, body.end_date, principal.timezone)
+    async with services.pool.connection() as conn, conn.transaction():
+        if idempotency_key is None:
+            export_id = await _next_export_id(conn)
+        else:
+            claimed = await _claim_key(conn, services, principal, idempotency_key, body)
+            if claimed.replayed:
+                return claimed
+            export_id = claimed.export_id
+        spec = export_spec(export_id, principal, body, idempotency_key)
+        created = await anyio.to_thread.run_sync(services.resources.create, spec)
+    services.cache.remember(created)
+    return Created(export_id=export_id, replayed=False)
+
+
+async def _next_export_id(conn: AsyncConnection[Any]) -> int:
+    cursor = await conn.execute("SELECT nextval('export_ids')")
+    row = await cursor.fetchone()
+    assert row is not None
+    export_id: int = row[0]
+    return export_id
+
+
+async def _claim_key(
+    conn: AsyncConnection[Any],
+    services: Services,
+    principal: Principal,
+    key: str,
+    body: CreateExportRequest,
+) -> Created:
+    params = {
+        "space": principal.space_id,
+        "key": key,
+        "hash": request_hash(body),
+        "window": timedelta(hours=services.settings.idempotency_window_hours),
+    }
+    await conn.execute(_EXPIRE_KEY, params)
+    row = await (await conn.execute(_CLAIM_KEY, params)).fetchone()
+    if row is not None:
+        return Created(export_id=row[0], replayed=False)
+    # The conflicting row was committed by the time ON CONFLICT saw it, so this statement sees it.
+    earlier = await (await conn.execute(_EARLIER_USE, params)).fetchone()
+    assert earlier is not None
+    if bytes(earlier[0]) != params["hash"]:
+        raise InvalidParametersError(
+            "Idempotency-Key: already used with a different body in the last "
+            f"{services.settings.idempotency_window_hours} h; use a new key for a new export."
+        )
+    return Created(export_id=earlier[1], replayed=True)

@@ -1,0 +1,111 @@
+"""Every error the API sends is `{"error": "<what went wrong and what to do>"}`.
+
+Handlers here turn our exceptions, FastAPI's validation errors and anything unexpected into that
+shape. An unexpected error is logged with a request id, and only that id reaches the client.
+"""
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error the client can act on; `message` is shown to the client as is."""
+
+    status_code = 400
+
+    def __init__(self, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+class UnauthenticatedError(ApiError):
+    status_code = 401
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, {"WWW-Authenticate": "Bearer"})
+
+
+class ForbiddenError(ApiError):
+    status_code = 403
+
+
+class NotFoundError(ApiError):
+    status_code = 404
+
+
+class InvalidParametersError(ApiError):
+    status_code = 422
+
+
+class RateLimitedError(ApiError):
+    status_code = 429
+
+
+def error_body(message: str) -> dict[str, str]:
+    return {"error": message}
+
+
+def describe_validation_errors(errors: Sequence[Any]) -> str:
+    """One sentence per problem, each naming the field (`start_date: ...`), never echoing input."""
+    parts = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
+        field = ".".join(location) or "request body"
+        if error.get("type") == "json_invalid":
+            parts.append("request body: not valid JSON; send a JSON object")
+            continue
+        parts.append(f"{field}: {error.get('msg', 'is invalid')}")
+    return "; ".join(parts) + "."
+
+
+async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(error_body(exc.message), exc.status_code, headers=exc.headers)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(error_body(describe_validation_errors(exc.errors())), 422)
+
+
+_HTTP_MESSAGES = {
+    404: "No such endpoint: check the path against /openapi.json.",
+    405: "This method is not allowed on this path: check /openapi.json.",
+}
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+    return JSONResponse(error_body(message), exc.status_code, headers=exc.headers)
+
+
+async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    request_id = uuid.uuid4().hex
+    log.error(
+        "unhandled error",
+        exc_info=exc,
+        extra={"request_id": request_id, "path": request.url.path, "method": request.method},
+    )
+    message = (
+        f"Internal error on our side (request id {request_id}); retry later, and quote the "
+        "request id if it persists."
+    )
+    return JSONResponse(error_body(message), 500, headers={"X-Request-ID": request_id})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected_error)

@@ -1,0 +1,139 @@
+"""Request and response bodies, as clients see them (apart from the CompanyExport resource)."""
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+ExportStatusName = Literal["queued", "processing", "completed", "failed", "expired"]
+
+_LOCAL_TIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+
+
+class CreateExportRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [{"start_date": "2024-01-15 00:00:00", "end_date": "2024-01-15 23:59:59"}]
+        },
+    )
+
+    start_date: Annotated[
+        StrictStr,
+        Field(
+            description="First second exported, YYYY-MM-DD HH:MM:SS in the space's timezone.",
+            examples=["2024-01-15 00:00:00"],
+            json_schema_extra={"pattern": _LOCAL_TIME},
+        ),
+    ]
+    end_date: Annotated[
+        StrictStr,
+        Field(
+            description="Last second exported (inclusive, the whole second), after start_date.",
+            examples=["2024-01-15 23:59:59"],
+            json_schema_extra={"pattern": _LOCAL_TIME},
+        ),
+    ]
+
+
+class CreateExportResponse(BaseModel):
+    export_id: Annotated[int, Field(examples=[12345])]
+    status: Literal["queued"]
+    message: Annotated[str, Field(examples=["Export queued; poll its status for the file."])]
+
+
+class ExportResponse(BaseModel):
+    export_id: Annotated[int, Field(examples=[12345])]
+    status: ExportStatusName
+    message: Annotated[str | None, Field(examples=["Queued behind 2 other exports."])] = None
+    created_at: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    record_count: Annotated[int | None, Field(ge=0)] = None
+    file_size: Annotated[int | None, Field(ge=0, description="Bytes of the gzip file.")] = None
+    download_url: Annotated[
+        str | None, Field(description="Presigned GET of the gzipped NDJSON file, when completed.")
+    ] = None
+    expires_at: Annotated[
+        datetime | None, Field(description="When download_url stops working: 15 min from now.")
+    ] = None
+
+
+ItemT = TypeVar("ItemT", bound=BaseModel)
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """Laravel's cursor-paginator shape, as the public API has it."""
+
+    data: list[ItemT]
+    path: str
+    per_page: int
+    next_cursor: str | None
+    next_page_url: str | None
+    prev_cursor: str | None = None
+    prev_page_url: str | None = None
+
+
+class Company(BaseModel):
+    """One company, the same JSON as a line of an export file."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: int
+    domain: str | None = None
+    created_at: Annotated[str, Field(examples=["2024-01-15T10:23:45Z"])]
+
+
+class ErrorResponse(BaseModel):
+    error: Annotated[str, Field(examples=["start_date: must be in YYYY-MM-DD HH:MM:SS format."])]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadinessResponse(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]
+
+
+_RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": {
+        "description": "Requests of this kind the space may send per minute.",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Remaining": {
+        "description": "Requests of this kind the space may still send now.",
+        "schema": {"type": "integer"},
+    },
+}
+
+_ERROR_EXAMPLES = {
+    401: "UnauthenticatedError: send a valid API key as 'Authorization: Bearer <key>'.",
+    403: "This API key lacks the exports:write scope: issue a key with that scope.",
+    404: "Export not found in your space: check the id.",
+    422: "end_date: must be after start_date.",
+    429: "Too many requests: this space may send 5 create requests per 60 s; retry after 12 s.",
+    500: "Internal error on our side (request id 4f0c...); retry later.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for these error codes: the `{"error": ...}` body with an example."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        entry: dict[str, Any] = {
+            "model": ErrorResponse,
+            "content": {"application/json": {"example": {"error": _ERROR_EXAMPLES[code]}}},
+        }
+        if code == 429:
+            retry_after = {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+            entry["headers"] = {**_RATE_LIMIT_HEADERS, "Retry-After": retry_after}
+        elif code not in (401, 500):
+            entry["headers"] = _RATE_LIMIT_HEADERS
+        responses[code] = entry
+    return responses
+
+
+def success_response(code: int, description: str) -> dict[int | str, dict[str, Any]]:
+    return {code: {"description": description, "headers": _RATE_LIMIT_HEADERS}}

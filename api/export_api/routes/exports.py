@@ -1,0 +1,175 @@
+"""Create, read, list and delete exports: /public-api/v1/companies/exports."""
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from pydantic import BaseModel, Field
+
+from export_api.creation import create_export
+from export_api.cursors import decode_cursor, encode_cursor
+from export_api.deps import Creator, ServicesDep, StatusReader, StatusWriter
+from export_api.errors import NotFoundError
+from export_api.kube import ExportRecord
+from export_api.models import (
+    CreateExportRequest,
+    CreateExportResponse,
+    ExportResponse,
+    ExportStatusName,
+    Page,
+    error_responses,
+    success_response,
+)
+from export_api.services import Services
+from export_api.views import export_response, status_name
+
+PATH = "/public-api/v1/companies/exports"
+_EXPORT_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+router = APIRouter(
+    prefix=PATH, tags=["exports"], responses=error_responses(401, 403, 422, 429, 500)
+)
+
+
+class _ListPosition(BaseModel):
+    before_id: Annotated[int, Field(ge=1)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    operation_id="createCompanyExport",
+    summary="Create Company Export",
+    response_model=CreateExportResponse,
+    responses=success_response(202, "Export job created and queued for processing."),
+)
+async def create(
+    body: CreateExportRequest,
+    principal: Creator,
+    services: ServicesDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Same key and body within 24 h: the same export, never a second one.",
+        ),
+    ] = None,
+) -> CreateExportResponse:
+    """Queues an export of the companies created in [start_date, end_date] (space's timezone)."""
+    created = await create_export(services, principal, body, idempotency_key)
+    response.headers["Location"] = f"{PATH}/{created.export_id}"
+    if created.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return CreateExportResponse(
+        export_id=created.export_id,
+        status="queued",
+        message=f"Export queued; poll GET {PATH}/{created.export_id} for its status.",
+    )
+
+
+@router.get(
+    "/{export_id}",
+    operation_id="getCompanyExport",
+    summary="Get Company Export",
+    response_model=ExportResponse,
+    responses={**success_response(200, "The export."), **error_responses(404)},
+)
+async def read(export_id: str, principal: StatusReader, services: ServicesDep) -> ExportResponse:
+    """The export's status; `download_url` (signed for 15 minutes) once it is completed."""
+    record = await _find(services, principal.space_id, export_id)
+    ahead = services.cache.queued_ahead(record.export_id) if record.is_queued else 0
+    return export_response(record, datetime.now(UTC), services.presigner, ahead)
+
+
+@router.get(
+    "",
+    operation_id="listCompanyExports",
+    summary="List Company Exports",
+    response_model=Page[ExportResponse],
+    responses=success_response(200, "One page of the space's exports."),
+)
+async def list_exports(
+    request: Request,
+    principal: StatusReader,
+    services: ServicesDep,
+    status_filter: Annotated[
+        ExportStatusName | None, Query(alias="status", description="Only exports in this status.")
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[ExportResponse]:
+    """The space's exports, newest first."""
+    before = decode_cursor(_ListPosition, cursor).before_id if cursor else None
+    now = datetime.now(UTC)
+    matching = [
+        record
+        for record in services.cache.records()
+        if record.space_id == principal.space_id
+        and (before is None or record.export_id < before)
+        and (status_filter is None or status_name(record, now) == status_filter)
+    ]
+    page = matching[:per_page]
+    next_cursor = None
+    if len(matching) > per_page:
+        next_cursor = encode_cursor(_ListPosition(before_id=page[-1].export_id))
+    path = str(request.url.remove_query_params(["cursor"]))
+    return Page[ExportResponse](
+        data=[export_response(record, now, services.presigner) for record in page],
+        path=str(request.url.replace(query="")),
+        per_page=per_page,
+        next_cursor=next_cursor,
+        next_page_url=_with_cursor(path, next_cursor),
+    )
+
+
+@router.delete(
+    "/{export_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deleteCompanyExport",
+    summary="Cancel or delete a Company Export",
+    responses={**success_response(204, "Cancelled or deleted."), **error_responses(404)},
+)
+async def delete(export_id: str, principal: StatusWriter, services: ServicesDep) -> Response:
+    """Cancels a queued or running export, or deletes a finished one and its file."""
+    record = await _find(services, principal.space_id, export_id)
+    await anyio.to_thread.run_sync(_delete_everything, services, record)
+    services.cache.forget(record.export_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _delete_everything(services: Services, record: ExportRecord) -> None:
+    # The file first: if deleting the object then fails, a retried DELETE still finds the export.
+    if record.status.bucket and record.status.object_key:
+        services.s3.delete_object(Bucket=record.status.bucket, Key=record.status.object_key)
+    services.resources.delete(record.export_id)
+
+
+async def _find(services: Services, space_id: int, export_id: str) -> ExportRecord:
+    """The space's export; 404 for a malformed id, an unknown one or another space's."""
+    record = None
+    if _EXPORT_ID.fullmatch(export_id):
+        number = int(export_id)
+        record = services.cache.get(number)
+        if record is None:
+            # Not seen by our watch yet (another replica may have created it a moment ago).
+            obj = await anyio.to_thread.run_sync(services.resources.read, number)
+            record = services.cache.remember(obj) if obj else None
+    if record is None or record.space_id != space_id or record.deleting:
+        raise NotFoundError(
+            "Export not found in your space: check the id (a positive integer that create "
+            f"returned), or list your exports with GET {PATH}."
+        )
+    return record
+
+
+def _with_cursor(path: str, cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    separator = "&" if "?" in path else "?"
+    return f"{path}{separator}cursor={cursor}"

@@ -1,0 +1,64 @@
+"""The clients a running API holds: built once in the app's lifespan, closed at shutdown."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import anyio.to_thread
+from psycopg_pool import AsyncConnectionPool
+
+from export_api.kube import ExportCache, ExportResources, api_client
+from export_api.presign import Presigner, s3_client
+from export_api.settings import ApiSettings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+# How long startup waits for the first list of exports before serving (readiness says the rest).
+_CACHE_SYNC_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: ApiSettings
+    pool: AsyncConnectionPool
+    resources: ExportResources
+    cache: ExportCache
+    s3: "S3Client"
+    presigner: Presigner
+
+
+@asynccontextmanager
+async def running_services(settings: ApiSettings) -> AsyncIterator[Services]:
+    """Opens the database pool, the Kubernetes clients, the export cache and the S3 client."""
+    kube_api = api_client(settings.kubeconfig)
+    # The watch holds a connection for minutes: give it a client of its own.
+    watch_api = api_client(settings.kubeconfig)
+    cache = ExportCache(watch_api, settings.export_namespace, settings.watch_timeout_seconds)
+    s3 = s3_client(settings.s3_endpoint_url, settings.aws_default_region)
+    pool = AsyncConnectionPool(
+        str(settings.database_url),
+        min_size=settings.database_pool_min,
+        max_size=settings.database_pool_max,
+        kwargs={"autocommit": True},
+        open=False,
+    )
+    await pool.open()
+    cache.start()
+    try:
+        await anyio.to_thread.run_sync(cache.wait_synced, _CACHE_SYNC_TIMEOUT_SECONDS)
+        yield Services(
+            settings=settings,
+            pool=pool,
+            resources=ExportResources(kube_api, settings.export_namespace),
+            cache=cache,
+            s3=s3,
+            presigner=Presigner(s3, timedelta(seconds=settings.download_url_lifetime_seconds)),
+        )
+    finally:
+        cache.stop()
+        await pool.close()
+        kube_api.close()
+        watch_api.close()
