@@ -1,14 +1,16 @@
 """The CompanyExport custom resource: identity, spec and status, as pydantic models.
 
-The CRD in crds/ is generated from these models (see `export_contracts.crd`), so the two never drift.
-Field names are camelCase on the wire, as Kubernetes API conventions ask, and snake_case in Python.
+The CRD in crds/ is generated from these models (`python -m export_contracts.crd`), so the two never
+drift; validation rules the apiserver enforces (CEL) are declared here, beside the pydantic checks
+that mean the same thing. Field names are camelCase on the wire, as Kubernetes API conventions ask,
+and snake_case in Python.
 """
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 GROUP = "exports.companies.dev"
@@ -23,13 +25,33 @@ API_VERSION = f"{GROUP}/{VERSION}"
 # Labels the API and the operator put on exports and their Jobs, so both can be selected by space.
 SPACE_LABEL = f"{GROUP}/space-id"
 EXPORT_LABEL = f"{GROUP}/export-id"
+# Marks the Jobs the operator owns: the operator watches and admits only Jobs with this label.
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY = "company-exports-operator"
 
 LOCAL_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
 
 
 def resource_name(export_id: int) -> str:
-    """The object's name for an export id: deterministic, so a retried create finds the first one."""
+    """The object's name for an export id: deterministic, so a retried create finds the first."""
     return f"export-{export_id}"
+
+
+def labels(space_id: int, export_id: int) -> dict[str, str]:
+    """The labels of an export and of its Job."""
+    return {SPACE_LABEL: str(space_id), EXPORT_LABEL: str(export_id)}
+
+
+def _cel(rule: str, message: str, reason: str | None = None) -> dict[str, str]:
+    """One `x-kubernetes-validations` entry; the message is what `kubectl apply` prints."""
+    entry = {"rule": rule, "message": message}
+    if reason:
+        entry["reason"] = reason
+    return entry
+
+
+def _validations(*rules: dict[str, str]) -> dict[str, Any]:
+    return {"x-kubernetes-validations": list(rules)}
 
 
 class _WireModel(BaseModel):
@@ -47,15 +69,43 @@ class ExportState(StrEnum):
 
     @property
     def is_final(self) -> bool:
+        """No Job runs for the export any more (Completed still holds a file until it expires)."""
         return self in (ExportState.COMPLETED, ExportState.FAILED, ExportState.EXPIRED)
+
+    @property
+    def rank(self) -> int:
+        """Order of the life cycle; the operator never moves an export to a lower rank."""
+        return _STATE_RANK[self]
+
+
+_STATE_RANK = {
+    ExportState.QUEUED: 1,
+    ExportState.PROCESSING: 2,
+    ExportState.COMPLETED: 3,
+    ExportState.FAILED: 3,
+    ExportState.EXPIRED: 4,
+}
 
 
 class RequestedRange(_WireModel):
     """The range exactly as the client sent it: naive local times in the space's timezone."""
 
-    start_date: Annotated[str, Field(pattern=LOCAL_TIME_PATTERN, examples=["2024-01-15 00:00:00"])]
-    end_date: Annotated[str, Field(pattern=LOCAL_TIME_PATTERN, examples=["2024-01-15 23:59:59"])]
+    model_config = ConfigDict(
+        json_schema_extra=_validations(
+            # The fixed-width format makes string order the order of the times.
+            _cel("self.endDate > self.startDate", "requested.endDate must be after startDate")
+        )
+    )
+
+    start_date: Annotated[str, Field(pattern=LOCAL_TIME_PATTERN, max_length=19)]
+    end_date: Annotated[str, Field(pattern=LOCAL_TIME_PATTERN, max_length=19)]
     timezone: Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Berlin"])]
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Self:
+        if self.end_date <= self.start_date:
+            raise ValueError("requested.endDate must be after startDate")
+        return self
 
 
 class UtcRange(_WireModel):
@@ -65,12 +115,35 @@ class UtcRange(_WireModel):
     timestamps included) is in the range.
     """
 
-    start: AwareDatetime
-    end: AwareDatetime
+    model_config = ConfigDict(
+        json_schema_extra=_validations(
+            _cel("timestamp(self.end) > timestamp(self.start)", "range.end must be after start")
+        )
+    )
+
+    # maxLength keeps the CEL cost of `self == oldSelf` bounded; RFC 3339 needs at most 35.
+    start: Annotated[AwareDatetime, Field(json_schema_extra={"maxLength": 40})]
+    end: Annotated[AwareDatetime, Field(json_schema_extra={"maxLength": 40})]
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("range.end must be after start")
+        return self
 
 
 class CompanyExportSpec(_WireModel):
     """What to export. Immutable once created (the CRD refuses changes)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_validations(
+            _cel(
+                "self == oldSelf",
+                "spec is immutable: delete this export and create a new one",
+                "FieldValueForbidden",
+            )
+        )
+    )
 
     export_id: Annotated[int, Field(ge=1, description="The id the API returned; unique.")]
     space_id: Annotated[int, Field(ge=1, description="The space whose companies are exported.")]
@@ -92,34 +165,36 @@ class ConditionStatus(StrEnum):
 class Condition(_WireModel):
     """A metav1.Condition. Our one condition type is `Succeeded` (see `SUCCEEDED`)."""
 
-    type: str
+    type: Annotated[str, Field(min_length=1, max_length=316)]
     status: ConditionStatus
-    reason: Annotated[str, Field(pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")]
+    reason: Annotated[
+        str,
+        Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"),
+    ]
     message: Annotated[str, Field(max_length=32768)] = ""
     last_transition_time: datetime
-    observed_generation: int | None = None
+    observed_generation: Annotated[int | None, Field(ge=0)] = None
 
 
-# `Succeeded`: Unknown while queued or processing, True once the file is in S3, False when the export
-# failed or was cancelled. The reason says which (see ExportReason).
+# `Succeeded`: Unknown while queued or processing, True once the file is in S3, False when the
+# export failed or its file expired. The reason says which (see ExportReason).
 SUCCEEDED = "Succeeded"
 
 
 class ExportReason(StrEnum):
-    """Reasons carried by the Succeeded condition and by Events; CamelCase as conventions ask."""
+    """Reasons carried by the Succeeded condition, `status.reason` and Events; CamelCase."""
 
-    QUEUED = "Queued"
-    WAITING_FOR_SLOT = "WaitingForSlot"
-    RUNNING = "Running"
-    RETRYING = "Retrying"
-    COMPLETED = "Completed"
-    BAD_REQUEST = "BadRequest"
-    DEADLINE_EXCEEDED = "DeadlineExceeded"
-    POD_CANNOT_START = "PodCannotStart"
-    JOB_LOST = "JobLost"
-    BACKOFF_LIMIT_EXCEEDED = "BackoffLimitExceeded"
-    OBJECT_MISSING = "ObjectMissing"
-    EXPIRED = "Expired"
+    WAITING_FOR_SLOT = "WaitingForSlot"  # Queued: the Job exists, suspended until a slot frees
+    RUNNING = "Running"  # Processing: the Job was admitted and runs the exporter
+    COMPLETED = "Completed"  # Completed: the file is in S3 with the size the exporter reported
+    BAD_REQUEST = "BadRequest"  # Failed: the exporter refused the request; retrying cannot help
+    DEADLINE_EXCEEDED = "DeadlineExceeded"  # Failed: the Job ran longer than its deadline
+    BACKOFF_LIMIT_EXCEEDED = "BackoffLimitExceeded"  # Failed: every retry failed
+    POD_CANNOT_START = "PodCannotStart"  # Failed: image or Secret missing past the startup timeout
+    JOB_LOST = "JobLost"  # Failed: the Job disappeared before its result was read
+    RESULT_UNREADABLE = "ResultUnreadable"  # Failed: the exporter left no valid result
+    OBJECT_MISSING = "ObjectMissing"  # Failed: the file is not in S3 with the reported size
+    EXPIRED = "Expired"  # Expired: the retention passed and the file was deleted
 
 
 class CompanyExportStatus(_WireModel):
@@ -127,10 +202,14 @@ class CompanyExportStatus(_WireModel):
 
     state: ExportState | None = None
     reason: ExportReason | None = None
-    message: str | None = None
+    message: Annotated[str | None, Field(max_length=32768)] = None
     observed_generation: int | None = None
-    conditions: list[Condition] = Field(default_factory=list)
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
     job_name: str | None = None
+    queued_at: Annotated[datetime | None, Field(description="When the Job was created.")] = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
     expires_at: Annotated[
@@ -138,8 +217,8 @@ class CompanyExportStatus(_WireModel):
     ] = None
     bucket: str | None = None
     object_key: str | None = None
-    records: int | None = None
-    bytes: int | None = None
+    records: Annotated[int | None, Field(ge=0)] = None
+    bytes: Annotated[int | None, Field(ge=0)] = None
     sha256: str | None = None
     download_url: Annotated[
         str | None, Field(description="Presigned GET for kubectl users; lives 15 minutes.")

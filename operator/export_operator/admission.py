@@ -1,0 +1,107 @@
+"""Admission of export Jobs: at most N run in the cluster and M per space; the rest wait suspended.
+
+`select` is the pure decision; `Admitter` runs it against fresh Job lists, one pass at a time, so
+two passes never both fill the same free slot. A flood of exports therefore reaches the database
+at most N connections at a time, oldest export first.
+"""
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from export_operator.jobs import JobPhase, JobView
+
+logger = logging.getLogger(__name__)
+
+NUDGE_SECONDS = 5.0
+
+
+def select(jobs: Iterable[JobView], max_running: int, max_per_space: int) -> list[JobView]:
+    """The suspended Jobs to start now, oldest first, without exceeding either cap."""
+    jobs = list(jobs)
+    running = [job for job in jobs if job.occupies_slot]
+    per_space = Counter(job.space_id for job in running)
+    free = max_running - len(running)
+    waiting = sorted(
+        (job for job in jobs if job.phase is JobPhase.SUSPENDED and not job.deleting),
+        key=lambda job: (job.created_at, job.name),
+    )
+    chosen: list[JobView] = []
+    for job in waiting:
+        if len(chosen) >= free:
+            break
+        if per_space[job.space_id] < max_per_space:
+            per_space[job.space_id] += 1
+            chosen.append(job)
+    return chosen
+
+
+class JobApi(Protocol):
+    def list_export_jobs(self) -> list[JobView]: ...
+
+    def resume_job(self, namespace: str, name: str) -> None: ...
+
+
+class Admitter:
+    """Runs admission passes one at a time; requests during a pass coalesce into one more pass.
+
+    Handlers call `request()` from kopf's worker threads whenever a slot may have freed or a Job
+    may be waiting; it never blocks a handler behind another pass.
+    """
+
+    def __init__(
+        self,
+        api: JobApi,
+        max_running: int,
+        max_per_space: int,
+        on_start: Callable[[JobView], None] = lambda job: None,
+    ) -> None:
+        self._api = api
+        self._max_running = max_running
+        self._max_per_space = max_per_space
+        self._on_start = on_start
+        self._pass_lock = threading.Lock()
+        self._flag_lock = threading.Lock()
+        self._wanted = False
+        self._last_pass = 0.0
+
+    def request(self) -> None:
+        with self._flag_lock:
+            self._wanted = True
+        while self._pass_lock.acquire(blocking=False):
+            try:
+                while self._take_request():
+                    self._pass()
+            finally:
+                self._pass_lock.release()
+            # A request may have arrived between the last check and the release.
+            with self._flag_lock:
+                if not self._wanted:
+                    return
+
+    def nudge(self) -> None:
+        """A request from a periodic check: skipped when a pass ran within NUDGE_SECONDS.
+
+        Every waiting export checks periodically; without this, a hundred of them would list all
+        Jobs a hundred times per period.
+        """
+        if time.monotonic() - self._last_pass >= NUDGE_SECONDS:
+            self.request()
+
+    def _take_request(self) -> bool:
+        with self._flag_lock:
+            wanted, self._wanted = self._wanted, False
+        return wanted
+
+    def _pass(self) -> None:
+        self._last_pass = time.monotonic()
+        for job in select(self._api.list_export_jobs(), self._max_running, self._max_per_space):
+            self._api.resume_job(job.namespace, job.name)
+            logger.info(
+                "admitted export job",
+                extra={"namespace": job.namespace, "job": job.name, "space_id": job.space_id},
+            )
+            self._on_start(job)

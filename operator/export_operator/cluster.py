@@ -1,0 +1,173 @@
+"""The operator's Kubernetes API calls, in the wire form (plain dicts).
+
+Everything kopf does not do for us: create and read the export's Job, list and resume Jobs for
+admission, read a Job's Pods, and write the export's status with optimistic concurrency.
+"""
+
+import json
+from typing import Any, cast
+
+from export_contracts import resource
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from export_operator.jobs import JOB_NAME_LABEL, JobView
+
+MERGE_PATCH = "application/merge-patch+json"
+# Seconds before a call to the apiserver gives up; a handler then retries later.
+REQUEST_TIMEOUT = 30
+MANAGED_SELECTOR = f"{resource.MANAGED_BY_LABEL}={resource.MANAGED_BY}"
+
+
+class ConflictError(Exception):
+    """The object changed since it was read; read it again and retry."""
+
+
+def _body(response: Any) -> dict[str, Any]:
+    return dict(json.loads(response.data))
+
+
+def _status(error: ApiException) -> int:
+    return int(error.status or 0)
+
+
+class Cluster:
+    def __init__(self, api_client: client.ApiClient, namespace: str | None) -> None:
+        self._batch = client.BatchV1Api(api_client)
+        self._core = client.CoreV1Api(api_client)
+        self._custom = client.CustomObjectsApi(api_client)
+        self._namespace = namespace
+
+    @classmethod
+    def connect(cls, namespace: str | None) -> "Cluster":
+        """Connects as the Pod's service account in a cluster, else through KUBECONFIG."""
+        configuration = client.Configuration()
+        config.load_config(client_configuration=configuration)
+        # kopf runs sync handlers in a thread pool; each thread may hold a connection.
+        configuration.connection_pool_maxsize = 16
+        return cls(client.ApiClient(configuration), namespace)
+
+    def get_export(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return _body(
+                self._custom.get_namespaced_custom_object(
+                    resource.GROUP,
+                    resource.VERSION,
+                    namespace,
+                    resource.PLURAL,
+                    name,
+                    _preload_content=False,
+                    _request_timeout=REQUEST_TIMEOUT,
+                )
+            )
+        except ApiException as error:
+            if _status(error) == 404:
+                return None
+            raise
+
+    def patch_export_status(
+        self, namespace: str, name: str, resource_version: str, status: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Merge-patches the status if the object is still at `resource_version`."""
+        body = {"metadata": {"resourceVersion": resource_version}, "status": status}
+        try:
+            return _body(
+                self._custom.patch_namespaced_custom_object_status(
+                    resource.GROUP,
+                    resource.VERSION,
+                    namespace,
+                    resource.PLURAL,
+                    name,
+                    body,
+                    _content_type=MERGE_PATCH,
+                    _preload_content=False,
+                    _request_timeout=REQUEST_TIMEOUT,
+                )
+            )
+        except ApiException as error:
+            if _status(error) == 409:
+                raise ConflictError(f"{namespace}/{name} changed meanwhile") from error
+            raise
+
+    def create_job(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """Creates the Job, or returns the one that already has its name (409: it exists)."""
+        namespace, name = manifest["metadata"]["namespace"], manifest["metadata"]["name"]
+        try:
+            return _body(
+                self._batch.create_namespaced_job(
+                    # The client serializes a dict as it is; a V1Job would round-trip for nothing.
+                    namespace,
+                    cast("Any", manifest),
+                    _preload_content=False,
+                    _request_timeout=REQUEST_TIMEOUT,
+                )
+            )
+        except ApiException as error:
+            if _status(error) != 409:
+                raise
+        existing = self.get_job(namespace, name)
+        if existing is None:
+            raise ConflictError(f"Job {namespace}/{name} existed a moment ago and is gone now")
+        return existing
+
+    def get_job(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return _body(
+                self._batch.read_namespaced_job(
+                    name, namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT
+                )
+            )
+        except ApiException as error:
+            if _status(error) == 404:
+                return None
+            raise
+
+    def delete_job(self, namespace: str, name: str) -> None:
+        """Deletes the Job and, before it, its Pods (foreground), so no exporter outlives it."""
+        try:
+            self._batch.delete_namespaced_job(
+                name,
+                namespace,
+                propagation_policy="Foreground",
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+        except ApiException as error:
+            if _status(error) != 404:
+                raise
+
+    def list_export_jobs(self) -> list[JobView]:
+        """Every export Job the operator manages, read from the apiserver (not a cache)."""
+        if self._namespace:
+            response = self._batch.list_namespaced_job(
+                self._namespace,
+                label_selector=MANAGED_SELECTOR,
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+        else:
+            response = self._batch.list_job_for_all_namespaces(
+                label_selector=MANAGED_SELECTOR,
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+        return [JobView.of(job) for job in _body(response)["items"]]
+
+    def resume_job(self, namespace: str, name: str) -> None:
+        self._batch.patch_namespaced_job(
+            name,
+            namespace,
+            {"spec": {"suspend": False}},
+            _content_type=MERGE_PATCH,
+            _preload_content=False,
+            _request_timeout=REQUEST_TIMEOUT,
+        )
+
+    def job_pods(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
+        response = self._core.list_namespaced_pod(
+            namespace,
+            label_selector=f"{JOB_NAME_LABEL}={job_name}",
+            _preload_content=False,
+            _request_timeout=REQUEST_TIMEOUT,
+        )
+        return list(_body(response)["items"])

@@ -1,0 +1,96 @@
+"""The operator's kopf handlers: thin wrappers over `reconcile.Exports`.
+
+kopf is configured in the startup handler (not at import), so tests and replicas can differ by
+environment alone.
+"""
+
+import logging
+from typing import Any
+
+import kopf
+from export_contracts import resource
+from export_contracts.resource import ExportState
+from prometheus_client import start_http_server
+
+from export_operator import metrics
+from export_operator.admission import Admitter
+from export_operator.cluster import Cluster
+from export_operator.reconcile import Exports
+from export_operator.settings import OperatorSettings
+from export_operator.storage import ExportFiles
+
+EXPORTS = (resource.GROUP, resource.VERSION, resource.PLURAL)
+# How often each active export is checked for what events cannot tell (stuck Pod, lost Job,
+# retention). A constant: decorators are read at import, before settings exist.
+TICK_SECONDS = 10.0
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    config = OperatorSettings()
+    settings.persistence.finalizer = f"{resource.GROUP}/cleanup"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=resource.GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=resource.GROUP, key="last-handled-configuration"
+    )
+    # Silent watch stalls are a known failure; reconnect well before any proxy cuts the stream.
+    settings.watching.server_timeout = 240
+    settings.watching.client_timeout = 270
+    settings.watching.connect_timeout = 30
+    settings.execution.max_workers = 8
+    settings.posting.level = logging.INFO
+    settings.peering.name = config.peering_name
+    settings.peering.standalone = config.standalone
+    settings.peering.priority = config.priority
+    cluster = Cluster.connect(config.namespace)
+    admitter = Admitter(cluster, config.max_running, config.max_running_per_space)
+    memo["exports"] = Exports(cluster, ExportFiles.connect(config), config, admitter)
+    if config.metrics_port:
+        memo["metrics_server"], _thread = start_http_server(config.metrics_port)
+
+
+@kopf.on.cleanup()
+def stop_metrics(memo: kopf.Memo, **_: Any) -> None:
+    server = memo.get("metrics_server")
+    if server is not None:
+        server.shutdown()
+
+
+def _exports(memo: kopf.Memo) -> Exports:
+    exports: Exports = memo["exports"]
+    return exports
+
+
+@kopf.on.create(*EXPORTS)
+def create_export(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    _exports(memo).start(dict(body))
+
+
+def _active(status: kopf.Status, **_: Any) -> bool:
+    return status.get("state") not in (ExportState.FAILED, ExportState.EXPIRED)
+
+
+@kopf.timer(*EXPORTS, interval=TICK_SECONDS, when=_active)
+def check_export(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    _exports(memo).tick(dict(body))
+
+
+@kopf.on.delete(*EXPORTS)
+def delete_export(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    _exports(memo).delete(dict(body))
+
+
+@kopf.on.event(*EXPORTS)
+def count_export(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
+    if event["type"] == "DELETED":
+        metrics.EXPORT_STATES.gone(body["metadata"]["uid"])
+    else:
+        metrics.EXPORT_STATES.seen(body["metadata"]["uid"], body.get("status", {}).get("state"))
+
+
+@kopf.on.event("batch", "v1", "jobs", labels={resource.MANAGED_BY_LABEL: resource.MANAGED_BY})
+def follow_job(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    if event["type"] == "DELETED":
+        _exports(memo).job_deleted()
+    else:
+        _exports(memo).job_changed(dict(event["object"]))

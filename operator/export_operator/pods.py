@@ -1,0 +1,100 @@
+"""What a Job's Pods say: the exporter's result, why it failed, why it cannot start.
+
+Pure functions over Pod dicts (the Kubernetes wire form), unit-tested without a cluster.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from export_contracts.exporter import ExporterResult
+from pydantic import ValidationError
+
+from export_operator.jobs import CONTAINER_NAME
+
+# A person reads the message in `kubectl describe`; a longer one is cut here.
+MESSAGE_LIMIT = 500
+
+
+def _exporter_status(pod: dict[str, Any]) -> dict[str, Any]:
+    for status in pod.get("status", {}).get("containerStatuses") or []:
+        if status.get("name") == CONTAINER_NAME:
+            return dict(status)
+    return {}
+
+
+def _terminated(pod: dict[str, Any]) -> dict[str, Any]:
+    return dict(_exporter_status(pod).get("state", {}).get("terminated") or {})
+
+
+def _newest_first(pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(pods, key=lambda pod: pod["metadata"]["creationTimestamp"], reverse=True)
+
+
+def exporter_result(pods: list[dict[str, Any]]) -> ExporterResult | None:
+    """The result the exporter wrote into its termination message, from the Pod that succeeded."""
+    for pod in _newest_first(pods):
+        terminated = _terminated(pod)
+        if pod.get("status", {}).get("phase") == "Succeeded" and terminated.get("exitCode") == 0:
+            try:
+                return ExporterResult.model_validate_json(terminated.get("message") or "")
+            except ValidationError:
+                return None
+    return None
+
+
+def readable(text: str) -> str:
+    """One line a person can act on: the first line of the text, cut to MESSAGE_LIMIT.
+
+    A JSON message is read for its `error` or `message` field; a traceback never gets past its
+    first line.
+    """
+    text = text.strip()
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        text = str(parsed.get("error") or parsed.get("message") or "")
+    first_line = text.splitlines()[0] if text else ""
+    return first_line[:MESSAGE_LIMIT]
+
+
+def last_failure(pods: list[dict[str, Any]]) -> str | None:
+    """What the newest failed Pod's exporter said (exit code and its message)."""
+    for pod in _newest_first(pods):
+        terminated = _terminated(pod)
+        if terminated.get("exitCode") not in (None, 0):
+            said = readable(terminated.get("message") or "")
+            code = terminated["exitCode"]
+            return f"exit code {code}: {said}" if said else f"exit code {code}"
+    return None
+
+
+@dataclass(frozen=True)
+class StartFailure:
+    """A Pod that never got its container running."""
+
+    pod: str
+    reason: str
+    message: str
+
+
+def cannot_start(
+    pods: list[dict[str, Any]], now: datetime, timeout: timedelta
+) -> StartFailure | None:
+    """A Pod still Pending `timeout` after its creation, with the reason it waits."""
+    for pod in pods:
+        if pod.get("status", {}).get("phase", "Pending") != "Pending":
+            continue
+        created = datetime.fromisoformat(pod["metadata"]["creationTimestamp"])
+        if now - created < timeout:
+            continue
+        waiting = _exporter_status(pod).get("state", {}).get("waiting") or {}
+        return StartFailure(
+            pod=pod["metadata"]["name"],
+            reason=str(waiting.get("reason") or "Pending"),
+            message=readable(str(waiting.get("message") or "")),
+        )
+    return None

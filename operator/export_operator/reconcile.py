@@ -1,0 +1,331 @@
+"""What the operator does for an export: start its Job, follow it, record the outcome, clean up.
+
+Every step is idempotent and safe to repeat after a restart: the Job has the export's name (a
+second create finds the first), status writes are conditional on the object's resourceVersion and
+only ever move the life cycle forward (`status.allowed`), and Events and metrics are emitted only by
+the write that made a transition.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import kopf
+from export_contracts.resource import (
+    CompanyExportSpec,
+    CompanyExportStatus,
+    ExportReason,
+    ExportState,
+)
+
+from export_operator import metrics, status
+from export_operator.admission import Admitter
+from export_operator.cluster import Cluster, ConflictError
+from export_operator.jobs import JobPhase, JobView, Owner, job_manifest, object_key, owner_name
+from export_operator.pods import cannot_start, exporter_result, last_failure
+from export_operator.settings import OperatorSettings
+from export_operator.storage import ExportFiles
+
+logger = logging.getLogger(__name__)
+
+# A status write that keeps meeting a newer object gives up after this many reads.
+STATUS_WRITE_ATTEMPTS = 5
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Export:
+    """One CompanyExport as read from the apiserver."""
+
+    body: dict[str, Any]
+
+    @property
+    def owner(self) -> Owner:
+        meta = self.body["metadata"]
+        return Owner(namespace=meta["namespace"], name=meta["name"], uid=meta["uid"])
+
+    @property
+    def spec(self) -> CompanyExportSpec:
+        return CompanyExportSpec.model_validate(self.body["spec"])
+
+    @property
+    def status(self) -> CompanyExportStatus:
+        return CompanyExportStatus.model_validate(self.body.get("status") or {})
+
+    @property
+    def created_at(self) -> datetime:
+        return datetime.fromisoformat(self.body["metadata"]["creationTimestamp"])
+
+    @property
+    def job_name(self) -> str:
+        return self.status.job_name or self.owner.name
+
+
+class Exports:
+    def __init__(
+        self,
+        cluster: Cluster,
+        files: ExportFiles,
+        settings: OperatorSettings,
+        admitter: Admitter,
+    ) -> None:
+        self._cluster = cluster
+        self._files = files
+        self._settings = settings
+        self._admitter = admitter
+
+    # --- a new export ---------------------------------------------------------------------------
+
+    def start(self, body: dict[str, Any]) -> None:
+        """Creates the export's Job, suspended, and records Queued; then asks for admission."""
+        export = Export(body)
+        if export.status.state is not None:
+            return
+        spec = export.spec
+        key = object_key(spec.space_id, str(uuid.uuid4()))
+        job = JobView.of(
+            self._cluster.create_job(job_manifest(export.owner, spec, key, self._settings))
+        )
+        if job.owner_uid != export.owner.uid:
+            raise kopf.TemporaryError(
+                f"Job {job.name} of an earlier export with this name is still being deleted",
+                delay=5,
+            )
+        # After a restart the Job may be the one created before: its object key is the one to keep.
+        key = job.object_key or key
+        self._transition(
+            export, status.queued(job.name, self._settings.bucket, key, job.created_at)
+        )
+        self._admitter.request()
+
+    # --- following the Job ------------------------------------------------------------------------
+
+    def job_changed(self, job: dict[str, Any]) -> None:
+        """A Job event: move its export forward, and admit more Jobs when a slot may have freed."""
+        view = JobView.of(job)
+        name = owner_name(job)
+        body = self._cluster.get_export(view.namespace, name) if name else None
+        if body is not None and body["metadata"]["uid"] == view.owner_uid:
+            self._follow(Export(body), view)
+        if view.phase is not JobPhase.RUNNING or view.deleting:
+            self._admitter.request()
+
+    def job_deleted(self) -> None:
+        self._admitter.request()
+
+    def _follow(self, export: Export, job: JobView) -> None:
+        state = export.status.state
+        if state is None:
+            return
+        if state is ExportState.FAILED and job.phase in (JobPhase.RUNNING, JobPhase.SUSPENDED):
+            # A failed export must not keep a slot or a database connection.
+            self._cluster.delete_job(job.namespace, job.name)
+            return
+        if state.is_final:
+            return
+        if job.phase is JobPhase.RUNNING and state is ExportState.QUEUED:
+            self._transition(export, status.processing(job.name, job.started_at or _now()))
+        elif job.phase is JobPhase.SUCCEEDED:
+            self._complete(export, job)
+        elif job.phase is JobPhase.FAILED:
+            self._transition(export, self._job_failure(job))
+
+    def _complete(self, export: Export, job: JobView) -> None:
+        current = export.status
+        pods = self._cluster.job_pods(job.namespace, job.name)
+        result = exporter_result(pods)
+        finished = job.finished_at or _now()
+        if (
+            result is None
+            or result.export_id != export.spec.export_id
+            or result.object_key != current.object_key
+        ):
+            self._transition(
+                export,
+                status.failed(
+                    ExportReason.RESULT_UNREADABLE,
+                    f"the exporter of Job {job.name} exited 0 without a valid result for this "
+                    "export in its termination message; check its logs "
+                    f"(kubectl logs job/{job.name}) and create the export again",
+                    finished,
+                ),
+            )
+            return
+        size = self._files.size(result.bucket, result.object_key)
+        if size != result.bytes:
+            found = "is missing" if size is None else f"has {size} bytes"
+            self._transition(
+                export,
+                status.failed(
+                    ExportReason.OBJECT_MISSING,
+                    f"the exporter reported {result.bytes} bytes in s3://{result.bucket}/"
+                    f"{result.object_key}, but the object {found}; create the export again",
+                    finished,
+                ),
+            )
+            return
+        download = self._files.presign(result.bucket, result.object_key, _now())
+        retention = timedelta(seconds=self._settings.retention_seconds)
+        transition = status.completed(
+            result, download, current.started_at or job.started_at, finished, retention
+        )
+        if self._transition(export, transition):
+            metrics.record_file(result.records, result.bytes)
+
+    def _job_failure(self, job: JobView) -> status.Transition:
+        finished = job.finished_at or _now()
+        said = last_failure(self._cluster.job_pods(job.namespace, job.name)) or "no exit code"
+        if job.failure_reason == "PodFailurePolicy":
+            return status.failed(
+                ExportReason.BAD_REQUEST,
+                f"the exporter refused the request ({said}); fix it and create a new export",
+                finished,
+            )
+        if job.failure_reason == "DeadlineExceeded":
+            return status.failed(
+                ExportReason.DEADLINE_EXCEEDED,
+                f"the export ran longer than {self._settings.job_active_deadline_seconds} s and "
+                "was stopped; export a shorter range, or raise "
+                "EXPORT_OPERATOR_JOB_ACTIVE_DEADLINE_SECONDS",
+                finished,
+            )
+        return status.failed(
+            ExportReason.BACKOFF_LIMIT_EXCEEDED,
+            f"the exporter failed {self._settings.job_backoff_limit + 1} times (last: {said}); "
+            "check that the database and S3 are reachable, then create the export again",
+            finished,
+        )
+
+    # --- the periodic check -----------------------------------------------------------------------
+
+    def tick(self, body: dict[str, Any]) -> None:
+        """Catches what events cannot: a Pod that never starts, a vanished Job, the retention."""
+        export = Export(body)
+        state = export.status.state
+        if state in (ExportState.QUEUED, ExportState.PROCESSING):
+            self._check_job(export)
+        elif state is ExportState.COMPLETED:
+            self._check_retention(export)
+
+    def _check_job(self, export: Export) -> None:
+        namespace = export.owner.namespace
+        job_body = self._cluster.get_job(namespace, export.job_name)
+        job = JobView.of(job_body) if job_body else None
+        if job is None or job.owner_uid != export.owner.uid:
+            queued_at = export.status.queued_at or export.created_at
+            if _now() - queued_at > timedelta(seconds=self._settings.job_lost_grace_seconds):
+                self._transition(
+                    export,
+                    status.failed(
+                        ExportReason.JOB_LOST,
+                        f"Job {export.job_name} disappeared before its result was read (deleted "
+                        "by hand, or removed by its TTL while the operator was down); create the "
+                        "export again",
+                        _now(),
+                    ),
+                )
+            return
+        self._follow(export, job)
+        if job.phase is JobPhase.SUSPENDED:
+            self._admitter.nudge()
+        elif job.phase is JobPhase.RUNNING:
+            self._check_startup(export, job)
+
+    def _check_startup(self, export: Export, job: JobView) -> None:
+        timeout = timedelta(seconds=self._settings.startup_timeout_seconds)
+        stuck = cannot_start(self._cluster.job_pods(job.namespace, job.name), _now(), timeout)
+        if stuck is None:
+            return
+        detail = f"{stuck.reason}: {stuck.message}" if stuck.message else stuck.reason
+        failed = status.failed(
+            ExportReason.POD_CANNOT_START,
+            f"Pod {stuck.pod} did not start within {timeout.total_seconds():g} s ({detail}); "
+            "check the exporter image and the Secrets "
+            f"{self._settings.database_secret_name} and {self._settings.s3_secret_name}, "
+            "then create the export again",
+            _now(),
+        )
+        if self._transition(export, failed):
+            self._cluster.delete_job(job.namespace, job.name)
+
+    def _check_retention(self, export: Export) -> None:
+        current = export.status
+        if current.expires_at is None or _now() < current.expires_at:
+            return
+        if current.bucket and current.object_key:
+            self._files.delete(current.bucket, current.object_key)
+        retention = timedelta(seconds=self._settings.retention_seconds)
+        self._transition(export, status.expired(retention))
+
+    # --- deletion ---------------------------------------------------------------------------------
+
+    def delete(self, body: dict[str, Any]) -> None:
+        """Stops the export's Job, waits until its Pod is gone, then deletes its file."""
+        export = Export(body)
+        namespace = export.owner.namespace
+        job_body = self._cluster.get_job(namespace, export.job_name)
+        job = JobView.of(job_body) if job_body else None
+        key = export.status.object_key or (job.object_key if job else None)
+        if job is not None and job.owner_uid == export.owner.uid:
+            if not job.deleting:
+                self._cluster.delete_job(namespace, job.name)
+            # Deleting the file while the exporter still writes could leave a new one behind.
+            raise kopf.TemporaryError(f"waiting for Job {job.name} and its Pod to stop", delay=2)
+        if key:
+            self._files.delete(export.status.bucket or self._settings.bucket, key)
+        metrics.EXPORT_STATES.gone(export.owner.uid)
+        self._admitter.request()
+
+    # --- status writes ----------------------------------------------------------------------------
+
+    def _transition(self, export: Export, transition: status.Transition) -> bool:
+        """Writes the transition if still allowed; True when this call made it."""
+        owner = export.owner
+        for _attempt in range(STATUS_WRITE_ATTEMPTS):
+            body = self._cluster.get_export(owner.namespace, owner.name)
+            if body is None or body["metadata"]["uid"] != owner.uid:
+                return False
+            fresh = Export(body)
+            now = _now()
+            generation = int(body["metadata"].get("generation", 1))
+            new = status.apply(fresh.status, transition, generation, now)
+            if new is None:
+                return False
+            try:
+                self._cluster.patch_export_status(
+                    owner.namespace,
+                    owner.name,
+                    body["metadata"]["resourceVersion"],
+                    status.merge_patch(new),
+                )
+            except ConflictError:
+                continue
+            self._announce(fresh, transition, now)
+            return True
+        raise kopf.TemporaryError(
+            f"{owner.namespace}/{owner.name} kept changing; retrying", delay=1
+        )
+
+    def _announce(self, export: Export, transition: status.Transition, now: datetime) -> None:
+        metrics.record_transition(transition.state, export.created_at, now)
+        post = kopf.warn if transition.state is ExportState.FAILED else kopf.info
+        post(
+            cast("kopf.Body", export.body),
+            reason=transition.reason.value,
+            message=transition.message,
+        )
+        logger.info(
+            "export state changed",
+            extra={
+                "namespace": export.owner.namespace,
+                "export": export.owner.name,
+                "export_id": export.spec.export_id,
+                "state": transition.state.value,
+                "reason": transition.reason.value,
+            },
+        )

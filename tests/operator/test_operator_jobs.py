@@ -1,0 +1,148 @@
+"""The Job manifest and how a Job's status is read."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from export_contracts.exporter import ExitCode, ExporterParameters
+from export_contracts.resource import CompanyExportSpec
+from export_operator.jobs import JobPhase, JobView, Owner, job_manifest, object_key, owner_name
+from export_operator.settings import OperatorSettings
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def manifest(
+    owner: Owner, spec: CompanyExportSpec, operator_settings: OperatorSettings
+) -> dict[str, Any]:
+    return job_manifest(owner, spec, "exports/3/abc.ndjson.gz", operator_settings)
+
+
+def _container(manifest: dict[str, Any]) -> dict[str, Any]:
+    container: dict[str, Any] = manifest["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def test_job_is_named_after_and_owned_by_the_export(manifest: dict[str, Any]) -> None:
+    meta = manifest["metadata"]
+    assert (meta["namespace"], meta["name"]) == ("tenant-a", "export-42")
+    [ref] = meta["ownerReferences"]
+    assert ref["kind"] == "CompanyExport"
+    assert (ref["uid"], ref["controller"], ref["blockOwnerDeletion"]) == ("uid-42", True, True)
+    assert meta["labels"]["exports.companies.dev/space-id"] == "3"
+    assert meta["labels"]["app.kubernetes.io/managed-by"] == "company-exports-operator"
+    assert manifest["spec"]["template"]["metadata"]["labels"] == meta["labels"]
+
+
+def test_job_starts_suspended_with_its_limits(manifest: dict[str, Any]) -> None:
+    spec = manifest["spec"]
+    assert spec["suspend"] is True
+    assert (spec["backoffLimit"], spec["activeDeadlineSeconds"]) == (2, 3600)
+    assert spec["ttlSecondsAfterFinished"] >= 3600
+    assert spec["template"]["spec"]["restartPolicy"] == "Never"
+
+
+def test_pod_failure_policy_fails_at_once_on_bad_request(manifest: dict[str, Any]) -> None:
+    first = manifest["spec"]["podFailurePolicy"]["rules"][0]
+    assert first["action"] == "FailJob"
+    assert first["onExitCodes"] == {
+        "containerName": "exporter",
+        "operator": "In",
+        "values": [int(ExitCode.BAD_REQUEST)],
+    }
+
+
+def test_pod_is_locked_down(manifest: dict[str, Any]) -> None:
+    pod_spec = manifest["spec"]["template"]["spec"]
+    assert pod_spec["automountServiceAccountToken"] is False
+    assert pod_spec["securityContext"]["runAsNonRoot"] is True
+    security = _container(manifest)["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert set(_container(manifest)["resources"]) == {"requests", "limits"}
+
+
+def test_parameters_are_env_and_credentials_only_secret_references(
+    manifest: dict[str, Any],
+) -> None:
+    env = {e["name"]: e for e in _container(manifest)["env"]}
+    parameters = ExporterParameters.model_validate(
+        {
+            "export_id": env["EXPORT_ID"]["value"],
+            "space_id": env["SPACE_ID"]["value"],
+            "range_start": env["RANGE_START"]["value"],
+            "range_end": env["RANGE_END"]["value"],
+            "bucket": env["EXPORT_BUCKET"]["value"],
+            "object_key": env["OBJECT_KEY"]["value"],
+        }
+    )
+    assert parameters.range_start == datetime(2024, 1, 14, 23, tzinfo=UTC)
+    assert parameters.object_key == "exports/3/abc.ndjson.gz"
+    for name in ("DATABASE_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        assert set(env[name]) == {"name", "valueFrom"}, name
+        assert "secretKeyRef" in env[name]["valueFrom"]
+    path = _container(manifest)["terminationMessagePath"]
+    assert env["TERMINATION_MESSAGE_PATH"]["value"] == path
+
+
+def test_exporter_command_comes_from_settings(
+    owner: Owner, spec: CompanyExportSpec, operator_settings: OperatorSettings
+) -> None:
+    custom = operator_settings.model_copy(update={"exporter_command": ["python", "/x.py"]})
+    manifest = job_manifest(owner, spec, "k", custom)
+    assert _container(manifest)["command"] == ["python", "/x.py"]
+
+
+def test_object_key_is_grouped_by_space() -> None:
+    assert object_key(3, "f00") == "exports/3/f00.ndjson.gz"
+
+
+def _job(manifest: dict[str, Any], **status: Any) -> dict[str, Any]:
+    job = {**manifest, "status": status}
+    job["metadata"] = {
+        **manifest["metadata"],
+        "uid": "job-uid",
+        "creationTimestamp": "2026-01-01T10:00:00Z",
+    }
+    return job
+
+
+def _condition(kind: str, reason: str = "") -> dict[str, str]:
+    return {
+        "type": kind,
+        "status": "True",
+        "reason": reason,
+        "lastTransitionTime": "2026-01-01T10:05:00Z",
+    }
+
+
+@pytest.mark.parametrize(
+    ("suspend", "status", "phase"),
+    [
+        (True, {}, JobPhase.SUSPENDED),
+        (False, {"startTime": "2026-01-01T10:01:00Z", "active": 1}, JobPhase.RUNNING),
+        (False, {"conditions": [_condition("Complete")]}, JobPhase.SUCCEEDED),
+        (False, {"conditions": [_condition("Failed", "DeadlineExceeded")]}, JobPhase.FAILED),
+        (True, {"conditions": [_condition("Failed", "DeadlineExceeded")]}, JobPhase.FAILED),
+    ],
+)
+def test_job_phase(
+    manifest: dict[str, Any], suspend: bool, status: dict[str, Any], phase: JobPhase
+) -> None:
+    job = _job(manifest, **status)
+    job["spec"] = {**job["spec"], "suspend": suspend}
+    view = JobView.of(job)
+    assert view.phase is phase
+    assert view.occupies_slot is (phase is JobPhase.RUNNING)
+
+
+def test_job_view_reads_owner_space_key_and_failure(manifest: dict[str, Any]) -> None:
+    job = _job(manifest, conditions=[_condition("Failed", "PodFailurePolicy")])
+    view = JobView.of(job)
+    assert (view.owner_uid, view.space_id) == ("uid-42", 3)
+    assert view.object_key == "exports/3/abc.ndjson.gz"
+    assert view.failure_reason == "PodFailurePolicy"
+    assert view.finished_at == datetime(2026, 1, 1, 10, 5, tzinfo=UTC)
+    assert owner_name(job) == "export-42"
