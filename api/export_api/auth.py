@@ -50,7 +50,7 @@ FROM key LEFT JOIN spent ON true
 """
 
 _UNAUTHENTICATED = (
-    "UnauthenticatedError: send a valid API key as 'Authorization: Bearer <key>'; "
+    "Unauthenticated: send a valid API key as 'Authorization: Bearer <key>'; "
     "create one with export-api-admin issue-key."
 )
 

@@ -74,6 +74,10 @@ class Page(BaseModel, Generic[ItemT]):
     prev_page_url: str | None = None
 
 
+class ExportPage(Page[ExportResponse]):
+    """One page of a space's exports, newest first."""
+
+
 class Company(BaseModel):
     """One company, the same JSON as a line of an export file."""
 
@@ -109,7 +113,7 @@ _RATE_LIMIT_HEADERS = {
 }
 
 _ERROR_EXAMPLES = {
-    401: "UnauthenticatedError: send a valid API key as 'Authorization: Bearer <key>'.",
+    401: "Unauthenticated: send a valid API key as 'Authorization: Bearer <key>'.",
     403: "This API key lacks the exports:write scope: issue a key with that scope.",
     404: "Export not found in your space: check the id.",
     422: "end_date: must be after start_date.",

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
+from export_api.settings import ApiSettings
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
@@ -37,11 +39,14 @@ class Presigner:
         return SignedUrl(url=url, expires_at=expires_at)
 
 
-def s3_client(endpoint_url: str | None, region: str) -> "S3Client":
+def s3_client(settings: ApiSettings) -> "S3Client":
     """A SigV4 client; path-style addressing so any S3-compatible endpoint works."""
+    secret = settings.aws_secret_access_key
     return boto3.client(
         "s3",
-        endpoint_url=endpoint_url,
-        region_name=region,
+        endpoint_url=settings.s3_endpoint_url,
+        region_name=settings.aws_default_region,
+        aws_access_key_id=settings.aws_access_key_id,
+        aws_secret_access_key=secret.get_secret_value() if secret else None,
         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
     )

@@ -37,7 +37,7 @@ async def running_services(settings: ApiSettings) -> AsyncIterator[Services]:
     # The watch holds a connection for minutes: give it a client of its own.
     watch_api = api_client(settings.kubeconfig)
     cache = ExportCache(watch_api, settings.export_namespace, settings.watch_timeout_seconds)
-    s3 = s3_client(settings.s3_endpoint_url, settings.aws_default_region)
+    s3 = s3_client(settings)
     pool = AsyncConnectionPool(
         str(settings.database_url),
         min_size=settings.database_pool_min,

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from pydantic import Field, PostgresDsn, field_validator
+from pydantic import Field, PostgresDsn, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from export_api.ratelimit import Bucket, Limit
@@ -26,6 +26,9 @@ class ApiSettings(BaseSettings):
     export_bucket: Annotated[str, Field(min_length=3, max_length=63)]
     s3_endpoint_url: str | None = None
     aws_default_region: str = "us-east-1"
+    # Unset: boto3's default chain (a Pod's web identity, an instance profile, ...).
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: SecretStr | None = None
     download_url_lifetime_seconds: Annotated[int, Field(ge=60, le=3600)] = 900
 
     create_limit: Annotated[int, Field(ge=1)] = 5

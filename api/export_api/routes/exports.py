@@ -17,8 +17,8 @@ from export_api.models import (
     CreateExportRequest,
     CreateExportResponse,
     ExportResponse,
+    ExportPage,
     ExportStatusName,
-    Page,
     error_responses,
     success_response,
 )
@@ -91,7 +91,7 @@ async def read(export_id: str, principal: StatusReader, services: ServicesDep) -
     "",
     operation_id="listCompanyExports",
     summary="List Company Exports",
-    response_model=Page[ExportResponse],
+    response_model=ExportPage,
     responses=success_response(200, "One page of the space's exports."),
 )
 async def list_exports(
@@ -103,7 +103,7 @@ async def list_exports(
     ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> Page[ExportResponse]:
+) -> ExportPage:
     """The space's exports, newest first."""
     before = decode_cursor(_ListPosition, cursor).before_id if cursor else None
     now = datetime.now(UTC)
@@ -119,7 +119,7 @@ async def list_exports(
     if len(matching) > per_page:
         next_cursor = encode_cursor(_ListPosition(before_id=page[-1].export_id))
     path = str(request.url.remove_query_params(["cursor"]))
-    return Page[ExportResponse](
+    return ExportPage(
         data=[export_response(record, now, services.presigner) for record in page],
         path=str(request.url.replace(query="")),
         per_page=per_page,

@@ -1,0 +1,176 @@
+"""Fixtures of the API's tests: the schema migrated, the CRD applied, and the API served by uvicorn.
+
+The API runs in this process (a thread), on a free loopback port, against the session's real
+PostgreSQL, S3 and Kubernetes API server; tests talk to it over HTTP as any client would.
+"""
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from export_api.admin import create_space, issue_key, revoke_key
+from export_api.app import create_app
+from export_api.auth import Scope
+from export_api.settings import ApiSettings
+from export_contracts.crd import custom_resource_definition
+from export_database.migrate import migrate
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from local_cluster.postgres import Postgres
+from local_cluster.s3 import S3Server
+
+from tests.conftest import KubeCluster
+
+NAMESPACE = "api-tests"
+
+
+@dataclass(frozen=True)
+class ApiServer:
+    base_url: str
+    settings: ApiSettings
+    app: Any
+    kube_api: client.ApiClient
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
+
+
+@dataclass(frozen=True)
+class Space:
+    id: int
+    timezone: str
+    key_id: int
+    token: str  # exports:read and exports:write
+
+
+@pytest.fixture(scope="session")
+def api_database(postgres: Postgres) -> str:
+    migrate(postgres.url)
+    return postgres.url
+
+
+@pytest.fixture(scope="session")
+def kube_api(kube: KubeCluster) -> Iterator[client.ApiClient]:
+    api = config.new_client_from_config(str(kube.kubeconfig))
+    _apply_crd(api)
+    _ensure_namespace(api, NAMESPACE)
+    yield api
+    api.close()
+
+
+def _apply_crd(api: client.ApiClient) -> None:
+    extensions = client.ApiextensionsV1Api(api)
+    crd = custom_resource_definition()
+    try:
+        extensions.create_custom_resource_definition(crd)
+    except ApiException as error:
+        if error.status != 409:
+            raise
+    name = crd["metadata"]["name"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        conditions = extensions.read_custom_resource_definition(name).status.conditions or []
+        if any(c.type == "Established" and c.status == "True" for c in conditions):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"CRD {name} not established within 30 s")
+
+
+def _ensure_namespace(api: client.ApiClient, name: str) -> None:
+    try:
+        client.CoreV1Api(api).create_namespace({"metadata": {"name": name}})
+    except ApiException as error:
+        if error.status != 409:
+            raise
+
+
+def api_settings(
+    kube: KubeCluster, database_url: str, s3: S3Server, **overrides: Any
+) -> ApiSettings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "kubeconfig": str(kube.kubeconfig),
+        "export_namespace": NAMESPACE,
+        "export_bucket": s3.bucket,
+        "s3_endpoint_url": s3.endpoint_url,
+        "aws_default_region": s3.region,
+        "aws_access_key_id": s3.access_key,
+        "aws_secret_access_key": s3.secret_key,
+        "watch_timeout_seconds": 30,
+    }
+    return ApiSettings(**{**values, **overrides})
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def serve(settings: ApiSettings) -> tuple[uvicorn.Server, threading.Thread, str]:
+    """Starts the API on a free port in a thread; returns once it accepts requests."""
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None,
+                       access_log=False, lifespan="on")
+    )  # fmt: skip
+    thread = threading.Thread(target=server.run, name=f"api-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the API did not start; see the log above")
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+def stop(server: uvicorn.Server, thread: threading.Thread) -> None:
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def api(
+    kube: KubeCluster, kube_api: client.ApiClient, api_database: str, s3: S3Server
+) -> Iterator[ApiServer]:
+    settings = api_settings(kube, api_database, s3)
+    server, thread, base_url = serve(settings)
+    yield ApiServer(base_url, settings, server.config.app, kube_api)
+    stop(server, thread)
+
+
+@pytest.fixture
+def db(api_database: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(api_database, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def new_space(db: psycopg.Connection) -> Callable[..., Space]:
+    """Makes a space (fresh rate-limit budgets) with a read+write key."""
+
+    def make(timezone: str = "Europe/Berlin", name: str = "test space") -> Space:
+        space_id = create_space(db, name, timezone)
+        key_id, token = issue_key(db, space_id, list(Scope))
+        return Space(space_id, timezone, key_id, token)
+
+    return make
+
+
+@pytest.fixture
+def space(new_space: Callable[..., Space]) -> Space:
+    return new_space()
+
+
+@pytest.fixture
+def revoke(db: psycopg.Connection) -> Callable[[int], None]:
+    return lambda key_id: None if revoke_key(db, key_id) else pytest.fail("nothing revoked")

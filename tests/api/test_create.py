@@ -1,0 +1,202 @@
+"""Create Company Export: every status code of the public API, reached as a client would."""
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import psycopg
+import pytest
+from export_api.admin import issue_key, set_subscription
+from export_api.auth import Scope
+from export_contracts.resource import GROUP, PLURAL, SPACE_LABEL, VERSION, resource_name
+from kubernetes import client
+
+from tests.api.conftest import NAMESPACE, ApiServer, Space
+
+pytestmark = pytest.mark.integration
+
+PATH = "/public-api/v1/companies/exports"
+DAY = {"start_date": "2024-01-15 00:00:00", "end_date": "2024-01-15 23:59:59"}
+
+
+def assert_error(response: Any, code: int, starts: str) -> None:
+    assert response.status_code == code, response.text
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"].startswith(starts), body["error"]
+
+
+def test_created_export_is_queued_and_its_object_holds_the_utc_range(
+    api: ApiServer, space: Space
+) -> None:
+    with api.client(space.token) as http:
+        response = http.post(PATH, json=DAY)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    export_id = body["export_id"]
+    assert isinstance(export_id, int)
+    assert body["status"] == "queued"
+    assert body["message"]
+    assert response.headers["Location"] == f"{PATH}/{export_id}"
+    assert response.headers["X-RateLimit-Limit"] == "5"
+    assert response.headers["X-RateLimit-Remaining"] == "4"
+    obj = client.CustomObjectsApi(api.kube_api).get_namespaced_custom_object(
+        GROUP, VERSION, NAMESPACE, PLURAL, resource_name(export_id)
+    )
+    assert obj["metadata"]["labels"][SPACE_LABEL] == str(space.id)
+    assert obj["spec"]["spaceId"] == space.id
+    assert obj["spec"]["exportId"] == export_id
+    assert obj["spec"]["requested"] == {**_camel(DAY), "timezone": "Europe/Berlin"}
+    assert obj["spec"]["range"] == {"start": "2024-01-14T23:00:00Z", "end": "2024-01-15T23:00:00Z"}
+    assert obj["spec"]["requestedBy"] == str(space.key_id)
+
+
+def _camel(body: dict[str, str]) -> dict[str, str]:
+    return {"startDate": body["start_date"], "endDate": body["end_date"]}
+
+
+def test_ids_come_from_a_sequence(api: ApiServer, space: Space) -> None:
+    with api.client(space.token) as http:
+        first = http.post(PATH, json=DAY).json()["export_id"]
+        second = http.post(PATH, json=DAY).json()["export_id"]
+    assert second > first
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer", "Basic dXNlcjpwdw==", "Bearer not-a-key",
+     "Bearer cexp_00000000_" + "A" * 43],
+)  # fmt: skip
+def test_missing_or_unknown_key_is_401(api: ApiServer, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    with api.client() as http:
+        response = http.post(PATH, json=DAY, headers=headers)
+    assert_error(response, 401, "Unauthenticated")
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_right_prefix_wrong_secret_is_401(api: ApiServer, space: Space) -> None:
+    forged = space.token[: -len("x" * 43)] + "x" * 43
+    with api.client(forged) as http:
+        assert_error(http.post(PATH, json=DAY), 401, "Unauthenticated")
+
+
+def test_revoked_key_is_401(api: ApiServer, space: Space, revoke: Callable[[int], None]) -> None:
+    with api.client(space.token) as http:
+        assert http.post(PATH, json=DAY).status_code == 202
+        revoke(space.key_id)
+        assert_error(http.post(PATH, json=DAY), 401, "This API key was revoked")
+
+
+def test_key_without_write_scope_is_403(
+    api: ApiServer, space: Space, db: psycopg.Connection
+) -> None:
+    _, read_only = issue_key(db, space.id, [Scope.EXPORTS_READ])
+    with api.client(read_only) as http:
+        assert_error(http.post(PATH, json=DAY), 403, "This API key lacks the exports:write scope")
+
+
+def test_inactive_subscription_is_403(api: ApiServer, space: Space, db: psycopg.Connection) -> None:
+    set_subscription(db, space.id, active=False)
+    with api.client(space.token) as http:
+        assert_error(http.post(PATH, json=DAY), 403, "Your subscription is inactive")
+
+
+@pytest.mark.parametrize(
+    ("body", "starts"),
+    [
+        ({"end_date": "2024-01-15 23:59:59"}, "start_date: Field required"),
+        ({"start_date": "2024-01-15 00:00:00"}, "end_date: Field required"),
+        ({}, "start_date: Field required; end_date: Field required"),
+        ({**DAY, "start_date": 20240115}, "start_date: Input should be a valid string"),
+        ({**DAY, "end_date": None}, "end_date: Input should be a valid string"),
+        ({**DAY, "start_date": "2024-01-15"}, "start_date: must be in YYYY-MM-DD HH:MM:SS"),
+        ({**DAY, "end_date": "2024-02-30 00:00:00"}, "end_date: 2024-02-30 00:00:00 is not a real"),
+        ({**DAY, "end_date": "2024-01-14 00:00:00"}, "end_date: must be after start_date"),
+        ({"start_date": "2024-03-31 02:30:00", "end_date": "2024-03-31 23:59:59"},
+         "start_date: 2024-03-31 02:30:00 does not exist in Europe/Berlin"),
+        ({**DAY, "start_date": "0999-01-01 00:00:00"}, "start_date: the year must be between"),
+        ([DAY], "request body: Input should be a valid dictionary"),
+    ],
+)  # fmt: skip
+def test_each_invalid_body_is_a_422_naming_the_field(
+    api: ApiServer, space: Space, body: Any, starts: str
+) -> None:
+    with api.client(space.token) as http:
+        response = http.post(PATH, json=body)
+    assert_error(response, 422, starts)
+    assert response.headers["X-RateLimit-Limit"] == "5"
+
+
+def test_a_body_that_is_not_json_is_a_422(api: ApiServer, space: Space) -> None:
+    with api.client(space.token) as http:
+        response = http.post(
+            PATH, content=b"{not json", headers={"Content-Type": "application/json"}
+        )
+    assert_error(response, 422, "request body: not valid JSON")
+
+
+def test_the_sixth_create_within_a_minute_is_429(api: ApiServer, space: Space) -> None:
+    with api.client(space.token) as http:
+        answers = [http.post(PATH, json=DAY) for _ in range(6)]
+    assert [a.status_code for a in answers] == [202] * 5 + [429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["4", "3", "2", "1", "0", "0"]
+    refused = answers[-1]
+    assert_error(refused, 429, "Too many requests")
+    assert 1 <= int(refused.headers["Retry-After"]) <= 12
+
+
+def test_limits_are_per_space(api: ApiServer, new_space: Callable[..., Space]) -> None:
+    busy, quiet = new_space(), new_space()
+    with api.client(busy.token) as http:
+        for _ in range(6):
+            http.post(PATH, json=DAY)
+    with api.client(quiet.token) as http:
+        assert http.post(PATH, json=DAY).status_code == 202
+
+
+def test_same_idempotency_key_and_body_returns_the_same_export(
+    api: ApiServer, space: Space
+) -> None:
+    headers = {"Idempotency-Key": "order-7"}
+    with api.client(space.token) as http:
+        first = http.post(PATH, json=DAY, headers=headers)
+        again = http.post(PATH, json=DAY, headers=headers)
+        other = http.post(PATH, json=DAY, headers={"Idempotency-Key": "order-8"})
+    assert first.status_code == again.status_code == 202
+    assert again.json()["export_id"] == first.json()["export_id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert other.json()["export_id"] != first.json()["export_id"]
+
+
+def test_same_idempotency_key_with_another_body_is_422(api: ApiServer, space: Space) -> None:
+    headers = {"Idempotency-Key": "k1"}
+    with api.client(space.token) as http:
+        assert http.post(PATH, json=DAY, headers=headers).status_code == 202
+        other = {**DAY, "end_date": "2024-01-16 23:59:59"}
+        assert_error(
+            http.post(PATH, json=other, headers=headers), 422, "Idempotency-Key: already used"
+        )
+
+
+def test_concurrent_retries_make_one_export(api: ApiServer, space: Space) -> None:
+    def post(_: int) -> int:
+        with api.client(space.token) as http:
+            response = http.post(PATH, json=DAY, headers={"Idempotency-Key": "burst"})
+            assert response.status_code == 202, response.text
+            export_id: int = response.json()["export_id"]
+            return export_id
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = set(pool.map(post, range(4)))
+    assert len(ids) == 1
+
+
+def test_idempotency_keys_are_per_space(api: ApiServer, new_space: Callable[..., Space]) -> None:
+    ids = set()
+    for tenant in (new_space(), new_space()):
+        with api.client(tenant.token) as http:
+            ids.add(
+                http.post(PATH, json=DAY, headers={"Idempotency-Key": "same"}).json()["export_id"]
+            )
+    assert len(ids) == 2

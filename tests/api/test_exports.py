@@ -1,0 +1,304 @@
+"""Reading, listing and deleting exports; download URLs; tenant isolation; the watch-backed cache.
+
+Where the operator would write status, these tests patch the status subresource themselves, as
+the operator does, so the API's side is tested alone (the full flow is in the end-to-end tests).
+"""
+
+import gzip
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import botocore.auth
+import httpx
+import pytest
+from export_api.kube import ExportCache
+from export_contracts.resource import GROUP, PLURAL, VERSION, resource_name
+from kubernetes import client
+from local_cluster.s3 import S3Server
+
+from tests.api.conftest import NAMESPACE, ApiServer, Space
+
+pytestmark = pytest.mark.integration
+
+PATH = "/public-api/v1/companies/exports"
+DAY = {"start_date": "2024-01-15 00:00:00", "end_date": "2024-01-15 23:59:59"}
+CONTENT = b'{"id":1,"domain":"example.com","created_at":"2024-01-15T10:23:45Z"}\n'
+
+
+def create(api: ApiServer, space: Space) -> int:
+    with api.client(space.token) as http:
+        response = http.post(PATH, json=DAY)
+    assert response.status_code == 202, response.text
+    export_id: int = response.json()["export_id"]
+    return export_id
+
+
+def patch_status(api: ApiServer, export_id: int, status: dict[str, Any]) -> None:
+    client.CustomObjectsApi(api.kube_api).patch_namespaced_custom_object_status(
+        GROUP, VERSION, NAMESPACE, PLURAL, resource_name(export_id), {"status": status}
+    )
+
+
+def complete(api: ApiServer, s3: S3Server, space: Space, export_id: int, **extra: Any) -> str:
+    """Does what the operator does once the exporter uploaded the file."""
+    key = f"exports/{space.id}/{uuid.uuid4()}.ndjson.gz"
+    body = gzip.compress(CONTENT)
+    s3.client().put_object(Bucket=s3.bucket, Key=key, Body=body, ContentType="application/gzip")
+    now = datetime.now(UTC)
+    patch_status(
+        api,
+        export_id,
+        {
+            "state": "Completed",
+            "reason": "Completed",
+            "startedAt": _iso(now - timedelta(seconds=5)),
+            "completedAt": _iso(now),
+            "expiresAt": _iso(now + timedelta(hours=24)),
+            "bucket": s3.bucket,
+            "objectKey": key,
+            "records": 1,
+            "bytes": len(body),
+            **extra,
+        },
+    )
+    return key
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def poll_until(http: httpx.Client, export_id: int, status: str) -> dict[str, Any]:
+    """Polls like a client until the export shows `status` (the cache follows a watch)."""
+    deadline = time.monotonic() + 10
+    while True:
+        body: dict[str, Any] = http.get(f"{PATH}/{export_id}").json()
+        if body.get("status") == status or time.monotonic() > deadline:
+            assert body.get("status") == status, body
+            return body
+        time.sleep(0.1)
+
+
+def test_a_new_export_reads_as_queued(api: ApiServer, space: Space) -> None:
+    export_id = create(api, space)
+    with api.client(space.token) as http:
+        response = http.get(f"{PATH}/{export_id}")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {
+        "export_id", "status", "message", "created_at", "started_at", "completed_at",
+        "record_count", "file_size", "download_url", "expires_at",
+    }  # fmt: skip
+    assert body["export_id"] == export_id
+    assert body["status"] == "queued"
+    assert body["message"].startswith("Queued")
+    assert body["download_url"] is None
+    assert body["expires_at"] is None
+    assert body["created_at"].endswith("Z")
+    assert response.headers["X-RateLimit-Limit"] == "30"
+    assert response.headers["X-RateLimit-Remaining"] == "29"
+
+
+def test_processing_shows_rows_so_far(api: ApiServer, space: Space) -> None:
+    export_id = create(api, space)
+    patch_status(api, export_id, {"state": "Processing", "reason": "Running", "records": 1200})
+    with api.client(space.token) as http:
+        body = poll_until(http, export_id, "processing")
+    assert body["message"] == "Exporting: 1200 companies so far."
+
+
+def test_failed_says_why(api: ApiServer, space: Space) -> None:
+    export_id = create(api, space)
+    patch_status(
+        api, export_id, {"state": "Failed", "reason": "DeadlineExceeded", "message": "ran 1 h"}
+    )
+    with api.client(space.token) as http:
+        body = poll_until(http, export_id, "failed")
+    assert body["message"] == "Export failed: ran 1 h. Create a new export to try again."
+    assert body["download_url"] is None
+
+
+def test_completed_export_has_a_fresh_url_that_downloads_the_file(
+    api: ApiServer, s3: S3Server, space: Space
+) -> None:
+    export_id = create(api, space)
+    complete(api, s3, space, export_id)
+    with api.client(space.token) as http:
+        body = poll_until(http, export_id, "completed")
+        time.sleep(1.1)
+        later = http.get(f"{PATH}/{export_id}").json()
+    assert body["record_count"] == 1
+    expires_at = datetime.fromisoformat(body["expires_at"])
+    assert timedelta(minutes=14) < expires_at - datetime.now(UTC) <= timedelta(minutes=15)
+    assert later["download_url"] != body["download_url"]  # signed again on each request
+    assert later["expires_at"] > body["expires_at"]
+    download = httpx.get(body["download_url"])
+    assert download.status_code == 200
+    assert "content-encoding" not in download.headers
+    assert gzip.decompress(download.content) == CONTENT
+
+
+def test_a_url_fetched_15_minutes_after_signing_is_refused_by_s3(
+    api: ApiServer, s3: S3Server, space: Space, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export_id = create(api, space)
+    complete(api, s3, space, export_id)
+    with api.client(space.token) as http:
+        poll_until(http, export_id, "completed")
+        # Move the signer's clock back: the URL is 15 min 1 s old when fetched below.
+        signed_at = datetime.now(UTC) - timedelta(minutes=15, seconds=1)
+        monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: signed_at)
+        stale = http.get(f"{PATH}/{export_id}").json()["download_url"]
+        monkeypatch.undo()
+        fresh = http.get(f"{PATH}/{export_id}").json()["download_url"]
+    refused = httpx.get(stale)
+    assert refused.status_code == 403, refused.text
+    assert b"expired" in refused.content.lower()
+    assert httpx.get(fresh).status_code == 200
+
+
+def test_past_retention_a_completed_export_reads_as_expired_without_url(
+    api: ApiServer, s3: S3Server, space: Space
+) -> None:
+    export_id = create(api, space)
+    past = _iso(datetime.now(UTC) - timedelta(seconds=1))
+    complete(api, s3, space, export_id, expiresAt=past)
+    with api.client(space.token) as http:
+        body = poll_until(http, export_id, "expired")
+    assert body["download_url"] is None
+    assert "create a new export" in body["message"]
+
+
+@pytest.mark.parametrize("export_id", ["abc", "0", "-1", "1.5", "99999999999999999999999", "%20"])
+def test_a_malformed_id_is_404(api: ApiServer, space: Space, export_id: str) -> None:
+    with api.client(space.token) as http:
+        response = http.get(f"{PATH}/{export_id}")
+    assert response.status_code == 404
+    assert set(response.json()) == {"error"}
+
+
+def test_an_unknown_id_is_404(api: ApiServer, space: Space) -> None:
+    with api.client(space.token) as http:
+        response = http.get(f"{PATH}/987654321")
+    assert response.status_code == 404
+    assert response.json()["error"].startswith("Export not found in your space")
+
+
+def test_space_b_cannot_see_list_or_delete_space_a_export(
+    api: ApiServer, s3: S3Server, new_space: Callable[..., Space]
+) -> None:
+    tenant_a, tenant_b = new_space(), new_space()
+    export_id = create(api, tenant_a)
+    complete(api, s3, tenant_a, export_id)
+    with api.client(tenant_b.token) as http:
+        seen = http.get(f"{PATH}/{export_id}")
+        listed = http.get(PATH).json()
+        deleted = http.delete(f"{PATH}/{export_id}")
+    unknown = httpx.get(f"{api.base_url}{PATH}/987654321", headers=_auth(tenant_b))
+    assert seen.status_code == deleted.status_code == 404
+    assert seen.json() == unknown.json()  # indistinguishable from an id that does not exist
+    assert listed["data"] == []
+    with api.client(tenant_a.token) as http:
+        assert poll_until(http, export_id, "completed")["export_id"] == export_id
+
+
+def _auth(space: Space) -> dict[str, str]:
+    return {"Authorization": f"Bearer {space.token}"}
+
+
+def test_list_is_newest_first_paginated_and_filterable(
+    api: ApiServer, s3: S3Server, space: Space
+) -> None:
+    ids = [create(api, space) for _ in range(3)]
+    complete(api, s3, space, ids[1])
+    with api.client(space.token) as http:
+        poll_until(http, ids[1], "completed")
+        first = http.get(PATH, params={"per_page": 2}).json()
+        second = http.get(first["next_page_url"]).json()
+        completed = http.get(PATH, params={"status": "completed"}).json()
+        bad_cursor = http.get(PATH, params={"cursor": "bm9wZQ"})
+    assert [e["export_id"] for e in first["data"]] == [ids[2], ids[1]]
+    assert first["per_page"] == 2
+    assert first["next_cursor"]
+    assert [e["export_id"] for e in second["data"]] == [ids[0]]
+    assert second["next_cursor"] is None
+    assert second["next_page_url"] is None
+    assert [e["export_id"] for e in completed["data"]] == [ids[1]]
+    assert completed["data"][0]["download_url"].startswith(s3.endpoint_url)
+    assert bad_cursor.status_code == 422
+    assert bad_cursor.json()["error"].startswith("cursor:")
+
+
+def test_delete_removes_a_finished_export_and_its_file(
+    api: ApiServer, s3: S3Server, space: Space
+) -> None:
+    export_id = create(api, space)
+    key = complete(api, s3, space, export_id)
+    with api.client(space.token) as http:
+        poll_until(http, export_id, "completed")
+        response = http.delete(f"{PATH}/{export_id}")
+        assert response.status_code == 204
+        assert response.content == b""
+        assert http.get(f"{PATH}/{export_id}").status_code == 404
+        assert http.delete(f"{PATH}/{export_id}").status_code == 404
+    listing = s3.client().list_objects_v2(Bucket=s3.bucket, Prefix=key)
+    assert listing.get("KeyCount", 0) == 0
+    with pytest.raises(client.exceptions.ApiException) as gone:
+        client.CustomObjectsApi(api.kube_api).get_namespaced_custom_object(
+            GROUP, VERSION, NAMESPACE, PLURAL, resource_name(export_id)
+        )
+    assert gone.value.status == 404
+
+
+def test_delete_cancels_a_queued_export(api: ApiServer, space: Space) -> None:
+    export_id = create(api, space)
+    with api.client(space.token) as http:
+        assert http.delete(f"{PATH}/{export_id}").status_code == 204
+        assert http.get(f"{PATH}/{export_id}").status_code == 404
+
+
+def test_the_31st_status_poll_within_a_minute_is_429(api: ApiServer, space: Space) -> None:
+    export_id = create(api, space)
+    with api.client(space.token) as http:
+        answers = [http.get(f"{PATH}/{export_id}") for _ in range(31)]
+    assert [a.status_code for a in answers] == [200] * 30 + [429]
+    assert answers[29].headers["X-RateLimit-Remaining"] == "0"
+    assert int(answers[30].headers["Retry-After"]) >= 1
+    assert answers[30].json()["error"].startswith("Too many requests")
+
+
+def test_cache_follows_restarted_watches_and_a_fresh_cache_lists_everything(
+    api: ApiServer, space: Space
+) -> None:
+    cache = ExportCache(api.kube_api, NAMESPACE, watch_timeout_seconds=1)
+    cache.start()
+    try:
+        assert cache.wait_synced(10)
+        export_id = create(api, space)
+        time.sleep(2.5)  # at least two watch timeouts, each resumed from its resourceVersion
+        patch_status(api, export_id, {"state": "Processing", "reason": "Running"})
+        _wait(lambda: (r := cache.get(export_id)) is not None and r.status.state == "Processing")
+        client.CustomObjectsApi(api.kube_api).delete_namespaced_custom_object(
+            GROUP, VERSION, NAMESPACE, PLURAL, resource_name(export_id)
+        )
+        _wait(lambda: cache.get(export_id) is None)
+    finally:
+        cache.stop()
+    restarted = ExportCache(api.kube_api, NAMESPACE, watch_timeout_seconds=30)
+    survivor = create(api, space)
+    restarted.start()
+    try:
+        assert restarted.wait_synced(10)
+        assert restarted.get(survivor) is not None
+    finally:
+        restarted.stop()
+
+
+def _wait(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the cache did not catch up within 10 s"
+        time.sleep(0.05)
