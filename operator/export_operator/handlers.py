@@ -38,7 +38,8 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.watching.client_timeout = 270
     settings.watching.connect_timeout = 30
     settings.execution.max_workers = 8
-    settings.posting.level = logging.INFO
+    # kopf's own "handler succeeded" notes stay in the log; only its warnings become Events.
+    settings.posting.level = logging.WARNING
     settings.peering.name = config.peering_name
     settings.peering.standalone = config.standalone
     settings.peering.priority = config.priority

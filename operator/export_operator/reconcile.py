@@ -313,9 +313,10 @@ class Exports:
 
     def _announce(self, export: Export, transition: status.Transition, now: datetime) -> None:
         metrics.record_transition(transition.state, export.created_at, now)
-        post = kopf.warn if transition.state is ExportState.FAILED else kopf.info
-        post(
+        # kopf.event, not kopf.info: our transitions are always posted, whatever posting.level.
+        kopf.event(
             cast("kopf.Body", export.body),
+            type="Warning" if transition.state is ExportState.FAILED else "Normal",
             reason=transition.reason.value,
             message=transition.message,
         )

@@ -1,9 +1,19 @@
-"""Fixtures of the operator's tests: sample objects in the Kubernetes wire form."""
+"""Fixtures of the operator's tests: sample objects (unit), and a namespace with an operator (integration)."""
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from export_contracts.resource import CompanyExportSpec
 from export_operator.jobs import Owner
 from export_operator.settings import OperatorSettings
+from kubernetes import client, config
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+from operator_harness import CRD_FILE, Harness
 
 
 @pytest.fixture
@@ -30,3 +40,38 @@ def spec() -> CompanyExportSpec:
 @pytest.fixture
 def owner() -> Owner:
     return Owner(namespace="tenant-a", name="export-42", uid="uid-42")
+
+
+@pytest.fixture(scope="session")
+def kube_api(kube: Any) -> ApiClient:
+    api: ApiClient = config.new_client_from_config(str(kube.kubeconfig))
+    return api
+
+
+@pytest.fixture(scope="session")
+def export_crd(kube_api: ApiClient) -> None:
+    """The CompanyExport CRD from crds/, installed and Established."""
+    api = client.ApiextensionsV1Api(kube_api)
+    manifest = yaml.safe_load(CRD_FILE.read_text())
+    try:
+        api.create_custom_resource_definition(manifest)
+    except ApiException as error:
+        if error.status != 409:
+            raise
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        crd = api.read_custom_resource_definition(manifest["metadata"]["name"]).to_dict()
+        conditions = crd["status"].get("conditions") or []
+        if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+            return
+        time.sleep(0.2)
+    raise AssertionError("the CompanyExport CRD was not Established within 30 s")
+
+
+@pytest.fixture
+def harness(kube: Any, kube_api: ApiClient, export_crd: None, tmp_path: Path) -> Iterator[Harness]:
+    """A fresh namespace with the exporter's Secrets; operators started in it stop at the end."""
+    harness = Harness(kube, kube_api, tmp_path)
+    harness.create_namespace()
+    yield harness
+    harness.close()

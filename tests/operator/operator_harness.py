@@ -1,0 +1,236 @@
+"""Drives the operator on the local cluster: a namespace, `export-operator` processes, exports."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+from export_contracts import resource
+from export_contracts.resource import CompanyExportStatus, ExportState
+from kubernetes import client
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+from local_cluster.process import Launcher, Server, free_port, port_is_open
+
+FAKE_EXPORTER = Path(__file__).with_name("fake_exporter.py")
+KUBECTL = str(Path(sys.executable).with_name("kubectl"))
+CRD_FILE = Path(__file__).parents[2] / "crds" / "companyexports.exports.companies.dev.yaml"
+EXPORTS = (resource.GROUP, resource.VERSION)
+
+
+@dataclass
+class OperatorRun:
+    """One `export-operator` process watching one namespace."""
+
+    server: Server
+    health_port: int
+    metrics_port: int
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics") as response:
+            return str(response.read().decode())
+
+
+class Harness:
+    """A namespace with the exporter's Secrets, an operator for it, and helpers to drive exports."""
+
+    def __init__(self, kube: Any, kube_api: ApiClient, root: Path) -> None:
+        self.kube = kube
+        self.namespace = f"op-{uuid.uuid4().hex[:8]}"
+        self.plan_dir = root / self.namespace
+        self.plan_dir.mkdir(parents=True)
+        self.core = client.CoreV1Api(kube_api)
+        self.batch = client.BatchV1Api(kube_api)
+        self.custom = client.CustomObjectsApi(kube_api)
+        self.launcher = Launcher(root / "logs")
+        self.operators: list[OperatorRun] = []
+        self.bucket = kube.env["EXPORT_BUCKET"]
+
+    def create_namespace(self) -> None:
+        meta = client.V1ObjectMeta(name=self.namespace)
+        self.core.create_namespace(client.V1Namespace(metadata=meta))
+        self.put_secret("company-exports-database", {"DATABASE_URL": self.kube.env["DATABASE_URL"]})
+        self.put_secret(
+            "company-exports-s3",
+            {
+                "AWS_ACCESS_KEY_ID": self.kube.env["AWS_ACCESS_KEY_ID"],
+                "AWS_SECRET_ACCESS_KEY": self.kube.env["AWS_SECRET_ACCESS_KEY"],
+            },
+        )
+
+    def put_secret(self, name: str, data: dict[str, str]) -> None:
+        secret = client.V1Secret(metadata=client.V1ObjectMeta(name=name), string_data=data)
+        self.core.create_namespaced_secret(self.namespace, secret)
+
+    def operator_env(self, **settings: Any) -> dict[str, str]:
+        health, metrics = free_port(), free_port()
+        env = {
+            **self.kube.env,
+            "EXPORT_OPERATOR_NAMESPACE": self.namespace,
+            "EXPORT_OPERATOR_STANDALONE": "true",
+            "EXPORT_OPERATOR_LIVENESS_ENDPOINT": f"http://127.0.0.1:{health}/healthz",
+            "EXPORT_OPERATOR_METRICS_PORT": str(metrics),
+            "EXPORT_OPERATOR_EXPORTER_IMAGE": "company-exports-test-exporter:1",
+            "EXPORT_OPERATOR_EXPORTER_COMMAND": json.dumps(
+                ["python", str(FAKE_EXPORTER), str(self.plan_dir)]
+            ),
+            "EXPORT_OPERATOR_STARTUP_TIMEOUT_SECONDS": "8",
+            "EXPORT_OPERATOR_JOB_LOST_GRACE_SECONDS": "8",
+        }
+        env.update(
+            {f"EXPORT_OPERATOR_{key.upper()}": str(value) for key, value in settings.items()}
+        )
+        return env
+
+    def start_operator(self, name: str = "operator", **settings: Any) -> OperatorRun:
+        env = self.operator_env(**settings)
+        health = int(env["EXPORT_OPERATOR_LIVENESS_ENDPOINT"].split(":")[2].split("/")[0])
+        server = self.launcher.start(
+            f"{self.namespace}-{name}", [Path(sys.executable).with_name("export-operator")], env
+        )
+        run = OperatorRun(server, health, int(env["EXPORT_OPERATOR_METRICS_PORT"]))
+        server.wait_until(lambda: port_is_open(health), timeout=30)
+        self.operators.append(run)
+        return run
+
+    def kill(self, run: OperatorRun) -> None:
+        """SIGKILL: the operator gets no chance to finish anything."""
+        os.killpg(run.server.pid, signal.SIGKILL)
+        if run.server.popen is not None:
+            run.server.popen.wait(timeout=10)
+
+    def plan(self, export_id: int, **plan: Any) -> None:
+        (self.plan_dir / f"{export_id}.json").write_text(json.dumps(plan))
+
+    def create_export(self, export_id: int, space_id: int = 1) -> str:
+        body = self.export_manifest(export_id, space_id)
+        self.custom.create_namespaced_custom_object(*EXPORTS, self.namespace, resource.PLURAL, body)
+        return str(body["metadata"]["name"])
+
+    @staticmethod
+    def to_yaml(manifest: dict[str, Any]) -> str:
+        return yaml.safe_dump(manifest)
+
+    def export_manifest(self, export_id: int, space_id: int) -> dict[str, Any]:
+        name = resource.resource_name(export_id)
+        return {
+            "apiVersion": resource.API_VERSION,
+            "kind": resource.KIND,
+            "metadata": {"name": name, "labels": resource.labels(space_id, export_id)},
+            "spec": {
+                "exportId": export_id,
+                "spaceId": space_id,
+                "requested": {
+                    "startDate": "2024-01-15 00:00:00",
+                    "endDate": "2024-01-15 23:59:59",
+                    "timezone": "UTC",
+                },
+                "range": {"start": "2024-01-15T00:00:00Z", "end": "2024-01-16T00:00:00Z"},
+                "requestedBy": "key-1",
+            },
+        }
+
+    def get_export(self, name: str) -> dict[str, Any] | None:
+        try:
+            body: Any = self.custom.get_namespaced_custom_object(
+                *EXPORTS, self.namespace, resource.PLURAL, name
+            )
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+        return dict(body)
+
+    def status(self, name: str) -> CompanyExportStatus:
+        body = self.get_export(name) or {}
+        return CompanyExportStatus.model_validate(body.get("status") or {})
+
+    def wait_state(
+        self, name: str, *states: ExportState, timeout: float = 60
+    ) -> CompanyExportStatus:
+        deadline = time.monotonic() + timeout
+        current = CompanyExportStatus()
+        while time.monotonic() < deadline:
+            current = self.status(name)
+            if current.state in states:
+                return current
+            time.sleep(0.2)
+        raise AssertionError(
+            f"{name} did not reach {[s.value for s in states]} within {timeout} s: "
+            f"{current.model_dump(exclude_none=True)}; operator logs in {self.launcher.log_dir}"
+        )
+
+    def wait_gone(self, check: Any, what: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not check():
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{what} still there after {timeout} s")
+
+    def job(self, name: str) -> dict[str, Any] | None:
+        try:
+            job: dict[str, Any] = self.batch.read_namespaced_job(name, self.namespace).to_dict()
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+        return job
+
+    def events(self, name: str) -> list[tuple[str, str]]:
+        """(reason, message) of the Events about an export, oldest first."""
+        events = self.core.list_namespaced_event(
+            self.namespace, field_selector=f"involvedObject.name={name}"
+        ).items
+        events.sort(key=lambda e: (str(e.metadata.creation_timestamp), e.metadata.name or ""))
+        return [(e.reason or "", e.message or "") for e in events]
+
+    def object_exists(self, key: str) -> bool:
+        s3 = self.kube_s3()
+        return "Contents" in s3.list_objects_v2(Bucket=self.bucket, Prefix=key)
+
+    def kube_s3(self) -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=self.kube.env["S3_ENDPOINT_URL"],
+            aws_access_key_id=self.kube.env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.kube.env["AWS_SECRET_ACCESS_KEY"],
+            region_name=self.kube.env["AWS_DEFAULT_REGION"],
+        )
+
+    def runs(self) -> list[tuple[str, int, int, float]]:
+        """(event, export id, space id, time) lines the fake exporter logged."""
+        log = self.plan_dir / "runs.log"
+        if not log.exists():
+            return []
+        return [
+            (event, int(export_id), int(space_id), float(at))
+            for event, export_id, space_id, at in (
+                line.split() for line in log.read_text().splitlines()
+            )
+        ]
+
+    def kubectl(
+        self, *args: str, input_text: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [KUBECTL, "--kubeconfig", str(self.kube.kubeconfig), "-n", self.namespace, *args],
+            input=input_text, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        self.launcher.stop_all()
+        try:
+            self.core.delete_namespace(self.namespace)
+        except ApiException as error:
+            if error.status != 404:
+                raise

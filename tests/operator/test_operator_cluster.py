@@ -1,0 +1,278 @@
+"""The operator on the local cluster: real apiserver, Job controller, node agent and S3.
+
+Each test gets a namespace with the exporter's Secrets and starts `export-operator` for it; the
+Job's Pod runs `fake_exporter.py`, which follows the exporter contract.
+"""
+
+import gzip
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from export_contracts.resource import ConditionStatus, ExportReason, ExportState
+from operator_harness import Harness
+
+pytestmark = pytest.mark.integration
+
+COMPLETED = ExportState.COMPLETED
+FAILED = ExportState.FAILED
+
+
+def test_happy_path_to_completed_with_a_working_download(harness: Harness) -> None:
+    harness.start_operator()
+    harness.plan(1, records=5, seconds=1)
+    name = harness.create_export(1, space_id=3)
+
+    done = harness.wait_state(name, COMPLETED, FAILED)
+
+    assert (done.state, done.reason, done.records) == (COMPLETED, ExportReason.COMPLETED, 5)
+    assert done.object_key is not None
+    assert done.object_key.startswith("exports/3/")
+    assert done.started_at
+    assert done.completed_at
+    assert done.queued_at
+    assert done.expires_at == done.completed_at + timedelta(hours=24)
+    assert done.download_url
+    assert done.download_url_expires_at
+    assert done.download_url_expires_at - datetime.now(UTC) <= timedelta(minutes=15)
+    with urllib.request.urlopen(done.download_url) as response:  # noqa: S310 (our S3 server)
+        body = response.read()
+    assert len(body) == done.bytes
+    assert len(gzip.decompress(body).splitlines()) == 5
+    [condition] = done.conditions
+    assert (condition.type, condition.status) == ("Succeeded", ConditionStatus.TRUE)
+    assert done.observed_generation == 1
+    reasons = [reason for reason, _ in harness.events(name) if reason != "Logging"]
+    assert reasons == ["WaitingForSlot", "Running", "Completed"]
+    job = harness.job(name)
+    assert job is not None
+    [owner] = job["metadata"]["owner_references"]
+    assert (owner["kind"], owner["name"], owner["controller"]) == ("CompanyExport", name, True)
+
+
+def test_kubectl_get_shows_space_state_records_size(harness: Harness) -> None:
+    harness.start_operator()
+    harness.plan(2, records=7)
+    name = harness.create_export(2, space_id=4)
+    done = harness.wait_state(name, COMPLETED, FAILED)
+
+    plain = harness.kubectl("get", "cexp").stdout.splitlines()
+    assert plain[0].split() == ["NAME", "SPACE", "STATE", "RECORDS", "SIZE", "AGE"]
+    assert plain[1].split()[:5] == [name, "4", "Completed", "7", str(done.bytes)]
+    wide = harness.kubectl("get", "exports", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[6:8] == ["COMPLETED", "JOB"]
+    assert name in wide[1].split()[7:]
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"range": {"start": "2024-01-16T00:00:00Z", "end": "2024-01-15T00:00:00Z"}},
+         "range.end must be after start"),
+        ({"requested": {"startDate": "2024-01-16 00:00:00", "endDate": "2024-01-15 00:00:00",
+                        "timezone": "UTC"}},
+         "requested.endDate must be after startDate"),
+        ({"spaceId": 0}, "spec.spaceId"),
+        ({"exportId": None}, "spec.exportId: Required value"),
+        ({"requested": {"startDate": "2024-01-15", "endDate": "2024-01-16 00:00:00",
+                        "timezone": "UTC"}},
+         "spec.requested.startDate"),
+    ],
+)  # fmt: skip
+def test_bad_objects_are_refused_by_the_crd(
+    harness: Harness, bad: dict[str, object], message: str
+) -> None:
+    manifest = harness.export_manifest(9, 1)
+    manifest["spec"].update(bad)
+    if bad.get("exportId", 1) is None:
+        del manifest["spec"]["exportId"]
+    result = harness.kubectl("apply", "-f", "-", input_text=harness.to_yaml(manifest))
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_spec_is_immutable(harness: Harness) -> None:
+    name = harness.create_export(10)
+    result = harness.kubectl(
+        "patch", "cexp", name, "--type=merge", "-p", '{"spec": {"spaceId": 99}}'
+    )
+    assert result.returncode != 0
+    assert "spec is immutable" in result.stderr
+
+
+def test_retry_then_success(harness: Harness) -> None:
+    harness.start_operator()
+    harness.plan(3, fail_attempts=1)
+    name = harness.create_export(3)
+
+    done = harness.wait_state(name, COMPLETED, FAILED, timeout=90)
+
+    assert done.state is COMPLETED
+    assert (harness.plan_dir / "3.attempts").read_text() == "2"
+
+
+def test_bad_request_fails_at_once_with_the_exporters_message(harness: Harness) -> None:
+    harness.start_operator()
+    harness.plan(4, fail_attempts=-1, exit_code=64, message='{"error": "space 1 has no timezone"}')
+    name = harness.create_export(4)
+
+    failed = harness.wait_state(name, COMPLETED, FAILED)
+
+    assert (failed.state, failed.reason) == (FAILED, ExportReason.BAD_REQUEST)
+    assert failed.message is not None
+    assert "space 1 has no timezone" in failed.message
+    assert (harness.plan_dir / "4.attempts").read_text() == "1"
+    assert failed.conditions[0].status is ConditionStatus.FALSE
+    assert ("BadRequest", failed.message) in harness.events(name)
+
+
+def test_deadline_exceeded(harness: Harness) -> None:
+    harness.start_operator(job_active_deadline_seconds=3)
+    harness.plan(5, seconds=60)
+    name = harness.create_export(5)
+
+    failed = harness.wait_state(name, COMPLETED, FAILED, timeout=60)
+
+    assert (failed.state, failed.reason) == (FAILED, ExportReason.DEADLINE_EXCEEDED)
+    assert failed.message is not None
+    assert "longer than 3 s" in failed.message
+
+
+def test_pod_that_cannot_pull_its_image_fails_after_the_startup_timeout(harness: Harness) -> None:
+    harness.start_operator(exporter_image="registry.invalid/no-such-exporter:1")
+    name = harness.create_export(6)
+
+    failed = harness.wait_state(name, COMPLETED, FAILED, timeout=60)
+
+    assert (failed.state, failed.reason) == (FAILED, ExportReason.POD_CANNOT_START)
+    assert failed.message is not None
+    assert "ImagePullBackOff" in failed.message or "ErrImagePull" in failed.message
+    harness.wait_gone(lambda: harness.job(name), f"Job {name}")
+
+
+def test_missing_secret_fails_after_the_startup_timeout(harness: Harness) -> None:
+    harness.start_operator(database_secret_name="no-such-secret")
+    name = harness.create_export(7)
+
+    failed = harness.wait_state(name, COMPLETED, FAILED, timeout=60)
+
+    assert (failed.state, failed.reason) == (FAILED, ExportReason.POD_CANNOT_START)
+    assert failed.message is not None
+    assert "CreateContainerConfigError" in failed.message
+
+
+def test_vanished_job_fails_the_export_after_the_grace_window(harness: Harness) -> None:
+    harness.start_operator()
+    harness.plan(8, seconds=60)
+    name = harness.create_export(8)
+    harness.wait_state(name, ExportState.PROCESSING)
+    harness.batch.delete_namespaced_job(name, harness.namespace, propagation_policy="Background")
+
+    failed = harness.wait_state(name, COMPLETED, FAILED, timeout=60)
+
+    assert (failed.state, failed.reason) == (FAILED, ExportReason.JOB_LOST)
+
+
+def test_delete_while_running_stops_the_job_and_leaves_no_file(harness: Harness) -> None:
+    harness.start_operator()
+    harness.plan(11, seconds=60)
+    name = harness.create_export(11)
+    running = harness.wait_state(name, ExportState.PROCESSING)
+    assert running.object_key
+
+    harness.kubectl("delete", "cexp", name, "--wait=false")
+
+    harness.wait_gone(lambda: harness.get_export(name), f"export {name}")
+    assert harness.job(name) is None
+    assert not harness.object_exists(running.object_key)
+    assert [event for event, *_ in harness.runs()] == ["start"]  # stopped, never finished
+
+
+def test_delete_after_completion_deletes_the_file(harness: Harness) -> None:
+    harness.start_operator()
+    name = harness.create_export(12)
+    done = harness.wait_state(name, COMPLETED, FAILED)
+    assert done.object_key
+    assert harness.object_exists(done.object_key)
+
+    harness.kubectl("delete", "cexp", name)
+
+    harness.wait_gone(lambda: harness.get_export(name), f"export {name}")
+    assert not harness.object_exists(done.object_key)
+    harness.wait_gone(lambda: harness.job(name), f"Job {name}")
+
+
+def test_retention_expires_the_file(harness: Harness) -> None:
+    harness.start_operator(retention_seconds=2)
+    name = harness.create_export(13)
+    done = harness.wait_state(name, COMPLETED, FAILED)
+    assert done.object_key
+
+    expired = harness.wait_state(name, ExportState.EXPIRED, timeout=30)
+
+    assert expired.reason is ExportReason.EXPIRED
+    assert expired.download_url is None
+    assert expired.records == done.records
+    assert not harness.object_exists(done.object_key)
+
+
+def test_concurrency_caps_hold_under_a_flood(harness: Harness) -> None:
+    harness.start_operator(max_running=5, max_running_per_space=2)
+    ids = range(100, 130)
+    for export_id in ids:
+        harness.plan(export_id, seconds=1.5)
+    names = [harness.create_export(export_id, space_id=export_id % 3 + 1) for export_id in ids]
+
+    for name in names:
+        assert harness.wait_state(name, COMPLETED, FAILED, timeout=180).state is COMPLETED
+
+    most, most_per_space = _peak_concurrency(harness.runs())
+    assert most <= 5
+    assert max(most_per_space.values()) <= 2
+    assert most >= 4  # the caps, not something else, limited the flood
+
+
+def _peak_concurrency(runs: list[tuple[str, int, int, float]]) -> tuple[int, dict[int, int]]:
+    """The most exporter processes that ran at once, in total and per space."""
+    running: dict[int, int] = {}
+    peak_space: dict[int, int] = {}
+    total = peak = 0
+    # Ends sort before starts at the same instant: a slot freed and taken is not an overlap.
+    for event, _export, space, _at in sorted(runs, key=lambda r: (r[3], r[0] == "start")):
+        step = 1 if event == "start" else -1
+        total += step
+        running[space] = running.get(space, 0) + step
+        peak = max(peak, total)
+        peak_space[space] = max(peak_space.get(space, 0), running[space])
+    return peak, peak_space
+
+
+def test_operator_killed_and_restarted_ends_every_export_once(harness: Harness) -> None:
+    first = harness.start_operator(max_running=2, max_running_per_space=2)
+    ids = range(200, 206)
+    for export_id in ids:
+        harness.plan(export_id, seconds=2)
+    names = [harness.create_export(export_id) for export_id in ids]
+    time.sleep(1.0)
+    harness.kill(first)  # some exports Queued, some with Jobs running
+    time.sleep(3.0)
+    second = harness.start_operator("operator-2", max_running=2, max_running_per_space=2)
+    harness.wait_state(names[2], ExportState.PROCESSING, COMPLETED, timeout=60)
+    harness.kill(second)  # and once more, mid-run
+    harness.start_operator("operator-3", max_running=2, max_running_per_space=2)
+
+    finals = [harness.wait_state(name, COMPLETED, FAILED, timeout=120) for name in names]
+
+    assert all(final.state is COMPLETED for final in finals)
+    starts = [export for event, export, *_ in harness.runs() if event == "start"]
+    assert sorted(starts) == list(ids)  # each exporter ran once: no Job twice
+    for name, final in zip(names, finals, strict=True):
+        completions = [reason for reason, _ in harness.events(name) if reason == "Completed"]
+        assert completions == ["Completed"], name
+        assert final.object_key
+        assert harness.object_exists(final.object_key)
+    stored = harness.kube_s3().list_objects_v2(Bucket=harness.bucket, Prefix="exports/1/")
+    keys = {item["Key"] for item in stored.get("Contents", [])}
+    assert {final.object_key for final in finals} <= keys
+    assert len(harness.batch.list_namespaced_job(harness.namespace).items) == len(names)
