@@ -40,9 +40,13 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.execution.max_workers = 8
     # kopf's own "handler succeeded" notes stay in the log; only its warnings become Events.
     settings.posting.level = logging.WARNING
+    # Replicas share a peering object (crds/kopf-peering.yaml; the chart creates the object):
+    # only the one with the highest priority acts, the others pause until it goes away.
     settings.peering.name = config.peering_name
     settings.peering.standalone = config.standalone
+    settings.peering.mandatory = not config.standalone
     settings.peering.priority = config.priority
+    settings.peering.clusterwide = config.namespace is None
     cluster = Cluster.connect(config.namespace)
     admitter = Admitter(cluster, config.max_running, config.max_running_per_space)
     memo["exports"] = Exports(cluster, ExportFiles.connect(config), config, admitter)

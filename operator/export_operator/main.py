@@ -10,10 +10,8 @@ from export_operator.settings import OperatorSettings
 def main() -> None:
     settings = OperatorSettings()
     configure_logging(settings.log_level)
+    # Peering is configured in the startup handler, with the rest of kopf's settings.
     kopf.run(
-        standalone=settings.standalone,
-        priority=settings.priority,
-        peering_name=settings.peering_name,
         liveness_endpoint=settings.liveness_endpoint,
         clusterwide=settings.namespace is None,
         namespaces=[settings.namespace] if settings.namespace else (),

@@ -1,4 +1,4 @@
-"""Fixtures of the operator's tests: sample objects (unit), and a namespace with an operator (integration)."""
+"""Fixtures of the operator's tests: sample objects, and a namespace with an operator."""
 
 import time
 from collections.abc import Iterator
