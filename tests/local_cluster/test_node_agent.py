@@ -1,0 +1,333 @@
+"""The test node agent against the real control plane: Jobs finish through the real Job controller,
+pods get their Secrets and service-account identity, and deleted pods' processes really stop.
+"""
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from kubernetes import client, config, utils
+from kubernetes.client.exceptions import ApiException
+
+from tests.conftest import KubeCluster
+
+pytestmark = pytest.mark.integration
+
+T = TypeVar("T")
+NODE_NAME = "local-node"
+
+
+@pytest.fixture(scope="module")
+def api_client(kube: KubeCluster) -> Any:
+    return config.new_client_from_config(str(kube.kubeconfig))
+
+
+# The client's typed models make every field optional; the tests read them as Any.
+@pytest.fixture(scope="module")
+def core(api_client: client.ApiClient) -> Any:
+    return client.CoreV1Api(api_client)
+
+
+@pytest.fixture(scope="module")
+def batch(api_client: client.ApiClient) -> Any:
+    return client.BatchV1Api(api_client)
+
+
+@pytest.fixture
+def namespace(core: Any) -> Iterator[str]:
+    """A fresh namespace whose default service account exists (pods need it to be admitted)."""
+    name = f"agent-{uuid.uuid4().hex[:8]}"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    wait_for(lambda: _exists(lambda: core.read_namespaced_service_account("default", name)), 30)
+    yield name
+    core.delete_namespace(name)
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float, what: str = "condition") -> T:
+    """Polls `probe` until it returns something truthy; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"{what} did not hold within {timeout:.0f} s")
+
+
+def _exists(read: Callable[[], Any]) -> bool:
+    try:
+        read()
+    except ApiException as error:
+        if error.status == 404:
+            return False
+        raise
+    return True
+
+
+def create(api_client: client.ApiClient, namespace: str, manifest: dict[str, Any]) -> None:
+    utils.create_from_dict(api_client, manifest, namespace=namespace)
+
+
+def python_container(code: str, **extra: Any) -> dict[str, Any]:
+    return {"name": "main", "image": "python:3.12", "command": ["python", "-c", code], **extra}
+
+
+def job_manifest(name: str, code: str, backoff_limit: int = 0) -> dict[str, Any]:
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name},
+        "spec": {
+            "backoffLimit": backoff_limit,
+            "template": {
+                "spec": {"restartPolicy": "Never", "containers": [python_container(code)]}
+            },
+        },
+    }
+
+
+def pod_manifest(name: str, container: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {"restartPolicy": "Never", "containers": [container], **spec},
+    }
+
+
+def job_condition(batch: Any, namespace: str, name: str) -> str | None:
+    """`Complete` or `Failed` once the Job controller has decided, else None."""
+    job = batch.read_namespaced_job_status(name, namespace)
+    for condition in (job.status.conditions if job.status else None) or []:
+        if condition.type in ("Complete", "Failed") and condition.status == "True":
+            return str(condition.type)
+    return None
+
+
+def finished_pod(core: Any, namespace: str, name: str) -> Any:
+    pod = core.read_namespaced_pod(name, namespace)
+    return pod if pod.status.phase in ("Succeeded", "Failed") else None
+
+
+def pod_phase(core: Any, namespace: str, name: str) -> str:
+    return str(core.read_namespaced_pod(name, namespace).status.phase)
+
+
+def terminated(pod: Any) -> Any:
+    return pod.status.container_statuses[0].state.terminated
+
+
+def processes_with(marker: str) -> list[int]:
+    """Pids of processes whose command line holds `marker`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command_line = (proc / "cmdline").read_bytes()
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in command_line and state != "Z":
+            found.append(int(proc.name))
+    return found
+
+
+def sleeper_code(marker: str) -> str:
+    # The marker in the code makes the process findable in /proc by its command line.
+    return f"import time; time.sleep(600)  # {marker}"
+
+
+def test_the_node_is_ready_and_renews_its_lease(core: Any, api_client: Any) -> None:
+    node = core.read_node(NODE_NAME)
+    ready = {c.type: c.status for c in node.status.conditions}
+    assert ready["Ready"] == "True"
+    assert not node.spec.taints
+    leases: Any = client.CoordinationV1Api(api_client)
+
+    def renewed_at() -> Any:
+        return leases.read_namespaced_lease(NODE_NAME, "kube-node-lease").spec.renew_time
+
+    first = renewed_at()
+    wait_for(lambda: renewed_at() > first, 25, "a lease renewal")
+
+
+def test_a_job_completes_through_the_job_controller(
+    api_client: Any, batch: Any, core: Any, namespace: str
+) -> None:
+    code = "import sys; print('exported'); sys.exit(0)"
+    create(api_client, namespace, job_manifest("ok", code))
+    assert wait_for(lambda: job_condition(batch, namespace, "ok"), 60, "Job ok finished") == (
+        "Complete"
+    )
+    [pod] = core.list_namespaced_pod(namespace, label_selector="job-name=ok").items
+    assert pod.spec.node_name == NODE_NAME
+    assert pod.status.phase == "Succeeded"
+    state = terminated(pod)
+    assert (state.exit_code, state.reason) == (0, "Completed")
+    assert state.finished_at >= state.started_at
+    job = batch.read_namespaced_job_status("ok", namespace)
+    assert (job.status.succeeded, job.status.failed or 0) == (1, 0)
+
+
+def test_a_failing_job_is_retried_then_fails(
+    api_client: Any, batch: Any, core: Any, namespace: str
+) -> None:
+    code = "import sys; sys.exit(1)"
+    create(api_client, namespace, job_manifest("bad", code, backoff_limit=1))
+    # The Job controller waits about 10 s before it replaces the first failed pod.
+    assert wait_for(lambda: job_condition(batch, namespace, "bad"), 90, "Job bad finished") == (
+        "Failed"
+    )
+    job = batch.read_namespaced_job_status("bad", namespace)
+    assert job.status.failed == 2
+    pods = core.list_namespaced_pod(namespace, label_selector="job-name=bad").items
+    assert len(pods) == 2
+    assert {(p.status.phase, terminated(p).exit_code, terminated(p).reason) for p in pods} == {
+        ("Failed", 1, "Error")
+    }
+
+
+def test_deleting_a_job_kills_its_pod_process(
+    api_client: Any, batch: Any, core: Any, namespace: str
+) -> None:
+    marker = f"marker-{uuid.uuid4().hex}"
+    create(api_client, namespace, job_manifest("long", sleeper_code(marker)))
+    [pid] = wait_for(lambda: processes_with(marker), 30, "the Job's process started")
+    [pod] = core.list_namespaced_pod(namespace, label_selector="job-name=long").items
+    wait_for(lambda: pod_phase(core, namespace, pod.metadata.name) == "Running", 10, "Running")
+    batch.delete_namespaced_job("long", namespace, propagation_policy="Background")
+    wait_for(lambda: not processes_with(marker), 40, f"process {pid} gone")
+    wait_for(
+        lambda: not core.list_namespaced_pod(namespace, label_selector="job-name=long").items,
+        40,
+        "the Job's pod deleted",
+    )
+
+
+def test_a_pod_reads_a_secret_through_env_and_reports_a_termination_message(
+    api_client: Any, core: Any, namespace: str
+) -> None:
+    core.create_namespaced_secret(
+        namespace,
+        client.V1Secret(metadata=client.V1ObjectMeta(name="db"), string_data={"password": "pa55"}),
+    )
+    env = [
+        {"name": "PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}},
+        {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        {"name": "REPORT", "value": "/dev/termination-log"},
+    ]
+    code = "import os; open(os.environ['REPORT'], 'w').write(os.environ['PASSWORD'] + ' ' + os.environ['POD'])"  # noqa: E501
+    create(api_client, namespace, pod_manifest("reader", python_container(code, env=env)))
+    pod = wait_for(lambda: finished_pod(core, namespace, "reader"), 30, "pod reader finished")
+    assert pod.status.phase == "Succeeded"
+    assert terminated(pod).message == "pa55 reader"
+
+
+def test_a_missing_secret_holds_the_container_until_it_appears(
+    api_client: Any, core: Any, namespace: str
+) -> None:
+    env = [{"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "later", "key": "key"}}}]
+    code = "import os, sys; sys.exit(0 if os.environ['KEY'] == 'v' else 1)"
+    create(api_client, namespace, pod_manifest("patient", python_container(code, env=env)))
+
+    def waiting_reason() -> Any:
+        statuses = core.read_namespaced_pod("patient", namespace).status.container_statuses
+        waiting = statuses[0].state.waiting if statuses else None
+        return waiting if waiting and waiting.reason == "CreateContainerConfigError" else None
+
+    waiting = wait_for(waiting_reason, 20, "CreateContainerConfigError")
+    assert 'secret "later" not found' in waiting.message
+    assert core.read_namespaced_pod("patient", namespace).status.phase == "Pending"
+    core.create_namespaced_secret(
+        namespace,
+        client.V1Secret(metadata=client.V1ObjectMeta(name="later"), string_data={"key": "v"}),
+    )
+    pod = wait_for(lambda: finished_pod(core, namespace, "patient"), 30, "pod patient finished")
+    assert pod.status.phase == "Succeeded"
+
+
+def test_an_unknown_image_stays_pending_in_image_pull_back_off(
+    api_client: Any, core: Any, namespace: str
+) -> None:
+    container = {"name": "main", "image": "registry.example/nope:1", "command": ["true"]}
+    create(api_client, namespace, pod_manifest("nope", container))
+    reasons: set[str] = set()
+
+    def back_off() -> bool:
+        statuses = core.read_namespaced_pod("nope", namespace).status.container_statuses or []
+        if statuses and statuses[0].state.waiting:
+            reasons.add(statuses[0].state.waiting.reason)
+        return "ImagePullBackOff" in reasons
+
+    wait_for(back_off, 20, "ImagePullBackOff")
+    assert "ErrImagePull" in reasons
+    assert core.read_namespaced_pod("nope", namespace).status.phase == "Pending"
+
+
+RBAC_PROBE = """
+import os
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+config.load_kube_config()
+try:
+    client.CoreV1Api().list_namespaced_pod(os.environ['NAMESPACE'])
+    answer = 200
+except ApiException as error:
+    answer = error.status
+open(os.environ['REPORT'], 'w').write(str(answer))
+"""
+
+
+def test_rbac_applies_to_what_a_pod_does(api_client: Any, core: Any, namespace: str) -> None:
+    for account in ("nobody", "reader"):
+        core.create_namespaced_service_account(
+            namespace, client.V1ServiceAccount(metadata=client.V1ObjectMeta(name=account))
+        )
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": "pod-reader"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]}],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "reader-reads-pods"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"},
+        "subjects": [{"kind": "ServiceAccount", "name": "reader", "namespace": namespace}],
+    }
+    create(api_client, namespace, role)
+    create(api_client, namespace, binding)
+    env = [
+        {"name": "NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+        {"name": "REPORT", "value": "/dev/termination-log"},  # the agent points it at a file
+    ]
+    for account in ("nobody", "reader"):
+        container = python_container(RBAC_PROBE, env=env)
+        create(api_client, namespace, pod_manifest(account, container, serviceAccountName=account))
+    answers = {}
+    for account in ("nobody", "reader"):
+        pod = wait_for(partial(finished_pod, core, namespace, account), 60, f"pod {account}")
+        answers[account] = terminated(pod).message
+    assert answers == {"nobody": "403", "reader": "200"}
+
+
+def test_deleting_a_namespace_with_running_pods_completes(api_client: Any, core: Any) -> None:
+    name = f"doomed-{uuid.uuid4().hex[:8]}"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    wait_for(lambda: _exists(lambda: core.read_namespaced_service_account("default", name)), 30)
+    marker = f"marker-{uuid.uuid4().hex}"
+    for index in range(2):
+        container = python_container(sleeper_code(marker))
+        create(api_client, name, pod_manifest(f"sleeper-{index}", container))
+    wait_for(lambda: len(processes_with(marker)) == 2, 30, "both pods' processes started")
+    started = time.monotonic()
+    core.delete_namespace(name)
+    wait_for(lambda: not _exists(lambda: core.read_namespace(name)), 60, f"namespace {name} gone")
+    assert not processes_with(marker)
+    assert time.monotonic() - started < 60
