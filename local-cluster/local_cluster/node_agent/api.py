@@ -174,22 +174,27 @@ class NodeApi:
     # --- the node -----------------------------------------------------------------------------
 
     def ensure_node(self, manifest: dict[str, Any]) -> None:
-        """Creates the Node, or takes over an existing one (clearing taints it may carry)."""
-        name = manifest["metadata"]["name"]
+        """Creates the Node unless it exists (from an earlier run of the agent)."""
         try:
             self.core.create_node(_model(client.V1Node, manifest), _preload_content=False)
         except ApiException as error:
             if error.status != 409:
                 raise
+
+    def untaint_node(self, name: str) -> str:
+        """Clears the node's taints and unschedulable flag; returns the node's uid.
+
+        The apiserver's TaintNodesByCondition admission taints a new node not-ready, and only
+        the node lifecycle controller (which the local cluster does not run) would lift it.
+        """
+        node = self._json(
             self.core.patch_node(
                 name,
                 {"spec": {"taints": None, "unschedulable": None}},
                 _content_type="application/merge-patch+json",
                 _preload_content=False,
             )
-
-    def node_uid(self, name: str) -> str:
-        node = self._json(self.core.read_node(name, _preload_content=False))
+        )
         uid: str = node["metadata"]["uid"]
         return uid
 

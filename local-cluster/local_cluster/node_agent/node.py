@@ -135,7 +135,7 @@ class NodeHeartbeat:
         """Creates the Node with a Ready status and its Lease; returns when both are written."""
         self._api.ensure_node(node_manifest(self._name))
         self._api.patch_node_status(self._name, node_status(self._capacity, self._name))
-        self._node_uid = self._api.node_uid(self._name)
+        self._node_uid = self._api.untaint_node(self._name)
         self._api.renew_lease(lease_manifest(self._name, self._node_uid))
 
     def run(self, stop: threading.Event) -> None:
