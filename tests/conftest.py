@@ -77,3 +77,19 @@ def kube(servers_root: Path, postgres: Postgres, s3: S3Server) -> Iterator[KubeC
         yield KubeCluster(control_plane, env.as_dict(), servers_root / "logs")
     finally:
         launcher.stop_all()
+
+
+_FIGURES: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def figures() -> list[str]:
+    """Measurements a test reports (`figures.append("what: value")`), printed after the run."""
+    return _FIGURES
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures measured by the tests")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from local_cluster.process import Launcher, Server, free_port
+from local_cluster.process import Launcher, Server, ServerStartError, free_port, log_tail
 
 DATABASE = "exports"
 USER = "exports"
@@ -85,7 +85,10 @@ def _initdb(
     )  # fmt: skip
     assert initdb.popen is not None
     if initdb.popen.wait(timeout=120) != 0:
-        raise RuntimeError(f"initdb failed; see {initdb.log_path}")
+        raise ServerStartError(
+            f"initdb failed (the data folder must be reachable by the '{run_as}' account); "
+            f"its log is {initdb.log_path}:\n{log_tail(initdb.log_path)}"
+        )
     launcher.servers.remove(initdb)
 
 
