@@ -41,13 +41,13 @@ app.kubernetes.io/part-of: company-exports
 {{- end }}
 {{- end -}}
 
-{{/* An image reference: (dict "root" $ "image" .Values.api.image). */}}
+{{/* The image reference, the same for every container. */}}
 {{- define "company-exports.image" -}}
-{{- $tag := default .root.Chart.AppVersion .root.Values.image.tag -}}
-{{- if .root.Values.image.registry -}}
-{{- printf "%s/%s:%s" (trimSuffix "/" .root.Values.image.registry) .image.repository $tag -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag -}}
+{{- if .Values.image.registry -}}
+{{- printf "%s/%s:%s" (trimSuffix "/" .Values.image.registry) .Values.image.repository $tag -}}
 {{- else -}}
-{{- printf "%s:%s" .image.repository $tag -}}
+{{- printf "%s:%s" .Values.image.repository $tag -}}
 {{- end -}}
 {{- end -}}
 
