@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 import anyio.to_thread
-from export_contracts.resource import CompanyExportSpec, RequestedRange, UtcRange
 from psycopg import AsyncConnection
 
 from export_api.auth import Principal
@@ -19,6 +18,7 @@ from export_api.dates import resolve_range
 from export_api.errors import InvalidParametersError
 from export_api.models import CreateExportRequest
 from export_api.services import Services
+from export_contracts.resource import CompanyExportSpec, RequestedRange, UtcRange
 
 _EXPIRE_KEY = """
 DELETE FROM api_idempotency_keys

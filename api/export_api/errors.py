@@ -86,6 +86,10 @@ _HTTP_MESSAGES = {
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's only 400: a body it could not decode. The public API answers bad input with 422.
+        message = "request body: could not be parsed; send a UTF-8 JSON object."
+        return JSONResponse(error_body(message), 422)
     message = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
     return JSONResponse(error_body(message), exc.status_code, headers=exc.headers)
 

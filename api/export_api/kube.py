@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from kubernetes import client, config, watch
+from kubernetes.client.exceptions import ApiException
+from pydantic import ConfigDict, ValidationError
+
 from export_contracts.resource import (
     API_VERSION,
     GROUP,
@@ -23,9 +27,6 @@ from export_contracts.resource import (
     labels,
     resource_name,
 )
-from kubernetes import client, config, watch
-from kubernetes.client.exceptions import ApiException
-from pydantic import ConfigDict, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -249,15 +250,16 @@ class ExportCache:
                 resource_version = self._follow(resource_version)
             except ApiException as error:
                 resource_version = None
-                if error.status != _HTTP_GONE:
+                if error.status != _HTTP_GONE and not self._stopping.is_set():
                     log.warning(
                         "export watch failed; listing again", extra={"status": error.status}
                     )
                     self._stopping.wait(_RETRY_DELAY_SECONDS)
             except Exception:  # the cache must outlive any API server hiccup
                 resource_version = None
-                log.exception("export watch failed; listing again")
-                self._stopping.wait(_RETRY_DELAY_SECONDS)
+                if not self._stopping.is_set():  # else our own shutdown closed the connection
+                    log.exception("export watch failed; listing again")
+                    self._stopping.wait(_RETRY_DELAY_SECONDS)
 
     def _relist(self) -> str:
         listing = cast(

@@ -3,10 +3,10 @@
 import argparse
 
 import uvicorn
-from export_contracts.logs import configure_logging
 
 from export_api.app import create_app
 from export_api.settings import ApiSettings
+from export_contracts.logs import configure_logging
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,3 +27,7 @@ def main(argv: list[str] | None = None) -> None:
         access_log=False,  # metrics count requests; a line per status poll would drown the logs
         proxy_headers=True,
     )
+
+
+if __name__ == "__main__":
+    main()

@@ -2,11 +2,10 @@
 
 from datetime import datetime
 
-from export_contracts.resource import ExportState
-
 from export_api.kube import ExportRecord
 from export_api.models import ExportResponse, ExportStatusName
 from export_api.presign import Presigner
+from export_contracts.resource import ExportState
 
 _STATUS_NAMES: dict[ExportState, ExportStatusName] = {
     ExportState.QUEUED: "queued",

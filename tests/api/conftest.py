@@ -15,17 +15,17 @@ import httpx
 import psycopg
 import pytest
 import uvicorn
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
 from export_api.admin import create_space, issue_key, revoke_key
 from export_api.app import create_app
 from export_api.auth import Scope
 from export_api.settings import ApiSettings
 from export_contracts.crd import custom_resource_definition
 from export_database.migrate import migrate
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
 from local_cluster.postgres import Postgres
 from local_cluster.s3 import S3Server
-
 from tests.conftest import KubeCluster
 
 NAMESPACE = "api-tests"

@@ -6,11 +6,11 @@ from typing import Any
 
 import psycopg
 import pytest
+from kubernetes import client
+
 from export_api.admin import issue_key, set_subscription
 from export_api.auth import Scope
 from export_contracts.resource import GROUP, PLURAL, SPACE_LABEL, VERSION, resource_name
-from kubernetes import client
-
 from tests.api.conftest import NAMESPACE, ApiServer, Space
 
 pytestmark = pytest.mark.integration

@@ -1,7 +1,8 @@
 import pytest
+from pydantic import BaseModel
+
 from export_api.cursors import decode_cursor, encode_cursor
 from export_api.errors import InvalidParametersError
-from pydantic import BaseModel
 
 pytestmark = pytest.mark.unit
 

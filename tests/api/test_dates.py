@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 import pytest
+
 from export_api.dates import Edge, resolve_bound, resolve_range
 from export_api.errors import InvalidParametersError
 

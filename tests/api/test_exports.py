@@ -14,11 +14,11 @@ from typing import Any
 import botocore.auth
 import httpx
 import pytest
+from kubernetes import client
+
 from export_api.kube import ExportCache
 from export_contracts.resource import GROUP, PLURAL, VERSION, resource_name
-from kubernetes import client
 from local_cluster.s3 import S3Server
-
 from tests.api.conftest import NAMESPACE, ApiServer, Space
 
 pytestmark = pytest.mark.integration

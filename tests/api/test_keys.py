@@ -1,6 +1,7 @@
 import hashlib
 
 import pytest
+
 from export_api.keys import generate_key, hash_secret, parse_key, secret_matches
 
 pytestmark = pytest.mark.unit

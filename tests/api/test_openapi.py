@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+
 from export_api.openapi import document, render
 
 pytestmark = pytest.mark.unit

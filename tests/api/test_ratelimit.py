@@ -1,4 +1,5 @@
 import pytest
+
 from export_api.ratelimit import Bucket, Limit, decide
 
 pytestmark = pytest.mark.unit

@@ -16,8 +16,8 @@ from export_api.kube import ExportRecord
 from export_api.models import (
     CreateExportRequest,
     CreateExportResponse,
-    ExportResponse,
     ExportPage,
+    ExportResponse,
     ExportStatusName,
     error_responses,
     success_response,
