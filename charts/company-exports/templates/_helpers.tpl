@@ -141,3 +141,12 @@ volumes:
 {{- $secrets := include (print .root.Template.BasePath "/secrets.yaml") .root -}}
 {{- printf "%s\n%s" $config $secrets | sha256sum -}}
 {{- end -}}
+
+{{/* A Deployment strategy; rollingUpdate only with RollingUpdate (values merge it in otherwise). */}}
+{{- define "company-exports.strategy" -}}
+type: {{ .type }}
+{{- if and (eq .type "RollingUpdate") .rollingUpdate }}
+rollingUpdate:
+  {{- toYaml .rollingUpdate | nindent 2 }}
+{{- end }}
+{{- end -}}

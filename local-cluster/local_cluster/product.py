@@ -1,0 +1,227 @@
+"""The product on the local stack: the Helm chart installed as users install it, plus a demo space.
+
+`install_product` is the last step of `make up`. It installs (or upgrades) charts/company-exports
+with `helm upgrade --install`, pointing it at the stack's PostgreSQL and S3; the node agent then
+runs the chart's Pods as local processes under their own service accounts, so the chart's RBAC is
+what the API and the operator really get. It waits until the API answers, makes sure a demo space
+with sample companies exists, issues a fresh API key for it, adds API_URL and API_KEY to the
+stack's env file, and prints what to try next.
+
+Local differences from a cluster, all in `local_values`: one API replica on a host port (Services
+are not routable here), free host ports for the operator's health and metrics endpoints, and the
+Recreate strategy, since two API processes cannot listen on one host port during a rollout.
+"""
+
+import json
+import logging
+import shlex
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from export_api.admin import issue_key
+from export_api.auth import Scope
+from export_database.generate import create_space, generate_companies
+from local_cluster.binaries import ensure_binaries
+from local_cluster.process import free_port, port_is_open
+
+log = logging.getLogger(__name__)
+
+CHART = Path(__file__).resolve().parents[2] / "charts" / "company-exports"
+RELEASE = "company-exports"
+NAMESPACE = "company-exports"
+PREFERRED_API_PORT = 8000
+API_READY_TIMEOUT_SECONDS = 180.0
+
+# The demo space: companies spread over January 2024, so the seed's example day has plenty.
+DEMO_SPACE_NAME = "Demo space"
+DEMO_TIMEZONE = "Europe/Berlin"
+DEMO_COMPANIES = 20_000
+DEMO_FIRST_INSTANT = datetime(2024, 1, 1, tzinfo=UTC)
+DEMO_SPREAD = timedelta(days=31)
+DEMO_SEED = 2024
+
+
+class ProductInstallError(RuntimeError):
+    """The chart did not install, or the API did not answer in time."""
+
+
+@dataclass(frozen=True)
+class LocalPorts:
+    """Host ports of the chart's Pods (every Pod of the local stack shares the host's network)."""
+
+    api: int
+    operator_health: int
+    operator_metrics: int
+
+    @classmethod
+    def choose(cls) -> "LocalPorts":
+        """The usual API port when it is free; any free ports for the rest, all distinct."""
+        chosen = {PREFERRED_API_PORT} if not port_is_open(PREFERRED_API_PORT) else set()
+        while len(chosen) < 3:
+            chosen.add(free_port())
+        api = PREFERRED_API_PORT if PREFERRED_API_PORT in chosen else min(chosen)
+        health, metrics = sorted(chosen - {api})
+        return cls(api=api, operator_health=health, operator_metrics=metrics)
+
+
+@dataclass(frozen=True)
+class DemoSpace:
+    space_id: int
+    companies: int
+    api_key: str
+
+
+def local_values(env: dict[str, str], ports: LocalPorts) -> dict[str, Any]:
+    """The chart's values for the local stack: its PostgreSQL, its S3, and host ports."""
+    return {
+        "database": {"url": env["DATABASE_URL"]},
+        "s3": {
+            "bucket": env["EXPORT_BUCKET"],
+            "endpointUrl": env["S3_ENDPOINT_URL"],
+            "region": env["AWS_DEFAULT_REGION"],
+            "accessKeyId": env["AWS_ACCESS_KEY_ID"],
+            "secretAccessKey": env["AWS_SECRET_ACCESS_KEY"],
+        },
+        "api": {"replicas": 1, "port": ports.api, "strategy": {"type": "Recreate"}},
+        "operator": {
+            "healthPort": ports.operator_health,
+            "metricsPort": ports.operator_metrics,
+        },
+    }
+
+
+def helm_install(
+    helm: Path, kubeconfig: str, values: dict[str, Any], work_dir: Path, timeout_seconds: int = 180
+) -> None:
+    """`helm upgrade --install` of the chart into NAMESPACE, waiting until its Pods are ready."""
+    values_file = work_dir / "company-exports-values.json"
+    # The values hold the database password and S3 keys: readable by the owner only.
+    values_file.touch(mode=0o600)
+    values_file.write_text(json.dumps(values))
+    command = [
+        str(helm), "upgrade", "--install", RELEASE, str(CHART),
+        "--namespace", NAMESPACE, "--create-namespace", "--kubeconfig", kubeconfig,
+        "--values", str(values_file), "--wait", "--timeout", f"{timeout_seconds}s",
+    ]  # fmt: skip
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        # helm notes each followed symbolic link (the CRDs); only the rest explains the failure.
+        errors = [line for line in completed.stderr.splitlines() if not line.startswith("walk.go")]
+        raise ProductInstallError(
+            f"helm could not install {CHART.name}: {' '.join(errors)}\n"
+            f"Pod logs are under the stack's node/pods folder; `make down && make up` retries."
+        )
+
+
+def wait_for_api(api_url: str, timeout: float = API_READY_TIMEOUT_SECONDS) -> None:
+    """Returns once GET /readyz answers 200 (database, S3 and Kubernetes reachable)."""
+    deadline = time.monotonic() + timeout
+    last_error = "no answer yet"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{api_url}/readyz", timeout=5) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError) as error:
+            last_error = str(error)
+        time.sleep(1)
+    raise ProductInstallError(
+        f"the API at {api_url} was not ready after {timeout:.0f} s ({last_error}); "
+        "see the api.log of its Pod under the stack's node/pods folder"
+    )
+
+
+def ensure_demo_space(database_url: str) -> DemoSpace:
+    """The demo space (created with sample companies on the first run) and a new read+write key.
+
+    Keys are stored as hashes only, so each run issues a new one; earlier keys stay valid.
+    """
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT id FROM spaces WHERE name = %s ORDER BY id LIMIT 1", (DEMO_SPACE_NAME,)
+        ).fetchone()
+        space_id = int(row[0]) if row else create_space(conn, DEMO_SPACE_NAME, DEMO_TIMEZONE)
+        counted = conn.execute(
+            "SELECT count(*) FROM companies WHERE space_id = %s", (space_id,)
+        ).fetchone()
+        companies = int(counted[0]) if counted else 0
+        if companies == 0:
+            companies = generate_companies(
+                conn,
+                space_id,
+                DEMO_COMPANIES,
+                seed=DEMO_SEED,
+                first_instant=DEMO_FIRST_INSTANT,
+                spread=DEMO_SPREAD,
+            )
+        _, api_key = issue_key(
+            conn, space_id, [Scope.EXPORTS_READ, Scope.EXPORTS_WRITE], name="make up demo"
+        )
+    return DemoSpace(space_id, companies, api_key)
+
+
+def update_env_file(env_file: Path, values: dict[str, str]) -> None:
+    """Sets `export NAME=value` lines in a shell env file, replacing earlier ones of those names."""
+    kept = [
+        line
+        for line in (env_file.read_text().splitlines() if env_file.exists() else [])
+        if not any(line.startswith(f"export {name}=") for name in values)
+    ]
+    kept += [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
+    env_file.touch(mode=0o600)
+    env_file.write_text("\n".join(kept) + "\n")
+
+
+def walkthrough(api_url: str, env_file: Path, demo: DemoSpace, bucket: str) -> str:
+    """What to do next, as commands a user can paste."""
+    exports = "$API_URL/public-api/v1/companies/exports"
+    return f"""
+Company Exports is up: the API answers at {api_url} (namespace {NAMESPACE}, release {RELEASE}).
+The demo space {demo.space_id} ({DEMO_TIMEZONE}) holds {demo.companies} companies, created in
+January 2024.
+
+  source {env_file}    # API_URL, API_KEY (the demo space's key: exports:read,exports:write), ...
+
+Create an export of one day:
+  curl -s -X POST "{exports}" -H "Authorization: Bearer $API_KEY" \\
+    -H "Content-Type: application/json" \\
+    -d '{{"start_date": "2024-01-15 00:00:00", "end_date": "2024-01-15 23:59:59"}}'
+
+Poll it (use the export_id the first call returned) until "status" is "completed":
+  curl -s "{exports}/<export_id>" -H "Authorization: Bearer $API_KEY"
+
+The file lands in the local S3 as s3://{bucket}/exports/{demo.space_id}/<uuid>.ndjson.gz;
+download it with the download_url of the completed export (valid 15 minutes):
+  curl -s "<download_url>" | gunzip | head -3
+
+Follow it from the cluster side:
+  kubectl --kubeconfig "$KUBECONFIG" -n {NAMESPACE} get companyexports,jobs,pods
+"""
+
+
+def install_product(stack_root: Path, env: dict[str, str]) -> dict[str, str]:
+    """Installs the chart into the running stack and prepares the demo; returns API_URL, API_KEY.
+
+    Also writes them into the env file beside the stack folder (`<stack_root>/../stack.env`),
+    replacing values from an earlier run, and prints the walk-through on stdout.
+    """
+    ports = LocalPorts.choose()
+    api_url = f"http://127.0.0.1:{ports.api}"
+    log.info("installing the chart %s into namespace %s", CHART.name, NAMESPACE)
+    helm_install(ensure_binaries().helm, env["KUBECONFIG"], local_values(env, ports), stack_root)
+    wait_for_api(api_url)
+    demo = ensure_demo_space(env["DATABASE_URL"])
+    added = {"API_URL": api_url, "API_KEY": demo.api_key}
+    env_file = stack_root.parent / "stack.env"
+    update_env_file(env_file, added)
+    sys.stdout.write(walkthrough(api_url, env_file, demo, env["EXPORT_BUCKET"]))
+    return added
