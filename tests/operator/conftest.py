@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 import yaml
-from export_contracts.resource import CompanyExportSpec
-from export_operator.jobs import Owner
-from export_operator.settings import OperatorSettings
 from kubernetes import client, config
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 from operator_harness import CRD_FILE, Harness
+
+from export_contracts.resource import CompanyExportSpec
+from export_operator.jobs import Owner
+from export_operator.settings import OperatorSettings
 
 
 @pytest.fixture

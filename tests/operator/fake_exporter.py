@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import boto3
+
 from export_contracts.exporter import PARAMETER_ENV, ExporterParameters, ExporterResult
 
 

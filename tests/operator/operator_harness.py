@@ -2,9 +2,11 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -14,17 +16,19 @@ from typing import Any
 
 import boto3
 import yaml
-from export_contracts import resource
-from export_contracts.resource import CompanyExportStatus, ExportState
 from kubernetes import client
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
+
+from export_contracts import resource
+from export_contracts.resource import CompanyExportStatus, ExportState
 from local_cluster.process import Launcher, Server, free_port, port_is_open
 
 FAKE_EXPORTER = Path(__file__).with_name("fake_exporter.py")
 KUBECTL = str(Path(sys.executable).with_name("kubectl"))
 CRD_FILE = Path(__file__).parents[2] / "crds" / "companyexports.exports.companies.dev.yaml"
 EXPORTS = (resource.GROUP, resource.VERSION)
+PLAN_ROOT = Path.home() / ".cache" / "company-exports" / "operator-tests"
 
 
 @dataclass
@@ -46,8 +50,10 @@ class Harness:
     def __init__(self, kube: Any, kube_api: ApiClient, root: Path) -> None:
         self.kube = kube
         self.namespace = f"op-{uuid.uuid4().hex[:8]}"
-        self.plan_dir = root / self.namespace
-        self.plan_dir.mkdir(parents=True)
+        # Not under /tmp: the Job's Pod mounts its scratch volume there, and the node agent would
+        # rewrite a command argument under /tmp to that volume's folder.
+        PLAN_ROOT.mkdir(parents=True, exist_ok=True)
+        self.plan_dir = Path(tempfile.mkdtemp(prefix=f"{self.namespace}-", dir=PLAN_ROOT))
         self.core = client.CoreV1Api(kube_api)
         self.batch = client.BatchV1Api(kube_api)
         self.custom = client.CustomObjectsApi(kube_api)
@@ -189,7 +195,8 @@ class Harness:
     def events(self, name: str) -> list[tuple[str, str]]:
         """(reason, message) of the Events about an export, oldest first."""
         events = self.core.list_namespaced_event(
-            self.namespace, field_selector=f"involvedObject.name={name}"
+            self.namespace,
+            field_selector=f"involvedObject.kind=CompanyExport,involvedObject.name={name}",
         ).items
         events.sort(key=lambda e: (str(e.metadata.creation_timestamp), e.metadata.name or ""))
         return [(e.reason or "", e.message or "") for e in events]
@@ -229,6 +236,7 @@ class Harness:
 
     def close(self) -> None:
         self.launcher.stop_all()
+        shutil.rmtree(self.plan_dir, ignore_errors=True)
         try:
             self.core.delete_namespace(self.namespace)
         except ApiException as error:

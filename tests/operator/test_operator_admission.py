@@ -4,6 +4,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from export_operator.admission import Admitter, select
 from export_operator.jobs import JobPhase, JobView
 

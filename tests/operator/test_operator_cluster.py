@@ -10,8 +10,9 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from export_contracts.resource import ConditionStatus, ExportReason, ExportState
 from operator_harness import Harness
+
+from export_contracts.resource import ConditionStatus, ExportReason, ExportState
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +27,9 @@ def test_happy_path_to_completed_with_a_working_download(harness: Harness) -> No
 
     done = harness.wait_state(name, COMPLETED, FAILED)
 
-    assert (done.state, done.reason, done.records) == (COMPLETED, ExportReason.COMPLETED, 5)
+    assert (done.state, done.reason, done.records) == (COMPLETED, ExportReason.COMPLETED, 5), (
+        done.message
+    )
     assert done.object_key is not None
     assert done.object_key.startswith("exports/3/")
     assert done.started_at

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from export_contracts.exporter import ExitCode, ExporterParameters
 from export_contracts.resource import CompanyExportSpec
 from export_operator.jobs import JobPhase, JobView, Owner, job_manifest, object_key, owner_name

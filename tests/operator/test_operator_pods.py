@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from export_operator.pods import cannot_start, exporter_result, last_failure, readable
 
 pytestmark = pytest.mark.unit

@@ -3,8 +3,9 @@
 from pathlib import Path
 
 import pytest
-from export_operator.settings import OperatorSettings
 from pydantic import ValidationError
+
+from export_operator.settings import OperatorSettings
 
 pytestmark = pytest.mark.unit
 

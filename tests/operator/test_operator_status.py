@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from export_contracts.exporter import ExporterResult
 from export_contracts.resource import (
     CompanyExportStatus,
