@@ -2,6 +2,9 @@
 pods get their Secrets and service-account identity, and deleted pods' processes really stop.
 """
 
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -331,3 +334,72 @@ def test_deleting_a_namespace_with_running_pods_completes(api_client: Any, core:
     wait_for(lambda: not _exists(lambda: core.read_namespace(name)), 60, f"namespace {name} gone")
     assert not processes_with(marker)
     assert time.monotonic() - started < 60
+
+
+class SecondAgent:
+    """Another node agent, for another Node, that the test starts and stops itself."""
+
+    def __init__(self, kube: KubeCluster, work_dir: Path, node: str) -> None:
+        self.node = node
+        self.log = work_dir / f"{node}.log"
+        self._command = [
+            sys.executable, "-m", "local_cluster.node_agent", "--kubeconfig", str(kube.kubeconfig),
+            "--node-name", node, "--work-dir", str(work_dir / node),
+        ]  # fmt: skip
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> float:
+        """Starts the agent; returns the seconds until it logged "node agent ready"."""
+        before = self._readiness_lines()
+        started = time.monotonic()
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(self._command, stderr=log, start_new_session=True)
+        wait_for(lambda: self._readiness_lines() > before, 30, f"agent {self.node} ready")
+        return time.monotonic() - started
+
+    def _readiness_lines(self) -> int:
+        return self.log.read_bytes().count(b"node agent ready") if self.log.exists() else 0
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> float:
+        """Signals the agent; returns the seconds it took to exit."""
+        assert self.process is not None
+        started = time.monotonic()
+        self.process.send_signal(sig)
+        self.process.wait(timeout=15)
+        return time.monotonic() - started
+
+
+@pytest.fixture
+def second_agent(
+    kube: KubeCluster, core: Any, api_client: Any, tmp_path: Path
+) -> Iterator[SecondAgent]:
+    agent = SecondAgent(kube, tmp_path, f"second-{uuid.uuid4().hex[:6]}")
+    yield agent
+    if agent.process is not None and agent.process.poll() is None:
+        agent.stop(signal.SIGKILL)
+    core.delete_node(agent.node)  # the garbage collector deletes its Lease
+
+
+def test_an_agent_that_stops_kills_its_pods_and_a_restarted_one_reports_them_lost(
+    second_agent: SecondAgent, api_client: Any, core: Any, namespace: str, figures: list[str]
+) -> None:
+    ready_after = second_agent.start()
+    assert core.read_node(second_agent.node).status.conditions[0].status == "True"
+    marker = f"marker-{uuid.uuid4().hex}"
+    pod = pod_manifest("pinned", python_container(sleeper_code(marker)), nodeName=second_agent.node)
+    create(api_client, namespace, pod)
+    wait_for(lambda: processes_with(marker), 30, "the pinned pod's process started")
+    wait_for(lambda: pod_phase(core, namespace, "pinned") == "Running", 10, "Running")
+
+    stopped_after = second_agent.stop()
+    assert not processes_with(marker)
+    assert pod_phase(core, namespace, "pinned") == "Running"  # a stopping agent reports nothing
+
+    second_agent.start()
+    lost = wait_for(lambda: finished_pod(core, namespace, "pinned"), 20, "the pod reported lost")
+    assert (lost.status.phase, lost.status.reason) == ("Failed", "NodeAgentRestarted")
+    assert (terminated(lost).exit_code, terminated(lost).reason) == (137, "ContainerStatusUnknown")
+    figures.append(
+        f"node agent: Node Ready {ready_after:.2f} s after start, stopped with its pods in "
+        f"{stopped_after:.2f} s"
+    )

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from local_cluster.images import find_local_image, repository_of
 from local_cluster.node_agent.credentials import (
     automounts_token,

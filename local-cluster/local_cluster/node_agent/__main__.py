@@ -7,7 +7,6 @@ import threading
 from types import FrameType
 
 from export_contracts.logs import configure_logging
-
 from local_cluster.node_agent.agent import NodeAgent
 from local_cluster.node_agent.settings import AgentSettings
 
