@@ -1,0 +1,163 @@
+"""Exporter benchmark: the real `company-exporter` against the psql | gzip -1 floor, same run.
+
+    .venv/bin/python -m benchmarks.exporter [--sizes 100000 1000000] [--repeats 3]
+
+Uses DATABASE_URL, S3_ENDPOINT_URL, AWS_* and EXPORT_BUCKET when DATABASE_URL is set; otherwise
+starts its own PostgreSQL and SeaweedFS (local_cluster) in a temporary folder and stops them at
+the end. Each size gets a space of its own filled by the data generator (kept for later runs
+on the same database). Floor and exporter alternate, and the median of the repeats is printed:
+wall time, rows/s, MB/s of NDJSON, the exporter's peak RSS, and floor time / exporter time
+(>= 1.0 means the exporter is at least as fast as the floor).
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+from export_contracts.exporter import ExporterResult
+from export_database.generate import DEFAULT_FIRST_INSTANT, create_space, generate_companies
+from export_database.migrate import migrate
+
+# The whole generated span, as instants: every company of the space is in the range.
+RANGE_START = DEFAULT_FIRST_INSTANT
+RANGE_END = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_rss_mb: float = 0.0
+
+
+@contextmanager
+def servers() -> Iterator[dict[str, str]]:
+    """The environment of the servers to use: the caller's, or our own for the duration."""
+    if os.environ.get("DATABASE_URL"):
+        yield dict(os.environ)
+        return
+    from local_cluster.postgres import start_postgres
+    from local_cluster.process import Launcher
+    from local_cluster.s3 import start_s3
+
+    root = Path(tempfile.mkdtemp(prefix="exporter-benchmark-"))
+    root.chmod(0o755)  # PostgreSQL runs as an unprivileged user and must reach its data folder
+    launcher = Launcher(root / "logs")
+    try:
+        postgres = start_postgres(launcher, root / "postgres" / "data")
+        s3 = start_s3(launcher, root / "s3")
+        yield {**os.environ, "DATABASE_URL": postgres.url, "S3_ENDPOINT_URL": s3.endpoint_url,
+               "AWS_ACCESS_KEY_ID": s3.access_key, "AWS_SECRET_ACCESS_KEY": s3.secret_key,
+               "AWS_DEFAULT_REGION": s3.region, "EXPORT_BUCKET": s3.bucket}  # fmt: skip
+    finally:
+        launcher.stop_all()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def space_with(database_url: str, count: int) -> int:
+    """A space holding `count` generated companies: an earlier run's, or a new one."""
+    name = f"benchmark-{count}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute("SELECT id FROM spaces WHERE name = %s", (name,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        with conn.transaction():
+            space_id = create_space(conn, name, "Europe/Berlin")
+            started = time.monotonic()
+            generate_companies(conn, space_id, count, seed=count)
+        print(f"generated {count:,} companies in {time.monotonic() - started:.1f} s")
+        conn.execute("VACUUM ANALYZE companies")
+        return space_id
+
+
+def run_floor(env: dict[str, str], space_id: int) -> Run:
+    query = (
+        f"select row_to_json(c) from companies c where space_id = {space_id}"
+        f" and created_at >= '{RANGE_START.isoformat()}' and created_at < '{RANGE_END.isoformat()}'"
+        " order by created_at, id"
+    )
+    command = f'psql "$DATABASE_URL" -X -q -c "\\copy ({query}) to stdout" | gzip -1 > /dev/null'
+    started = time.monotonic()
+    subprocess.run(["bash", "-o", "pipefail", "-c", command], env=env, check=True)
+    return Run(time.monotonic() - started)
+
+
+def run_exporter(env: dict[str, str], space_id: int) -> tuple[Run, ExporterResult]:
+    exporter = shutil.which("company-exporter", path=str(Path(__file__).parents[1] / ".venv/bin"))
+    run_env = {
+        **env, "EXPORT_ID": "1", "SPACE_ID": str(space_id),
+        "RANGE_START": RANGE_START.isoformat(), "RANGE_END": RANGE_END.isoformat(),
+        "OBJECT_KEY": f"benchmarks/{uuid.uuid4()}.ndjson.gz",
+        "TERMINATION_MESSAGE_PATH": os.devnull, "EXPORT_PROGRESS_SECONDS": "3600",
+    }  # fmt: skip
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [exporter or "company-exporter"], env=run_env, stdout=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"the exporter failed with exit code {process.returncode}")
+    return Run(seconds, usage.ru_maxrss / 1024), ExporterResult.model_validate_json(output)
+
+
+def benchmark(env: dict[str, str], count: int, repeats: int) -> None:
+    space_id = space_with(env["DATABASE_URL"], count)
+    floors, exports = [], []
+    result = None
+    for _ in range(repeats):
+        floors.append(run_floor(env, space_id))
+        run, result = run_exporter(env, space_id)
+        exports.append(run)
+    assert result is not None
+    floor = statistics.median(run.seconds for run in floors)
+    export = statistics.median(run.seconds for run in exports)
+    ndjson_mb = ndjson_size(env["DATABASE_URL"], space_id) / 1e6
+    print(
+        f"{count:>9,} rows | floor {floor:6.2f} s | exporter {export:6.2f} s"
+        f" | {result.records / export:9,.0f} rows/s | {ndjson_mb / export:6.1f} MB/s NDJSON"
+        f" ({ndjson_mb:.0f} MB -> {result.bytes / 1e6:.1f} MB gzip)"
+        f" | peak RSS {max(run.peak_rss_mb for run in exports):5.1f} MB"
+        f" | ratio floor/exporter {floor / export:4.2f}"
+    )
+
+
+def ndjson_size(database_url: str, space_id: int) -> int:
+    from export_database.company_json import COMPANY_JSON
+
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            f"SELECT sum(octet_length({COMPANY_JSON}::text) + 1) FROM companies c"
+            " WHERE space_id = %s",
+            (space_id,),
+        ).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--repeats", type=int, default=3)
+    arguments = parser.parse_args()
+    with servers() as env:
+        env = {**env, "EXPORT_BUCKET": env.get("EXPORT_BUCKET", "company-exports")}
+        migrate(env["DATABASE_URL"])
+        for count in arguments.sizes:
+            benchmark(env, count, arguments.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""What to export, from command-line options or, for each one not given, the environment.
+
+The operator sets environment variables (names in `PARAMETER_ENV`); options are for people running
+the exporter by hand. Anything missing or malformed is a `BadRequestError` naming the variable.
+"""
+
+import argparse
+from collections.abc import Mapping, Sequence
+from typing import NoReturn
+
+from pydantic import ValidationError
+
+from company_exporter.errors import BadRequestError
+from export_contracts.exporter import PARAMETER_ENV, ExporterParameters
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse would exit 2; the Job's failure policy knows 64 as "never retry".
+        raise BadRequestError(f"bad command line: {message}; see company-exporter --help")
+
+
+def _option(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="company-exporter",
+        description="Export one space's companies created in [start, end) to gzipped NDJSON in S3.",
+    )
+    for field, env in PARAMETER_ENV.items():
+        parser.add_argument(_option(field), dest=field, metavar=env, help=f"default: ${env}")
+    return parser
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for detail in error.errors():
+        field = str(detail["loc"][0]) if detail["loc"] else ""
+        where = f"{PARAMETER_ENV[field]} ({_option(field)})" if field in PARAMETER_ENV else "range"
+        problems.append(f"{where}: {detail['msg']}")
+    return "bad export parameters: " + "; ".join(problems)
+
+
+def parse_parameters(argv: Sequence[str], environ: Mapping[str, str]) -> ExporterParameters:
+    """The parameters of this run; raises BadRequestError with every problem found at once."""
+    options = vars(_parser().parse_args(argv))
+    values = {field: environ[env] for field, env in PARAMETER_ENV.items() if env in environ}
+    values.update({field: value for field, value in options.items() if value is not None})
+    try:
+        return ExporterParameters.model_validate(values)
+    except ValidationError as error:
+        raise BadRequestError(_describe(error)) from None
