@@ -183,6 +183,7 @@ def test_delete_while_running_stops_the_job_and_leaves_no_file(harness: Harness)
     name = harness.create_export(11)
     running = harness.wait_state(name, ExportState.PROCESSING)
     assert running.object_key
+    harness.wait_gone(lambda: not harness.runs(), "no exporter run")  # it runs now
 
     harness.kubectl("delete", "cexp", name, "--wait=false")
 
