@@ -403,3 +403,50 @@ def test_an_agent_that_stops_kills_its_pods_and_a_restarted_one_reports_them_los
         f"node agent: Node Ready {ready_after:.2f} s after start, stopped with its pods in "
         f"{stopped_after:.2f} s"
     )
+
+
+def test_a_pod_failure_policy_fails_the_job_on_the_exit_code_at_once(
+    api_client: Any, batch: Any, core: Any, namespace: str
+) -> None:
+    job = job_manifest("refused", "import sys; sys.exit(64)", backoff_limit=3)
+    job["spec"]["podFailurePolicy"] = {
+        "rules": [
+            {"action": "FailJob", "onExitCodes": {"operator": "In", "values": [64]}},
+        ]
+    }
+    create(api_client, namespace, job)
+    assert wait_for(lambda: job_condition(batch, namespace, "refused"), 30, "Job refused") == (
+        "Failed"
+    )
+    conditions = batch.read_namespaced_job_status("refused", namespace).status.conditions
+    assert "PodFailurePolicy" in {c.reason for c in conditions if c.type == "Failed"}
+    [pod] = core.list_namespaced_pod(namespace, label_selector="job-name=refused").items
+    assert terminated(pod).exit_code == 64
+
+
+def test_empty_dirs_back_mounted_paths_and_tmpdir(
+    api_client: Any, core: Any, namespace: str
+) -> None:
+    code = (
+        "import os, tempfile\n"
+        "out = os.path.join(os.environ['SCRATCH'], 'out.txt')\n"
+        "open(out, 'w').write('kept')\n"
+        "report = [tempfile.gettempdir(), os.environ['SCRATCH'], open(out).read()]\n"
+        "open(os.environ['REPORT'], 'w').write(' '.join(report))\n"
+    )
+    env = [
+        {"name": "SCRATCH", "value": "/scratch"},
+        {"name": "REPORT", "value": "/dev/termination-log"},
+    ]
+    mounts = [{"name": "scratch", "mountPath": "/scratch"}, {"name": "tmp", "mountPath": "/tmp"}]
+    container = python_container(code, env=env, volumeMounts=mounts)
+    volumes = [{"name": "scratch", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}]
+    create(api_client, namespace, pod_manifest("scratchy", container, volumes=volumes))
+    pod = wait_for(lambda: finished_pod(core, namespace, "scratchy"), 30, "pod scratchy finished")
+    assert pod.status.phase == "Succeeded", terminated(pod)
+    tmpdir, scratch, content = terminated(pod).message.split(" ")
+    assert tmpdir.endswith("/volumes/tmp")
+    assert scratch.endswith("/volumes/scratch")
+    assert content == "kept"
+    core.delete_namespaced_pod("scratchy", namespace)
+    wait_for(lambda: not Path(scratch).exists(), 20, "the emptyDir removed with its pod")

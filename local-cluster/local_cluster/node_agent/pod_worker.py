@@ -102,6 +102,7 @@ class PodWorker:
         self._reason: tuple[str, str] | None = None  # the pod's status reason and message
         self._written: dict[str, Any] | None = None
         self._next_status_write = 0.0
+        self._report_failed = False
         self._gone = False
         self._deleted_by_us = False
         self._wake = threading.Event()
@@ -133,9 +134,11 @@ class PodWorker:
             self.folder.mkdir(parents=True, exist_ok=True)
             if _had_started(self._pod):
                 self._mark_lost()
-            while not self._step():
-                self._wake.wait(TICK_SECONDS)
-                self._wake.clear()
+            while True:
+                self._wake.clear()  # before the step: a wake during the step is not lost
+                if self._step():
+                    break
+                self._wake.wait(self._wait_seconds())
         except PodGoneError:
             log.info("pod replaced or gone; worker stops", extra=extra)
         except Exception:
@@ -384,6 +387,14 @@ class PodWorker:
 
     # --- reporting ---------------------------------------------------------------------------
 
+    def _wait_seconds(self) -> float | None:
+        """None (sleep until woken) once the pod runs nothing more and all is reported."""
+        finished = self._stopped or self._phase() in ("Succeeded", "Failed")
+        deleting = self._pod.is_deleting and not self._deleted_by_us
+        if finished and not self._processes and not deleting and not self._report_failed:
+            return None
+        return TICK_SECONDS
+
     def _records(self) -> list[ContainerRecord]:
         return [*self._init, *self._main]
 
@@ -416,8 +427,10 @@ class PodWorker:
                 "writing pod status failed; retrying", extra={"pod": self._pod.key}, exc_info=True
             )
             self._next_status_write = time.monotonic() + STATUS_RETRY_SECONDS
+            self._report_failed = True
             return
         self._written = status
+        self._report_failed = False
 
 
 def _blocked_state(previous: Any, blocked: StartBlockedError) -> Waiting:
