@@ -1,0 +1,374 @@
+"""The chart installed into the local cluster the way `make up` installs it, and used through it.
+
+The node agent runs the chart's Pods as local processes under their own service accounts, so
+what the API and the operator may do is what the chart's RBAC grants: a missing permission fails
+the export below. The tests share one installation and run in file order; the last uninstalls it.
+"""
+
+import gzip
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from local_cluster.product import (
+    CHART,
+    DEMO_SPACE_NAME,
+    NAMESPACE,
+    RELEASE,
+    install_product,
+    wait_for_api,
+)
+from tests.chart.conftest import CI_VALUES, MINIMAL_VALUES, Helm
+from tests.conftest import KubeCluster
+
+pytestmark = pytest.mark.e2e
+
+INSTANCE = f"app.kubernetes.io/instance={RELEASE}"
+API_SA, OPERATOR_SA, EXPORTER_SA = (f"{RELEASE}-{name}" for name in ("api", "operator", "exporter"))
+EXPORTS = "companyexports.exports.companies.dev"
+# The seed's example day; the demo space (Europe/Berlin, UTC+1 in January) has companies on it.
+ONE_DAY = {"start_date": "2024-01-15 00:00:00", "end_date": "2024-01-15 23:59:59"}
+DAY_START_UTC = datetime.fromisoformat("2024-01-14T23:00:00+00:00")
+DAY_END_UTC = datetime.fromisoformat("2024-01-15T23:00:00+00:00")  # 23:59:59 + 1 s, local time
+EXPORT_TIMEOUT_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class Installed:
+    kube: KubeCluster
+    api_url: str
+    api_key: str
+    env_file: Path
+
+    def api(self) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        return httpx.Client(base_url=self.api_url, headers=headers, timeout=10)
+
+
+@dataclass(frozen=True)
+class Kubectl:
+    binary: Path
+    kubeconfig: Path
+
+    def __call__(self, *arguments: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        completed = subprocess.run(
+            [str(self.binary), f"--kubeconfig={self.kubeconfig}", *arguments],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        if check and completed.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(arguments)} failed: {completed.stderr}")
+        return completed
+
+    def json(self, *arguments: str) -> Any:
+        return json.loads(self(*arguments, "-o", "json").stdout)
+
+
+@pytest.fixture(scope="module")
+def installed(
+    kube: KubeCluster, tmp_path_factory: pytest.TempPathFactory, figures: list[str]
+) -> Installed:
+    stack_root = tmp_path_factory.mktemp("make-up") / "stack"
+    stack_root.mkdir()
+    started = time.monotonic()
+    added = install_product(stack_root, kube.env)
+    figures.append(f"chart install, API ready, demo space: {time.monotonic() - started:.1f} s")
+    return Installed(kube, added["API_URL"], added["API_KEY"], stack_root.parent / "stack.env")
+
+
+@pytest.fixture(scope="module")
+def kubectl(kube: KubeCluster, kubectl_binary: Path) -> Kubectl:
+    return Kubectl(kubectl_binary, kube.kubeconfig)
+
+
+@pytest.fixture(scope="module")
+def admin(kube: KubeCluster) -> Iterator[client.ApiClient]:
+    api: client.ApiClient = config.new_client_from_config(str(kube.kubeconfig))
+    yield api
+    api.close()
+
+
+def _wait_for_export(api: httpx.Client, export_id: int) -> dict[str, Any]:
+    deadline = time.monotonic() + EXPORT_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        response = api.get(f"/public-api/v1/companies/exports/{export_id}")
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        if body["status"] in ("completed", "failed"):
+            return body
+        time.sleep(0.5)
+    raise AssertionError(f"export {export_id} did not finish in {EXPORT_TIMEOUT_SECONDS} s")
+
+
+def _companies_of_the_day(database_url: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(
+            "SELECT c.id, c.space_id, c.name, c.domain, c.created_at FROM companies c"
+            " JOIN spaces s ON s.id = c.space_id"
+            " WHERE s.name = %s AND c.created_at >= %s AND c.created_at < %s"
+            " ORDER BY c.created_at, c.id",
+            (DEMO_SPACE_NAME, DAY_START_UTC, DAY_END_UTC),
+        ).fetchall()
+
+
+def test_make_up_writes_the_api_url_and_key_beside_the_clusters_names(
+    installed: Installed,
+) -> None:
+    lines = installed.env_file.read_text().splitlines()
+    assert f"export API_URL={installed.api_url}" in lines
+    assert f"export API_KEY={installed.api_key}" in lines
+    assert installed.env_file.stat().st_mode & 0o077 == 0  # it holds a key
+
+
+def test_notes_say_how_to_reach_the_api_and_create_a_key(installed: Installed, helm: Helm) -> None:
+    notes = helm.run(
+        "get", "notes", RELEASE, "--namespace", NAMESPACE, kubeconfig=installed.kube.kubeconfig
+    )
+    assert f"port-forward service/{RELEASE}-api" in notes
+    assert "export-api-admin create-space" in notes
+    assert "export-api-admin issue-key" in notes
+    assert "/public-api/v1/companies/exports" in notes
+
+
+def test_an_export_through_the_charts_api_matches_the_database(
+    installed: Installed, kubectl: Kubectl, figures: list[str]
+) -> None:
+    started = time.monotonic()
+    with installed.api() as api:
+        created = api.post("/public-api/v1/companies/exports", json=ONE_DAY)
+        assert created.status_code == 202, created.text
+        export_id = created.json()["export_id"]
+        result = _wait_for_export(api, export_id)
+    elapsed = time.monotonic() - started
+    assert result["status"] == "completed", result
+    download = httpx.get(result["download_url"], timeout=30)
+    assert download.status_code == 200
+    assert len(download.content) == result["file_size"]
+    # Lines end at "\n" only: names hold U+2028 and other breaks that splitlines() would split at.
+    lines = gzip.decompress(download.content).decode("utf-8").split("\n")
+    assert lines.pop() == ""
+    exported = [json.loads(line) for line in lines]
+
+    expected = _companies_of_the_day(installed.kube.env["DATABASE_URL"])
+    assert len(expected) > 100  # the demo data covers the day well
+    assert result["record_count"] == len(expected) == len(exported)
+    assert [
+        (c["id"], c["space_id"], c["name"], c["domain"], datetime.fromisoformat(c["created_at"]))
+        for c in exported
+    ] == [tuple(row) for row in expected]
+    figures.append(
+        f"chart e2e export: {len(exported)} companies, POST to completed {elapsed:.1f} s"
+    )
+
+    # The export ran under the exporter's identity, which has no token at all.
+    pods = kubectl.json(
+        "get", "pods", "-n", NAMESPACE, "-l", f"batch.kubernetes.io/job-name=export-{export_id}"
+    )["items"]
+    assert pods
+    for pod in pods:
+        assert pod["spec"]["serviceAccountName"] == EXPORTER_SA
+        assert pod["spec"]["automountServiceAccountToken"] is False
+
+
+@pytest.mark.parametrize(
+    ("account", "verb", "resource", "allowed"),
+    [
+        (API_SA, "create", EXPORTS, True),
+        (API_SA, "watch", EXPORTS, True),
+        (API_SA, "delete", EXPORTS, True),
+        (API_SA, "get", "secrets", False),
+        (API_SA, "list", "pods", False),
+        (API_SA, "create", "jobs.batch", False),
+        (API_SA, "patch", f"{EXPORTS}/status", False),
+        (OPERATOR_SA, "create", "jobs.batch", True),
+        (OPERATOR_SA, "patch", f"{EXPORTS}/status", True),
+        (OPERATOR_SA, "list", "pods", True),
+        (OPERATOR_SA, "create", "events", True),
+        (OPERATOR_SA, "patch", "kopfpeerings.kopf.dev", True),
+        (OPERATOR_SA, "get", "secrets", False),
+        (OPERATOR_SA, "create", EXPORTS, False),
+        (OPERATOR_SA, "delete", "pods", False),
+        (OPERATOR_SA, "create", "deployments.apps", False),
+        (EXPORTER_SA, "get", EXPORTS, False),
+        (EXPORTER_SA, "get", "pods", False),
+        (EXPORTER_SA, "get", "secrets", False),
+        (EXPORTER_SA, "get", "configmaps", False),
+        (EXPORTER_SA, "create", "jobs.batch", False),
+    ],
+)
+def test_each_component_may_do_only_its_job(
+    installed: Installed, kubectl: Kubectl, account: str, verb: str, resource: str, allowed: bool
+) -> None:
+    answer = kubectl(
+        "auth", "can-i", verb, resource, "-n", NAMESPACE,
+        f"--as=system:serviceaccount:{NAMESPACE}:{account}", check=False,
+    )  # fmt: skip
+    assert answer.stdout.strip() == ("yes" if allowed else "no"), answer.stderr
+
+
+def test_nothing_of_ours_may_act_in_another_namespace(
+    installed: Installed, kubectl: Kubectl
+) -> None:
+    for account, verb, resource in (
+        (API_SA, "create", EXPORTS),
+        (OPERATOR_SA, "create", "jobs.batch"),
+    ):
+        answer = kubectl(
+            "auth", "can-i", verb, resource, "-n", "default",
+            f"--as=system:serviceaccount:{NAMESPACE}:{account}", check=False,
+        )  # fmt: skip
+        assert answer.stdout.strip() == "no"
+
+
+def _as_service_account(admin: client.ApiClient, account: str) -> client.ApiClient:
+    """A client that authenticates with a fresh token of the account, as its Pod would."""
+    request = client.AuthenticationV1TokenRequest(
+        spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=600)
+    )
+    core = client.CoreV1Api(admin)
+    issued = core.create_namespaced_service_account_token(account, NAMESPACE, request)
+    assert issued.status is not None
+    token = issued.status.token
+    configuration = client.Configuration()
+    configuration.host = admin.configuration.host
+    configuration.ssl_ca_cert = admin.configuration.ssl_ca_cert
+    configuration.api_key = {"authorization": f"Bearer {token}"}
+    return client.ApiClient(configuration)
+
+
+@pytest.mark.parametrize("account", [API_SA, EXPORTER_SA])
+def test_a_real_request_for_secrets_is_refused(
+    installed: Installed, admin: client.ApiClient, account: str
+) -> None:
+    with _as_service_account(admin, account) as api:
+        with pytest.raises(ApiException) as refused:
+            client.CoreV1Api(api).list_namespaced_secret(NAMESPACE)
+        assert refused.value.status == 403
+        if account == EXPORTER_SA:
+            with pytest.raises(ApiException) as refused:
+                client.CoreV1Api(api).list_namespaced_pod(NAMESPACE)
+            assert refused.value.status == 403
+
+
+@pytest.mark.parametrize(
+    "values", [MINIMAL_VALUES, CI_VALUES / "production-values.yaml"], ids=lambda p: p.stem
+)
+def test_the_rendered_chart_passes_the_apiservers_validation(
+    installed: Installed, helm: Helm, kubectl: Kubectl, values: Path
+) -> None:
+    # After the install: the CRDs it brought let the server validate the KopfPeering object too.
+    namespace = "chart-validation"
+    kubectl("create", "namespace", namespace, check=False)
+    rendered = helm.run(
+        "template", "validation", str(CHART), "--namespace", namespace, "--values", str(values)
+    )
+    applied = subprocess.run(
+        [str(kubectl.binary), f"--kubeconfig={kubectl.kubeconfig}", "apply", "--dry-run=server",
+         "--validate=strict", "-n", namespace, "-f", "-"],
+        input=rendered, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert applied.returncode == 0, applied.stderr
+    assert "(server dry run)" in applied.stdout
+    assert "deployment.apps/validation-company-exports-api" in applied.stdout
+
+
+def _pod_names(kubectl: Kubectl) -> set[str]:
+    pods = kubectl.json("get", "pods", "-n", NAMESPACE, "-l", INSTANCE)["items"]
+    return {pod["metadata"]["name"] for pod in pods if not pod["metadata"].get("deletionTimestamp")}
+
+
+def _upgrade(installed: Installed, helm: Helm, *settings: str) -> None:
+    arguments = [
+        "upgrade",
+        RELEASE,
+        str(CHART),
+        "--namespace",
+        NAMESPACE,
+        "--reuse-values",
+        "--wait",
+        "--timeout",
+        "180s",
+    ]
+    for setting in settings:
+        arguments += ["--set", setting]
+    helm.run(*arguments, kubeconfig=installed.kube.kubeconfig)
+
+
+def test_upgrade_rolls_the_deployments_only_when_a_setting_changes(
+    installed: Installed, helm: Helm, kubectl: Kubectl, figures: list[str]
+) -> None:
+    before = _pod_names(kubectl)
+    _upgrade(installed, helm)
+    assert _pod_names(kubectl) == before
+
+    started = time.monotonic()
+    _upgrade(installed, helm, "api.settings.createLimit=7", "exporter.backoffLimit=3")
+    for component in ("api", "operator"):
+        kubectl(
+            "rollout",
+            "status",
+            f"deployment/{RELEASE}-{component}",
+            "-n",
+            NAMESPACE,
+            "--timeout=180s",
+        )
+    wait_for_api(installed.api_url)
+    figures.append(
+        f"chart upgrade with a changed setting, to API ready: {time.monotonic() - started:.1f} s"
+    )
+    after = _pod_names(kubectl)
+    assert len(after) == 2
+    assert not after & before
+
+    # The new API Pod runs with the new setting: its rate limit says so on every response.
+    with installed.api() as api:
+        created = api.post("/public-api/v1/companies/exports", json=ONE_DAY)
+        assert created.status_code == 202, created.text
+        assert created.headers["X-RateLimit-Limit"] == "7"
+        assert _wait_for_export(api, created.json()["export_id"])["status"] == "completed"
+
+
+def test_uninstall_leaves_only_the_crds_and_the_users_exports(
+    installed: Installed, helm: Helm, kubectl: Kubectl
+) -> None:
+    exports_before = kubectl.json("get", EXPORTS, "-n", NAMESPACE)["items"]
+    assert exports_before
+    helm.run(
+        "uninstall",
+        RELEASE,
+        "--namespace",
+        NAMESPACE,
+        "--wait",
+        kubeconfig=installed.kube.kubeconfig,
+    )
+
+    kinds = "deployments,replicasets,services,configmaps,secrets,serviceaccounts,roles"
+    namespaced = f"{kinds},rolebindings,networkpolicies,poddisruptionbudgets,kopfpeerings.kopf.dev"
+    assert kubectl.json("get", namespaced, "-n", NAMESPACE, "-l", INSTANCE)["items"] == []
+    assert kubectl.json("get", "clusterroles,clusterrolebindings", "-l", INSTANCE)["items"] == []
+    deadline = time.monotonic() + 60
+    while _pod_names(kubectl) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _pod_names(kubectl) == set()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{installed.api_url}/healthz", timeout=2)
+
+    for crd in (EXPORTS, "kopfpeerings.kopf.dev", "clusterkopfpeerings.kopf.dev"):
+        kubectl("get", "crd", crd)
+    exports_after = kubectl.json("get", EXPORTS, "-n", NAMESPACE)["items"]
+    assert {e["metadata"]["uid"] for e in exports_after} == {
+        e["metadata"]["uid"] for e in exports_before
+    }
