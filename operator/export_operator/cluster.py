@@ -7,10 +7,10 @@ admission, read a Job's Pods, and write the export's status with optimistic conc
 import json
 from typing import Any, cast
 
-from export_contracts import resource
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from export_contracts import resource
 from export_operator.jobs import JOB_NAME_LABEL, JobView
 
 MERGE_PATCH = "application/merge-patch+json"

@@ -8,10 +8,10 @@ import logging
 from typing import Any
 
 import kopf
-from export_contracts import resource
-from export_contracts.resource import ExportState
 from prometheus_client import start_http_server
 
+from export_contracts import resource
+from export_contracts.resource import ExportState
 from export_operator import metrics
 from export_operator.admission import Admitter
 from export_operator.cluster import Cluster

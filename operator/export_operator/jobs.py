@@ -10,7 +10,6 @@ from typing import Any
 
 from export_contracts import resource
 from export_contracts.exporter import PARAMETER_ENV, ExitCode, ExporterParameters
-
 from export_operator.settings import OperatorSettings
 
 CONTAINER_NAME = "exporter"

@@ -1,8 +1,8 @@
 """`export-operator`: runs the operator's kopf handlers with settings from the environment."""
 
 import kopf
-from export_contracts.logs import configure_logging
 
+from export_contracts.logs import configure_logging
 from export_operator import handlers  # noqa: F401 (registers the handlers with kopf)
 from export_operator.settings import OperatorSettings
 

@@ -4,10 +4,11 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 
-from export_contracts.resource import ExportState
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from export_contracts.resource import ExportState
 
 TRANSITIONS = Counter(
     "company_exports_transitions_total",

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from export_contracts.exporter import ExporterResult
 from pydantic import ValidationError
 
+from export_contracts.exporter import ExporterResult
 from export_operator.jobs import CONTAINER_NAME
 
 # A person reads the message in `kubectl describe`; a longer one is cut here.

@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import kopf
+
 from export_contracts.resource import (
     CompanyExportSpec,
     CompanyExportStatus,
     ExportReason,
     ExportState,
 )
-
 from export_operator import metrics, status
 from export_operator.admission import Admitter
 from export_operator.cluster import Cluster, ConflictError
