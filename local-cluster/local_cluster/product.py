@@ -104,9 +104,7 @@ def helm_install(
 ) -> None:
     """`helm upgrade --install` of the chart into NAMESPACE, waiting until its Pods are ready."""
     values_file = work_dir / "company-exports-values.json"
-    # The values hold the database password and S3 keys: readable by the owner only.
-    values_file.touch(mode=0o600)
-    values_file.write_text(json.dumps(values))
+    _write_private(values_file, json.dumps(values))  # it holds the database password and S3 keys
     command = [
         str(helm), "upgrade", "--install", RELEASE, str(CHART),
         "--namespace", NAMESPACE, "--create-namespace", "--kubeconfig", kubeconfig,
@@ -177,8 +175,14 @@ def update_env_file(env_file: Path, values: dict[str, str]) -> None:
         if not any(line.startswith(f"export {name}=") for name in values)
     ]
     kept += [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
-    env_file.touch(mode=0o600)
-    env_file.write_text("\n".join(kept) + "\n")
+    _write_private(env_file, "\n".join(kept) + "\n")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Writes a file only its owner can read, whatever mode an earlier version of it had."""
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(text)
 
 
 def walkthrough(api_url: str, env_file: Path, demo: DemoSpace, bucket: str) -> str:

@@ -1,0 +1,61 @@
+"""`make up`'s last step, in pieces that need no cluster: the chart's local values, the env file."""
+
+import json
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from local_cluster.product import LocalPorts, local_values, update_env_file
+from tests.chart.conftest import Helm, named
+
+pytestmark = pytest.mark.unit
+
+STACK_ENV = {
+    "KUBECONFIG": "/stack/admin.kubeconfig",
+    "DATABASE_URL": "postgresql://exports:pw@127.0.0.1:5433/exports",
+    "S3_ENDPOINT_URL": "http://127.0.0.1:8333",
+    "AWS_ACCESS_KEY_ID": "AKIALOCAL",
+    "AWS_SECRET_ACCESS_KEY": "local secret",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "EXPORT_BUCKET": "company-exports",
+}
+
+
+def test_local_ports_are_distinct() -> None:
+    ports = LocalPorts.choose()
+    assert len({ports.api, ports.operator_health, ports.operator_metrics}) == 3
+
+
+def test_the_local_values_install_one_api_on_a_host_port(helm: Helm, tmp_path: Path) -> None:
+    values_file = tmp_path / "values.json"
+    values_file.write_text(json.dumps(local_values(STACK_ENV, LocalPorts(18000, 18001, 18002))))
+    objects = helm.template(values_file)
+    api = named(objects, "Deployment", "release-company-exports-api")
+    assert api["spec"]["replicas"] == 1
+    # Two API processes cannot share the host port during a rollout: the old one stops first.
+    assert api["spec"]["strategy"] == {"type": "Recreate"}
+    assert api["spec"]["template"]["spec"]["containers"][0]["command"][-1] == "18000"
+    operator = named(objects, "ConfigMap", "release-company-exports-operator")["data"]
+    assert operator["EXPORT_OPERATOR_LIVENESS_ENDPOINT"] == "http://0.0.0.0:18001/healthz"
+    assert operator["EXPORT_OPERATOR_METRICS_PORT"] == "18002"
+    database = named(objects, "Secret", "release-company-exports-database")
+    assert database["stringData"] == {"DATABASE_URL": STACK_ENV["DATABASE_URL"]}
+
+
+def test_the_env_file_gains_the_api_and_keeps_the_clusters_names(tmp_path: Path) -> None:
+    env_file = tmp_path / "stack.env"
+    env_file.write_text("export KUBECONFIG=/stack/admin.kubeconfig\nexport API_KEY=old\n")
+    update_env_file(env_file, {"API_URL": "http://127.0.0.1:8000", "API_KEY": "cexp_a b"})
+    assert env_file.read_text().splitlines() == [
+        "export KUBECONFIG=/stack/admin.kubeconfig",
+        "export API_URL=http://127.0.0.1:8000",
+        f"export API_KEY={shlex.quote('cexp_a b')}",
+    ]
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    sourced = subprocess.run(
+        ["bash", "-c", f"source {env_file} && echo \"$API_KEY\""],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert sourced.stdout == "cexp_a b\n"
