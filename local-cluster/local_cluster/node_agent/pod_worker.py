@@ -28,6 +28,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
+
 from local_cluster.node_agent.api import NodeApi, PodGoneError
 from local_cluster.node_agent.credentials import (
     ClusterEndpoint,
@@ -38,6 +41,7 @@ from local_cluster.node_agent.environment import NodeCapacity
 from local_cluster.node_agent.launch import (
     LaunchPlan,
     StartBlockedError,
+    local_image,
     plan_container,
     termination_message,
 )
@@ -88,6 +92,7 @@ class PodWorker:
     def __init__(self, pod: Pod, context: AgentContext) -> None:
         self._pod = pod
         self._context = context
+        self._extra = {"pod": pod.key, "uid": pod.metadata.uid}  # for log lines
         meta = pod.metadata
         self.folder = context.work_dir / "pods" / f"{meta.namespace}_{meta.name}_{meta.uid}"
         self._init = [ContainerRecord(c.name, c.image) for c in pod.spec.init_containers]
@@ -95,6 +100,7 @@ class PodWorker:
         self._processes: dict[str, ContainerProcess] = {}
         self._restart_due: dict[str, float] = {}
         self._plans: dict[str, LaunchPlan] | None = None
+        self._credentials: tuple[Path | None] | None = None  # (kubeconfig,) once written
         self._next_attempt = 0.0
         self._clock = ConditionClock()
         self._start_time = _parse_time(pod.status.start_time) or now()
@@ -129,7 +135,6 @@ class PodWorker:
     # --- the worker's thread ---------------------------------------------------------------
 
     def _run(self) -> None:
-        extra = {"pod": self._pod.key, "uid": self._pod.metadata.uid}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             if _had_started(self._pod):
@@ -140,9 +145,9 @@ class PodWorker:
                     break
                 self._wake.wait(self._wait_seconds())
         except PodGoneError:
-            log.info("pod replaced or gone; worker stops", extra=extra)
+            log.info("pod replaced or gone; worker stops", extra=self._extra)
         except Exception:
-            log.exception("pod worker failed; the pod's processes are killed", extra=extra)
+            log.exception("pod worker failed; the pod's processes are killed", extra=self._extra)
         finally:
             stop_processes(self._processes.values(), grace_seconds=0)
             self._processes.clear()
@@ -173,21 +178,37 @@ class PodWorker:
     # --- starting ----------------------------------------------------------------------------
 
     def _try_to_plan(self) -> dict[str, LaunchPlan] | None:
+        """Launch plans for all containers once every one can start; None until then."""
         if time.monotonic() < self._next_attempt:
             return None
         self._next_attempt = time.monotonic() + RETRY_SECONDS
-        pod = self._pod
-        containers = [*pod.spec.init_containers, *pod.spec.containers]
         try:
-            kubeconfig = self._kubeconfig()
+            return self._plan_all()
         except StartBlockedError as blocked:
             for record in self._records():
-                record.state = Waiting(blocked.reason, str(blocked))
-            return None
+                record.state = _blocked_state(record.state, blocked)
+        except (ApiException, HTTPError, OSError):
+            log.warning("preparing containers failed; retrying", extra=self._extra, exc_info=True)
+        return None
+
+    def _plan_all(self) -> dict[str, LaunchPlan] | None:
+        pod = self._pod
+        containers = [*pod.spec.init_containers, *pod.spec.containers]
+        pulled = True
+        for container, record in zip(containers, self._records(), strict=True):
+            try:
+                local_image(container.image)
+            except StartBlockedError as blocked:
+                record.state = _blocked_state(record.state, blocked)
+                pulled = False
+        if not pulled:
+            return None  # no credentials or config work for a pod that cannot start anyway
+        if self._credentials is None:
+            self._credentials = (self._kubeconfig(),)
         plans: dict[str, LaunchPlan] = {}
         for container, record in zip(containers, self._records(), strict=True):
             try:
-                plans[container.name] = self._plan(container, kubeconfig)
+                plans[container.name] = self._plan(container, self._credentials[0])
                 record.state = Waiting("ContainerCreating")
             except StartBlockedError as blocked:
                 record.state = _blocked_state(record.state, blocked)
@@ -342,10 +363,10 @@ class PodWorker:
                 pod.metadata.namespace, pod.metadata.name, pod.metadata.uid
             )
         except Exception:
-            log.warning("deleting the pod failed; retrying", extra={"pod": pod.key}, exc_info=True)
+            log.warning("deleting the pod failed; retrying", extra=self._extra, exc_info=True)
             return
         self._deleted_by_us = True
-        log.info("pod stopped and deleted", extra={"pod": pod.key})
+        log.info("pod stopped and deleted", extra=self._extra)
 
     def _enforce_deadline(self) -> None:
         deadline = self._pod.spec.active_deadline_seconds
@@ -374,9 +395,7 @@ class PodWorker:
             "NodeAgentRestarted",
             "The node agent restarted and lost this pod's processes; its controller may replace it",
         )
-        log.warning(
-            "pod lost by an earlier agent run; reporting it Failed", extra={"pod": self._pod.key}
-        )
+        log.warning("pod lost by an earlier agent run; reporting it Failed", extra=self._extra)
 
     def _clean_up(self) -> None:
         """The pod is gone: kill what runs, drop its volumes and credentials, keep its logs."""
@@ -423,9 +442,7 @@ class PodWorker:
         except PodGoneError:
             raise
         except Exception:
-            log.warning(
-                "writing pod status failed; retrying", extra={"pod": self._pod.key}, exc_info=True
-            )
+            log.warning("writing pod status failed; retrying", extra=self._extra, exc_info=True)
             self._next_status_write = time.monotonic() + STATUS_RETRY_SECONDS
             self._report_failed = True
             return
