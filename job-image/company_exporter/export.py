@@ -6,8 +6,10 @@ and parts upload in the upload's thread. On two cores the backend's JSON buildin
 """
 
 import logging
+import resource
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from company_exporter.compression import GzipParts
 from company_exporter.settings import ExporterSettings
@@ -16,6 +18,20 @@ from company_exporter.upload import MultipartUpload, s3_client
 from export_contracts.exporter import ExporterParameters, ExporterResult
 
 log = logging.getLogger(__name__)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory since exec (Linux's VmHWM): what the memory limit must allow.
+
+    getrusage's maxrss is the fallback only: it also counts the parent's memory before exec.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @dataclass
@@ -46,6 +62,7 @@ class Progress:
             "export_id": self.export_id, "records": self.records,
             "rows_per_second": round(self.records / seconds), "seconds": round(seconds, 3),
             "ndjson_mb": round(self.ndjson_bytes / 1e6, 1), "gzip_mb": round(gzip_bytes / 1e6, 1),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
         })  # fmt: skip
 
 

@@ -48,7 +48,7 @@ def _where(database_url: str) -> str:
 
 
 def _connect_failure(error: psycopg.OperationalError, database_url: str) -> RetriableError:
-    said = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    said = " ".join(str(error).split()) or type(error).__name__  # libpq's lines, as one line
     user = conninfo_to_dict(database_url).get("user", "(default user)")
     if any(marker in str(error) for marker in _CREDENTIAL_FAILURES):
         return RetriableError(

@@ -7,6 +7,7 @@ connections) of every call with backoff; a part body is bytes, so a retry resend
 """
 
 import logging
+import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
@@ -90,6 +91,7 @@ class MultipartUpload:
         self._parts: list[CompletedPartTypeDef] = []
         self._pending: deque[Future[CompletedPartTypeDef]] = deque()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-upload")
+        self._failed = threading.Event()
         self._completed = False
 
     def __enter__(self) -> "MultipartUpload":
@@ -136,10 +138,17 @@ class MultipartUpload:
             self._abort()
 
     def _upload_part(self, number: int, part: bytes) -> "CompletedPartTypeDef":
-        answer = self._client.upload_part(
-            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
-            PartNumber=number, Body=part,
-        )  # fmt: skip
+        if self._failed.is_set():
+            # An earlier part failed for good: the upload will be aborted, don't send more.
+            raise RetriableError("upload stopped after an earlier part failed")
+        try:
+            answer = self._client.upload_part(
+                Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
+                PartNumber=number, Body=part,
+            )  # fmt: skip
+        except BaseException:
+            self._failed.set()
+            raise
         return {"ETag": answer["ETag"], "PartNumber": number}
 
     def _result(self, future: "Future[CompletedPartTypeDef]") -> "CompletedPartTypeDef":

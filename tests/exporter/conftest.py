@@ -1,0 +1,225 @@
+"""Fixtures of the exporter's tests: the migrated database, spaces with companies, and a runner
+that starts the real `company-exporter` console script (what the image runs) as a process.
+"""
+
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from export_contracts.exporter import ExporterFailure, ExporterResult
+from export_database.company_json import COMPANY_FIELDS
+from export_database.generate import create_space, generate_companies
+from export_database.migrate import migrate
+from local_cluster.postgres import Postgres
+from local_cluster.s3 import S3Server
+
+EXPORTER = Path(sys.executable).parent / "company-exporter"
+RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$")
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres: Postgres) -> str:
+    migrate(postgres.url)
+    return postgres.url
+
+
+def new_space(database_url: str, timezone: str = "UTC") -> int:
+    with psycopg.connect(database_url) as conn:
+        return create_space(conn, f"exporter-test-{uuid.uuid4()}", timezone)
+
+
+def insert_companies(database_url: str, space_id: int, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Inserts rows given as {column: value}; name, created_at and updated_at default here."""
+    with psycopg.connect(database_url) as conn, conn.cursor() as cursor:
+        for row in rows:
+            values = {"name": "Company", **row, "space_id": space_id}
+            values.setdefault("updated_at", values["created_at"])
+            if "custom_attributes" in values:
+                values["custom_attributes"] = psycopg.types.json.Jsonb(values["custom_attributes"])
+            statement = sql.SQL("INSERT INTO companies ({}) VALUES ({})").format(
+                sql.SQL(", ").join(map(sql.Identifier, values)),
+                sql.SQL(", ").join(map(sql.Placeholder, values)),
+            )
+            cursor.execute(statement, values)
+
+
+@pytest.fixture(scope="session")
+def space_100k(database_url: str) -> int:
+    """A space with 100,000 generated companies (shared: tests only read it)."""
+    space_id = new_space(database_url, "Europe/Berlin")
+    with psycopg.connect(database_url) as conn:
+        generate_companies(conn, space_id, 100_000, seed=100_000)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE companies")
+    return space_id
+
+
+def database_rows(
+    database_url: str, space_id: int, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """The rows an export of [start, end) must hold, read with plain SELECT, as Python values."""
+    columns = sql.SQL(", ").join(
+        sql.SQL("custom_attributes::text")
+        if field == "custom_attributes"
+        else sql.Identifier(field)
+        for field in COMPANY_FIELDS
+    )
+    query = sql.SQL(
+        "SELECT {} FROM companies WHERE space_id = %s"
+        " AND created_at >= %s AND created_at < %s ORDER BY created_at, id"
+    ).format(columns)
+    with psycopg.connect(database_url) as conn:
+        cursor = conn.execute(query, (space_id, start, end))
+        rows = [dict(zip(COMPANY_FIELDS, values, strict=True)) for values in cursor]
+    for row in rows:
+        row["custom_attributes"] = json.loads(row["custom_attributes"], parse_float=Decimal)
+    return rows
+
+
+def parse_line(line: bytes) -> dict[str, Any]:
+    """One NDJSON line as Python values; asserts its shape (UTF-8, fields, RFC 3339 UTC)."""
+    company = json.loads(line.decode("utf-8"), parse_float=Decimal)
+    assert list(company) == list(COMPANY_FIELDS)
+    for field in ("created_at", "updated_at"):
+        assert RFC3339_UTC.match(company[field]), company[field]
+        company[field] = datetime.fromisoformat(company[field])
+    return company
+
+
+@dataclass
+class ExportedObject:
+    raw: bytes
+    lines: list[bytes]
+
+
+def read_export(s3: S3Server, key: str) -> ExportedObject:
+    """Downloads the object; asserts it is stored as a gzip file (never as a Content-Encoding)."""
+    answer = s3.client().get_object(Bucket=s3.bucket, Key=key)
+    assert answer["ContentType"] == "application/gzip"
+    assert "ContentEncoding" not in answer
+    raw = answer["Body"].read()
+    text = gzip.decompress(raw)
+    assert text == b"" or text.endswith(b"\n")
+    # Split on newline bytes only: U+2028 and friends are not line breaks in NDJSON.
+    return ExportedObject(raw, text.split(b"\n")[:-1] if text else [])
+
+
+def open_uploads(s3: S3Server, key: str) -> list[str]:
+    answer = s3.client().list_multipart_uploads(Bucket=s3.bucket, Prefix=key)
+    return [upload["UploadId"] for upload in answer.get("Uploads", [])]
+
+
+@dataclass
+class ExporterRun:
+    exit_code: int
+    stdout: str
+    stderr: str
+    termination_message: str
+    seconds: float
+    key: str
+
+    @property
+    def peak_rss_mb(self) -> float:
+        """What the exporter logged as its peak RSS since exec (wait4's maxrss counts the fork)."""
+        for line in self.stderr.splitlines():
+            record = json.loads(line)
+            if record["message"] == "export finished":
+                return float(record["peak_rss_mb"])
+        raise AssertionError(f"no 'export finished' log line in:\n{self.stderr}")
+
+    def result(self) -> ExporterResult:
+        assert self.exit_code == 0, self.stderr
+        from_stdout = ExporterResult.model_validate_json(self.stdout)
+        assert ExporterResult.model_validate_json(self.termination_message) == from_stdout
+        return from_stdout
+
+    def failure(self) -> ExporterFailure:
+        assert self.exit_code != 0, self.stdout
+        assert "Traceback" not in self.stderr
+        failure = ExporterFailure.model_validate_json(self.termination_message)
+        assert failure.exit_code == self.exit_code
+        logged = [json.loads(line)["message"] for line in self.stderr.splitlines()]
+        assert failure.error in logged  # the log says it too
+        return failure
+
+
+@dataclass
+class Exporter:
+    """Runs company-exporter with the environment the operator gives it, plus overrides."""
+
+    database_url: str
+    s3: S3Server
+    scratch: Path
+
+    def env(self, space_id: int, start: datetime, end: datetime, key: str) -> dict[str, str]:
+        return {
+            "PATH": os.environ["PATH"],
+            "EXPORT_ID": "7", "SPACE_ID": str(space_id),
+            "RANGE_START": start.isoformat(), "RANGE_END": end.isoformat(),
+            "EXPORT_BUCKET": self.s3.bucket, "OBJECT_KEY": key,
+            "DATABASE_URL": self.database_url, "S3_ENDPOINT_URL": self.s3.endpoint_url,
+            "AWS_ACCESS_KEY_ID": self.s3.access_key, "AWS_SECRET_ACCESS_KEY": self.s3.secret_key,
+            "AWS_DEFAULT_REGION": self.s3.region,
+            # Never ask a cloud metadata address for credentials from a test.
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "TERMINATION_MESSAGE_PATH": str(self.scratch / f"termination-{uuid.uuid4()}"),
+        }  # fmt: skip
+
+    def run(
+        self,
+        space_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        overrides: Mapping[str, str | None] | None = None,
+        args: Iterable[str] = (),
+        while_running: Callable[["subprocess.Popen[bytes]"], None] | None = None,
+        timeout: float = 120,
+    ) -> ExporterRun:
+        key = f"exports/{space_id}/{uuid.uuid4()}.ndjson.gz"
+        env = self.env(space_id, start, end, key)
+        for name, value in (overrides or {}).items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
+        out_path, err_path = self.scratch / f"{key.rsplit('/', 1)[-1]}.out", self.scratch / "err"
+        started = time.monotonic()
+        with out_path.open("w") as out, err_path.open("w") as err:
+            process = subprocess.Popen([EXPORTER, *args], env=env, stdout=out, stderr=err)
+        try:
+            if while_running is not None:
+                while_running(process)
+            process.wait(timeout)
+        finally:
+            process.kill()
+        termination = Path(env["TERMINATION_MESSAGE_PATH"])
+        return ExporterRun(
+            exit_code=process.returncode,
+            stdout=out_path.read_text(),
+            stderr=err_path.read_text(),
+            termination_message=termination.read_text() if termination.exists() else "",
+            seconds=time.monotonic() - started,
+            key=env.get("OBJECT_KEY", key),
+        )
+
+
+@pytest.fixture
+def exporter(database_url: str, s3: S3Server, tmp_path: Path) -> Exporter:
+    return Exporter(database_url, s3, tmp_path)

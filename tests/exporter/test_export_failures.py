@@ -1,0 +1,184 @@
+"""How an export fails: with the right exit code, a message saying what to do, and no orphans."""
+
+import signal
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from export_contracts.exporter import ExitCode
+from local_cluster.process import free_port
+from local_cluster.s3 import S3Server
+from tests.exporter.conftest import (
+    Exporter,
+    database_rows,
+    insert_companies,
+    new_space,
+    open_uploads,
+    parse_line,
+    read_export,
+)
+from tests.exporter.faulty_s3 import FaultyS3Proxy
+
+pytestmark = pytest.mark.integration
+
+START = datetime(2019, 1, 1, tzinfo=UTC)
+END = datetime(2027, 1, 1, tzinfo=UTC)
+# 5 MiB parts (S3's minimum) make the 100k space's ~10.5 MB of gzip three parts.
+SMALL_PARTS = {"EXPORT_PART_BYTES": str(5 * 1024 * 1024), "EXPORT_S3_MAX_ATTEMPTS": "3"}
+
+
+@pytest.fixture(scope="module")
+def small_space(database_url: str) -> int:
+    space_id = new_space(database_url)
+    insert_companies(database_url, space_id, [{"created_at": START + timedelta(days=1)}])
+    return space_id
+
+
+def object_exists(s3: S3Server, key: str) -> bool:
+    listing = s3.client().list_objects_v2(Bucket=s3.bucket, Prefix=key)
+    return bool(listing.get("KeyCount"))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "args", "named"),
+    [
+        ({"EXPORT_ID": None}, [], "EXPORT_ID"),
+        ({"SPACE_ID": "seven"}, [], "SPACE_ID"),
+        ({"RANGE_START": "2024-01-01T00:00:00"}, [], "RANGE_START"),  # no offset: ambiguous
+        ({"RANGE_END": "2018-01-01T00:00:00Z"}, [], "range_end must be later than range_start"),
+        ({"OBJECT_KEY": None}, [], "OBJECT_KEY"),
+        ({}, ["--space-id", "0"], "SPACE_ID (--space-id)"),
+        ({}, ["--no-such-option"], "unrecognized arguments"),
+        ({"DATABASE_URL": None}, [], "DATABASE_URL"),
+    ],
+    ids=[
+        "missing-id",
+        "bad-space",
+        "naive-start",
+        "end-before-start",
+        "missing-key",
+        "bad-option",
+        "unknown-option",
+        "missing-database-url",
+    ],
+)
+def test_bad_input_is_a_bad_request(
+    exporter: Exporter,
+    small_space: int,
+    overrides: dict[str, str | None],
+    args: list[str],
+    named: str,
+) -> None:
+    run = exporter.run(small_space, START, END, overrides=overrides, args=args)
+
+    assert run.exit_code == ExitCode.BAD_REQUEST
+    assert named in run.failure().error
+
+
+def test_options_override_the_environment(
+    exporter: Exporter, s3: S3Server, small_space: int
+) -> None:
+    run = exporter.run(small_space, START, END, args=["--export-id", "99"])
+
+    assert run.result().export_id == 99
+
+
+def test_unknown_space_is_a_bad_request(exporter: Exporter, s3: S3Server) -> None:
+    run = exporter.run(10**12, START, END)
+
+    assert run.exit_code == ExitCode.BAD_REQUEST
+    assert "space 1000000000000 does not exist" in run.failure().error
+    assert not object_exists(s3, run.key)
+
+
+def test_database_gone_is_retriable(exporter: Exporter, small_space: int) -> None:
+    port = free_port()
+    url = f"postgresql://exports:secret@127.0.0.1:{port}/exports"
+
+    run = exporter.run(small_space, START, END, overrides={"DATABASE_URL": url})
+
+    assert run.exit_code == ExitCode.RETRIABLE
+    assert f"cannot connect to PostgreSQL at 127.0.0.1:{port}/exports" in run.failure().error
+
+
+def test_wrong_database_password_says_so(exporter: Exporter, small_space: int) -> None:
+    parts = urlsplit(exporter.database_url)
+    wrong = parts._replace(
+        netloc=f"{parts.username}:not-the-password@{parts.hostname}:{parts.port}"
+    )
+
+    run = exporter.run(small_space, START, END, overrides={"DATABASE_URL": urlunsplit(wrong)})
+
+    assert run.exit_code == ExitCode.RETRIABLE
+    failure = run.failure()
+    assert f"rejected the credentials of user {parts.username}" in failure.error
+    assert "not-the-password" not in failure.error + run.stderr
+
+
+def test_wrong_s3_secret_says_so(exporter: Exporter, s3: S3Server, small_space: int) -> None:
+    run = exporter.run(small_space, START, END, overrides={"AWS_SECRET_ACCESS_KEY": "wrong"})
+
+    assert run.exit_code == ExitCode.RETRIABLE
+    assert "S3 rejected the credentials" in run.failure().error
+    assert not object_exists(s3, run.key)
+
+
+def test_s3_failing_mid_upload_aborts_the_upload(
+    exporter: Exporter, s3: S3Server, space_100k: int
+) -> None:
+    with FaultyS3Proxy(s3.port, fail=lambda part, attempt: part >= 2) as proxy:
+        overrides = {**SMALL_PARTS, "S3_ENDPOINT_URL": proxy.endpoint_url}
+        run = exporter.run(space_100k, START, END, overrides=overrides)
+
+    assert run.exit_code == ExitCode.RETRIABLE
+    assert "S3 failed to upload a part" in run.failure().error
+    assert proxy.failed == [(2, 1), (2, 2), (2, 3)]  # every attempt botocore was allowed
+    assert not object_exists(s3, run.key)
+    assert open_uploads(s3, run.key) == []
+
+
+def test_transient_s3_errors_are_retried(exporter: Exporter, s3: S3Server, space_100k: int) -> None:
+    with FaultyS3Proxy(s3.port, fail=lambda part, attempt: attempt == 1) as proxy:
+        overrides = {**SMALL_PARTS, "S3_ENDPOINT_URL": proxy.endpoint_url}
+        run = exporter.run(space_100k, START, END, overrides=overrides)
+
+    result = run.result()
+    assert proxy.failed == [(1, 1), (2, 1), (3, 1)]
+    exported = read_export(s3, run.key)
+    assert result.records == len(exported.lines) == 100_000
+    first, last = parse_line(exported.lines[0]), parse_line(exported.lines[-1])
+    expected = database_rows(exporter.database_url, space_100k, START, END)
+    assert (first, last) == (expected[0], expected[-1])
+
+
+def test_sigterm_aborts_the_upload(exporter: Exporter, s3: S3Server, space_100k: int) -> None:
+    def terminate_after_first_part(process: "subprocess.Popen[bytes]") -> None:
+        deadline = time.monotonic() + 30
+        while not proxy.attempts and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+
+    with FaultyS3Proxy(s3.port, fail=lambda part, attempt: False, part_delay=2.0) as proxy:
+        run = exporter.run(
+            space_100k, START, END,
+            overrides={**SMALL_PARTS, "S3_ENDPOINT_URL": proxy.endpoint_url},
+            while_running=terminate_after_first_part,
+        )  # fmt: skip
+
+    assert run.exit_code == ExitCode.RETRIABLE
+    assert "SIGTERM" in run.failure().error
+    assert not object_exists(s3, run.key)
+    assert open_uploads(s3, run.key) == []
+
+
+def test_unwritable_termination_path_only_warns(exporter: Exporter, small_space: int) -> None:
+    overrides = {"TERMINATION_MESSAGE_PATH": "/proc/no-such-dir/termination-log"}
+
+    run = exporter.run(small_space, START, END, overrides=overrides)
+
+    assert run.exit_code == 0
+    assert '"records":1' in run.stdout
+    assert "cannot write the termination message" in run.stderr
