@@ -26,15 +26,19 @@ class GzipParts:
     def add(self, data: bytes) -> list[bytes]:
         """Compresses `data`; returns the parts that are now full (usually none)."""
         self._pending += self._compressor.compress(data)
+        return self._full_parts()
+
+    def finish(self) -> list[bytes]:
+        """The remaining parts; the last one ends with the gzip trailer (one even for no input)."""
+        # The compressor holds back up to a few hundred KiB, so the flush may fill a part too.
+        self._pending += self._compressor.flush()
+        return [*self._full_parts(), self._take(len(self._pending))]
+
+    def _full_parts(self) -> list[bytes]:
         parts = []
-        while len(self._pending) >= self._part_bytes:
+        while len(self._pending) > self._part_bytes:
             parts.append(self._take(self._part_bytes))
         return parts
-
-    def finish(self) -> bytes:
-        """The last part: what is left plus the gzip trailer (never empty, even for no input)."""
-        self._pending += self._compressor.flush()
-        return self._take(len(self._pending))
 
     @property
     def sha256(self) -> str:

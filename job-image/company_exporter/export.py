@@ -84,7 +84,8 @@ def run_export(parameters: ExporterParameters, settings: ExporterSettings) -> Ex
                 for part in gzip.add(batch.lines):
                     upload.send(part)
                 progress.add(batch.records, len(batch.lines), gzip.bytes_out)
-            upload.send(gzip.finish())
+            for part in gzip.finish():
+                upload.send(part)
             upload.complete()
     progress.log("export finished", gzip.bytes_out)
     return ExporterResult(
