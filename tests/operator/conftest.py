@@ -2,19 +2,24 @@
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import yaml
 from kubernetes import client, config
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
-from operator_harness import CRD_FILE, Harness
 
 from export_contracts.resource import CompanyExportSpec
+from export_database.generate import create_space, generate_companies
+from export_database.migrate import migrate
 from export_operator.jobs import Owner
 from export_operator.settings import OperatorSettings
+from tests.operator.operator_harness import CRD_FILE, Harness
 
 
 @pytest.fixture
@@ -76,3 +81,26 @@ def harness(kube: Any, kube_api: ApiClient, export_crd: None, tmp_path: Path) ->
     harness.create_namespace()
     yield harness
     harness.close()
+
+
+@dataclass(frozen=True)
+class CompanySpace:
+    """A space with generated companies, all created on the days `first`..`last` (UTC)."""
+
+    space_id: int
+    companies: int
+    first: date
+    last: date
+
+
+@pytest.fixture(scope="session")
+def company_space(postgres: Any) -> CompanySpace:
+    """A space with 2,000 companies spread over 30 days, in the database the Jobs' Pods use."""
+    migrate(postgres.url)
+    first = datetime(2024, 3, 1, tzinfo=UTC)
+    with psycopg.connect(postgres.url) as conn:
+        space_id = create_space(conn, f"operator-tests-{time.time_ns()}", "UTC")
+        count = generate_companies(
+            conn, space_id, 2_000, seed=7, first_instant=first, spread=timedelta(days=30)
+        )
+    return CompanySpace(space_id, count, first.date(), (first + timedelta(days=30)).date())

@@ -11,6 +11,7 @@ import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,12 @@ FAKE_EXPORTER = Path(__file__).with_name("fake_exporter.py")
 KUBECTL = str(Path(sys.executable).with_name("kubectl"))
 CRD_FILE = Path(__file__).parents[2] / "crds" / "companyexports.exports.companies.dev.yaml"
 EXPORTS = (resource.GROUP, resource.VERSION)
+# The real exporter, as the chart runs it (the image table gives its entry point).
+REAL_EXPORTER = {
+    "exporter_image": "company-exports-exporter:0.1.0",
+    "exporter_command": '["company-exporter"]',
+}
+DAY = (date(2024, 1, 15), date(2024, 1, 15))
 PLAN_ROOT = Path.home() / ".cache" / "company-exports" / "operator-tests"
 
 
@@ -89,6 +96,7 @@ class Harness:
             "EXPORT_OPERATOR_EXPORTER_COMMAND": json.dumps(
                 ["python", str(FAKE_EXPORTER), str(self.plan_dir)]
             ),
+            "EXPORT_OPERATOR_JOB_BACKOFF_LIMIT": "1",
             "EXPORT_OPERATOR_STARTUP_TIMEOUT_SECONDS": "8",
             "EXPORT_OPERATOR_JOB_LOST_GRACE_SECONDS": "8",
         }
@@ -117,8 +125,11 @@ class Harness:
     def plan(self, export_id: int, **plan: Any) -> None:
         (self.plan_dir / f"{export_id}.json").write_text(json.dumps(plan))
 
-    def create_export(self, export_id: int, space_id: int = 1) -> str:
-        body = self.export_manifest(export_id, space_id)
+    def create_export(
+        self, export_id: int, space_id: int = 1, days: tuple[date, date] = DAY
+    ) -> str:
+        """Creates the export of `days` (first and last, whole days in UTC); returns its name."""
+        body = self.export_manifest(export_id, space_id, days)
         self.custom.create_namespaced_custom_object(*EXPORTS, self.namespace, resource.PLURAL, body)
         return str(body["metadata"]["name"])
 
@@ -126,8 +137,11 @@ class Harness:
     def to_yaml(manifest: dict[str, Any]) -> str:
         return yaml.safe_dump(manifest)
 
-    def export_manifest(self, export_id: int, space_id: int) -> dict[str, Any]:
+    def export_manifest(
+        self, export_id: int, space_id: int, days: tuple[date, date] = DAY
+    ) -> dict[str, Any]:
         name = resource.resource_name(export_id)
+        first, last = days
         return {
             "apiVersion": resource.API_VERSION,
             "kind": resource.KIND,
@@ -136,11 +150,11 @@ class Harness:
                 "exportId": export_id,
                 "spaceId": space_id,
                 "requested": {
-                    "startDate": "2024-01-15 00:00:00",
-                    "endDate": "2024-01-15 23:59:59",
+                    "startDate": f"{first} 00:00:00",
+                    "endDate": f"{last} 23:59:59",
                     "timezone": "UTC",
                 },
-                "range": {"start": "2024-01-15T00:00:00Z", "end": "2024-01-16T00:00:00Z"},
+                "range": {"start": f"{first}T00:00:00Z", "end": f"{last + timedelta(1)}T00:00:00Z"},
                 "requestedBy": "key-1",
             },
         }
@@ -198,7 +212,8 @@ class Harness:
             self.namespace,
             field_selector=f"involvedObject.kind=CompanyExport,involvedObject.name={name}",
         ).items
-        events.sort(key=lambda e: (str(e.metadata.creation_timestamp), e.metadata.name or ""))
+        # eventTime has microseconds; creationTimestamp only seconds.
+        events.sort(key=lambda e: str(e.event_time or e.metadata.creation_timestamp))
         return [(e.reason or "", e.message or "") for e in events]
 
     def object_exists(self, key: str) -> bool:

@@ -1,71 +1,21 @@
 """The operator on the local cluster: real apiserver, Job controller, node agent and S3.
 
 Each test gets a namespace with the exporter's Secrets and starts `export-operator` for it; the
-Job's Pod runs `fake_exporter.py`, which follows the exporter contract.
+Job's Pod runs `fake_exporter.py`, which follows the exporter contract and fails, waits or
+succeeds as a test plans. test_operator_exporter.py runs the real exporter.
 """
 
-import gzip
 import time
-import urllib.request
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from operator_harness import Harness
 
 from export_contracts.resource import ConditionStatus, ExportReason, ExportState
+from tests.operator.operator_harness import Harness
 
 pytestmark = pytest.mark.integration
 
 COMPLETED = ExportState.COMPLETED
 FAILED = ExportState.FAILED
-
-
-def test_happy_path_to_completed_with_a_working_download(harness: Harness) -> None:
-    harness.start_operator()
-    harness.plan(1, records=5, seconds=1)
-    name = harness.create_export(1, space_id=3)
-
-    done = harness.wait_state(name, COMPLETED, FAILED)
-
-    assert (done.state, done.reason, done.records) == (COMPLETED, ExportReason.COMPLETED, 5), (
-        done.message
-    )
-    assert done.object_key is not None
-    assert done.object_key.startswith("exports/3/")
-    assert done.started_at
-    assert done.completed_at
-    assert done.queued_at
-    assert done.expires_at == done.completed_at + timedelta(hours=24)
-    assert done.download_url
-    assert done.download_url_expires_at
-    assert done.download_url_expires_at - datetime.now(UTC) <= timedelta(minutes=15)
-    with urllib.request.urlopen(done.download_url) as response:  # noqa: S310 (our S3 server)
-        body = response.read()
-    assert len(body) == done.bytes
-    assert len(gzip.decompress(body).splitlines()) == 5
-    [condition] = done.conditions
-    assert (condition.type, condition.status) == ("Succeeded", ConditionStatus.TRUE)
-    assert done.observed_generation == 1
-    reasons = [reason for reason, _ in harness.events(name) if reason != "Logging"]
-    assert reasons == ["WaitingForSlot", "Running", "Completed"]
-    job = harness.job(name)
-    assert job is not None
-    [owner] = job["metadata"]["owner_references"]
-    assert (owner["kind"], owner["name"], owner["controller"]) == ("CompanyExport", name, True)
-
-
-def test_kubectl_get_shows_space_state_records_size(harness: Harness) -> None:
-    harness.start_operator()
-    harness.plan(2, records=7)
-    name = harness.create_export(2, space_id=4)
-    done = harness.wait_state(name, COMPLETED, FAILED)
-
-    plain = harness.kubectl("get", "cexp").stdout.splitlines()
-    assert plain[0].split() == ["NAME", "SPACE", "STATE", "RECORDS", "SIZE", "AGE"]
-    assert plain[1].split()[:5] == [name, "4", "Completed", "7", str(done.bytes)]
-    wide = harness.kubectl("get", "exports", "-o", "wide").stdout.splitlines()
-    assert wide[0].split()[6:8] == ["COMPLETED", "JOB"]
-    assert name in wide[1].split()[7:]
 
 
 @pytest.mark.parametrize(
@@ -191,34 +141,6 @@ def test_delete_while_running_stops_the_job_and_leaves_no_file(harness: Harness)
     assert harness.job(name) is None
     assert not harness.object_exists(running.object_key)
     assert [event for event, *_ in harness.runs()] == ["start"]  # stopped, never finished
-
-
-def test_delete_after_completion_deletes_the_file(harness: Harness) -> None:
-    harness.start_operator()
-    name = harness.create_export(12)
-    done = harness.wait_state(name, COMPLETED, FAILED)
-    assert done.object_key
-    assert harness.object_exists(done.object_key)
-
-    harness.kubectl("delete", "cexp", name)
-
-    harness.wait_gone(lambda: harness.get_export(name), f"export {name}")
-    assert not harness.object_exists(done.object_key)
-    harness.wait_gone(lambda: harness.job(name), f"Job {name}")
-
-
-def test_retention_expires_the_file(harness: Harness) -> None:
-    harness.start_operator(retention_seconds=2)
-    name = harness.create_export(13)
-    done = harness.wait_state(name, COMPLETED, FAILED)
-    assert done.object_key
-
-    expired = harness.wait_state(name, ExportState.EXPIRED, timeout=30)
-
-    assert expired.reason is ExportReason.EXPIRED
-    assert expired.download_url is None
-    assert expired.records == done.records
-    assert not harness.object_exists(done.object_key)
 
 
 def test_concurrency_caps_hold_under_a_flood(harness: Harness) -> None:

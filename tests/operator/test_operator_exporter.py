@@ -1,0 +1,145 @@
+"""The operator with the real exporter (`company-exporter`) against PostgreSQL and S3."""
+
+import gzip
+import hashlib
+import json
+import statistics
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from export_contracts.resource import ConditionStatus, ExportReason, ExportState
+from tests.operator.conftest import CompanySpace
+from tests.operator.operator_harness import REAL_EXPORTER, Harness
+
+pytestmark = pytest.mark.integration
+
+COMPLETED = ExportState.COMPLETED
+FAILED = ExportState.FAILED
+
+
+def _download(url: str) -> bytes:
+    with urllib.request.urlopen(url) as response:  # noqa: S310 (the test's own S3 server)
+        return bytes(response.read())
+
+
+def test_happy_path_to_completed_with_a_working_download(
+    harness: Harness, company_space: CompanySpace
+) -> None:
+    harness.start_operator(**REAL_EXPORTER)
+    days = (company_space.first, company_space.last)
+    name = harness.create_export(1, company_space.space_id, days)
+
+    done = harness.wait_state(name, COMPLETED, FAILED)
+
+    assert done.state is COMPLETED, done.message
+    assert (done.reason, done.records) == (ExportReason.COMPLETED, company_space.companies)
+    assert done.object_key is not None
+    assert done.object_key.startswith(f"exports/{company_space.space_id}/")
+    assert done.started_at
+    assert done.completed_at
+    assert done.queued_at
+    assert done.expires_at == done.completed_at + timedelta(hours=24)
+    assert done.download_url
+    assert done.download_url_expires_at
+    assert done.download_url_expires_at - datetime.now(UTC) <= timedelta(minutes=15)
+    body = _download(done.download_url)
+    assert (len(body), hashlib.sha256(body).hexdigest()) == (done.bytes, done.sha256)
+    lines = gzip.decompress(body).splitlines()
+    assert len(lines) == company_space.companies
+    assert json.loads(lines[0])["created_at"].startswith(str(company_space.first))
+    [condition] = done.conditions
+    assert (condition.type, condition.status) == ("Succeeded", ConditionStatus.TRUE)
+    assert done.observed_generation == condition.observed_generation == 1
+    reasons = [reason for reason, _ in harness.events(name)]
+    assert reasons == ["WaitingForSlot", "Running", "Completed"]
+    job = harness.job(name)
+    assert job is not None
+    [owner] = job["metadata"]["owner_references"]
+    assert (owner["kind"], owner["name"], owner["controller"]) == ("CompanyExport", name, True)
+
+
+def test_kubectl_get_shows_space_state_records_size(
+    harness: Harness, company_space: CompanySpace
+) -> None:
+    harness.start_operator(**REAL_EXPORTER)
+    name = harness.create_export(2, company_space.space_id, (company_space.first,) * 2)
+    done = harness.wait_state(name, COMPLETED, FAILED)
+    assert done.state is COMPLETED, done.message
+
+    plain = harness.kubectl("get", "cexp").stdout.splitlines()
+    assert plain[0].split() == ["NAME", "SPACE", "STATE", "RECORDS", "SIZE", "AGE"]
+    row = [name, str(company_space.space_id), "Completed", str(done.records), str(done.bytes)]
+    assert plain[1].split()[:5] == row
+    wide = harness.kubectl("get", "exports", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[6:9] == ["COMPLETED", "JOB", "MESSAGE"]
+    assert wide[1].split()[7] == name
+
+
+def test_unknown_space_is_a_bad_request_that_fails_at_once(harness: Harness) -> None:
+    harness.start_operator(**REAL_EXPORTER)
+    name = harness.create_export(3, space_id=987_654)
+
+    failed = harness.wait_state(name, COMPLETED, FAILED)
+
+    assert (failed.state, failed.reason) == (FAILED, ExportReason.BAD_REQUEST)
+    assert failed.message is not None
+    assert "space 987654 does not exist" in failed.message
+    assert failed.conditions[0].status is ConditionStatus.FALSE
+    assert ("BadRequest", failed.message) in harness.events(name)
+    job = harness.job(name)
+    assert job is not None
+    assert job["status"]["failed"] == 1  # no retry
+
+
+def test_delete_after_completion_deletes_the_file(
+    harness: Harness, company_space: CompanySpace
+) -> None:
+    harness.start_operator(**REAL_EXPORTER)
+    name = harness.create_export(4, company_space.space_id, (company_space.first,) * 2)
+    done = harness.wait_state(name, COMPLETED, FAILED)
+    assert done.object_key
+    assert harness.object_exists(done.object_key)
+
+    harness.kubectl("delete", "cexp", name)
+
+    harness.wait_gone(lambda: harness.get_export(name), f"export {name}")
+    assert not harness.object_exists(done.object_key)
+    harness.wait_gone(lambda: harness.job(name), f"Job {name}")
+
+
+def test_retention_expires_the_file(harness: Harness, company_space: CompanySpace) -> None:
+    harness.start_operator(retention_seconds=2, **REAL_EXPORTER)
+    name = harness.create_export(5, company_space.space_id, (company_space.first,) * 2)
+    done = harness.wait_state(name, COMPLETED, FAILED)
+    assert done.object_key
+
+    expired = harness.wait_state(name, ExportState.EXPIRED, timeout=30)
+
+    assert expired.reason is ExportReason.EXPIRED
+    assert expired.download_url is None
+    assert expired.records == done.records
+    assert not harness.object_exists(done.object_key)
+    assert [r for r, _ in harness.events(name)][-1] == "Expired"
+
+
+def test_time_from_create_to_completed(
+    harness: Harness, company_space: CompanySpace, figures: list[str]
+) -> None:
+    """A small export (one day of one space), ten times one after another: the median."""
+    harness.start_operator(**REAL_EXPORTER)
+    seconds = []
+    for export_id in range(10, 20):
+        started = time.monotonic()
+        name = harness.create_export(export_id, company_space.space_id, (company_space.first,) * 2)
+        done = harness.wait_state(name, COMPLETED, FAILED)
+        seconds.append(time.monotonic() - started)
+        assert done.state is COMPLETED, done.message
+    median = statistics.median(seconds)
+    figures.append(
+        f"operator: create -> Completed, small export (median of 10): {median:.2f} s "
+        f"(min {min(seconds):.2f}, max {max(seconds):.2f})"
+    )
+    assert median < 30
