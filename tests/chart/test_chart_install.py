@@ -105,6 +105,9 @@ def _wait_for_export(api: httpx.Client, export_id: int) -> dict[str, Any]:
     deadline = time.monotonic() + EXPORT_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         response = api.get(f"/public-api/v1/companies/exports/{export_id}")
+        if response.status_code == 429:  # polled the space's status limit away: wait as told
+            time.sleep(float(response.headers["Retry-After"]))
+            continue
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         if body["status"] in ("completed", "failed"):
