@@ -86,6 +86,10 @@ def test_the_charts_crds_are_the_repositorys_files(helm: Helm, tmp_path: Path) -
         ("s3.bucket=", "s3.bucket is required"),
         ("database.url=", "database.url is required when database.existingSecret is empty"),
         (
+            "operator.settings.maxRunning=2,operator.settings.maxRunningPerSpace=3",
+            "operator.settings.maxRunningPerSpace must not exceed operator.settings.maxRunning",
+        ),
+        (
             "operator.replicas=2,operator.peering.enabled=false",
             "operator.replicas > 1 needs operator.peering.enabled=true",
         ),

@@ -1,0 +1,134 @@
+"""The chart's environment is what the programs read: every variable it sets is a setting of the
+program (the settings ignore unknown names, so a misspelt one would pass unnoticed), and the
+settings built from it carry the chart's values through to the export Jobs the operator creates.
+"""
+
+from typing import Any
+
+import pytest
+from pydantic_settings import BaseSettings
+
+from export_api.settings import ApiSettings
+from export_contracts.resource import CompanyExportSpec
+from export_operator.jobs import Owner, job_manifest
+from export_operator.settings import OperatorSettings
+from tests.chart.conftest import MINIMAL_VALUES, Helm, named, objects_of_kind
+
+pytestmark = pytest.mark.unit
+
+PREFIX = "release-company-exports"
+SPEC = CompanyExportSpec.model_validate(
+    {
+        "exportId": 7,
+        "spaceId": 3,
+        "requested": {
+            "startDate": "2024-01-15 00:00:00",
+            "endDate": "2024-01-15 23:59:59",
+            "timezone": "Europe/Berlin",
+        },
+        "range": {"start": "2024-01-14T23:00:00Z", "end": "2024-01-15T23:00:00Z"},
+    }
+)
+
+
+def _secret_value(objects: list[dict[str, Any]], reference: dict[str, str]) -> str:
+    value: str = named(objects, "Secret", reference["name"])["stringData"][reference["key"]]
+    return value
+
+
+def _container_environment(objects: list[dict[str, Any]], component: str) -> dict[str, str]:
+    """The main container's environment as the node would resolve it (envFrom, then env)."""
+    deployment = named(objects, "Deployment", f"{PREFIX}-{component}")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    environment: dict[str, str] = {}
+    for source in container["envFrom"]:
+        environment.update(named(objects, "ConfigMap", source["configMapRef"]["name"])["data"])
+    for variable in container["env"]:
+        origin = variable.get("valueFrom", {})
+        if "secretKeyRef" in origin:
+            environment[variable["name"]] = _secret_value(objects, origin["secretKeyRef"])
+        elif "fieldRef" in origin:
+            environment[variable["name"]] = f"{PREFIX}-{component}-pod"
+        else:
+            environment[variable["name"]] = variable["value"]
+    return environment
+
+
+def _settings_names(model: type[BaseSettings], prefix: str) -> set[str]:
+    names = set()
+    for name, field in model.model_fields.items():
+        names.add(f"{prefix}{name}".upper())
+        choices = getattr(field.validation_alias, "choices", [])
+        names.update(str(choice).upper() for choice in choices)
+    return names
+
+
+def _load(
+    model: type[BaseSettings], environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return model()
+
+
+@pytest.fixture
+def objects(helm: Helm) -> list[dict[str, Any]]:
+    return helm.template(
+        MINIMAL_VALUES,
+        settings=(
+            "s3.endpointUrl=http://s3.example:8333",
+            "api.settings.createLimit=9",
+            "api.settings.downloadUrlLifetimeSeconds=600",
+            "operator.settings.maxRunning=4",
+            "operator.settings.maxRunningPerSpace=1",
+            "exporter.backoffLimit=5",
+        ),
+    )
+
+
+def test_the_apis_environment_is_its_settings(
+    objects: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_map = named(objects, "ConfigMap", f"{PREFIX}-api")["data"]
+    assert set(config_map) <= _settings_names(ApiSettings, "")
+    settings = _load(ApiSettings, _container_environment(objects, "api"), monkeypatch)
+    assert settings.export_namespace == "exports"
+    assert settings.create_limit == 9
+    assert settings.download_url_lifetime_seconds == 600
+    assert settings.export_bucket == "company-exports"
+    assert settings.s3_endpoint_url == "http://s3.example:8333"
+    assert str(settings.database_url).startswith("postgresql://exports:")
+    assert settings.aws_secret_access_key.get_secret_value() == "example-secret-key"
+
+
+def test_the_operators_environment_is_its_settings_and_reaches_the_export_jobs(
+    objects: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_map = named(objects, "ConfigMap", f"{PREFIX}-operator")["data"]
+    assert set(config_map) <= _settings_names(OperatorSettings, "EXPORT_OPERATOR_")
+    settings = _load(OperatorSettings, _container_environment(objects, "operator"), monkeypatch)
+    assert settings.namespace == "exports"
+    assert settings.max_running == 4
+    assert settings.max_running_per_space == 1
+    assert settings.bucket == "company-exports"
+
+    job = job_manifest(
+        Owner("exports", "export-7", "uid-7"), SPEC, "exports/3/k.ndjson.gz", settings
+    )
+    pod = job["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == f"{PREFIX}-exporter"
+    assert job["spec"]["backoffLimit"] == 5
+    (container,) = pod["containers"]
+    assert container["image"] == "company-exports:0.1.0"
+    assert container["command"] == ["company-exporter"]
+    # Every Secret the Job references is one the chart creates, with that key in it.
+    references = [
+        variable["valueFrom"]["secretKeyRef"]
+        for variable in container["env"]
+        if "secretKeyRef" in variable.get("valueFrom", {})
+    ]
+    assert {ref["name"] for ref in references} == {
+        secret["metadata"]["name"] for secret in objects_of_kind(objects, "Secret")
+    }
+    for reference in references:
+        assert _secret_value(objects, reference)
