@@ -16,6 +16,7 @@ import pytest
 from kubernetes import client, config, utils
 from kubernetes.client.exceptions import ApiException
 
+from local_cluster.process import free_port
 from tests.conftest import KubeCluster
 
 pytestmark = pytest.mark.integration
@@ -450,3 +451,47 @@ def test_empty_dirs_back_mounted_paths_and_tmpdir(
     assert content == "kept"
     core.delete_namespaced_pod("scratchy", namespace)
     wait_for(lambda: not Path(scratch).exists(), 20, "the emptyDir removed with its pod")
+
+
+def test_a_deployment_is_available_once_its_readiness_probe_passes(
+    api_client: Any, core: Any, namespace: str
+) -> None:
+    port = free_port()
+    code = (
+        "import http.server as h, time\n"
+        "time.sleep(3)\n"
+        f"h.test(h.SimpleHTTPRequestHandler, h.ThreadingHTTPServer, port={port}, bind='127.0.0.1')"
+    )
+    container = python_container(
+        code,
+        ports=[{"name": "http", "containerPort": port}],
+        readinessProbe={"httpGet": {"path": "/", "port": "http"}, "periodSeconds": 1},
+    )
+    labels = {"app": "web"}
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
+        },
+    }
+    create(api_client, namespace, deployment)
+    apps: Any = client.AppsV1Api(api_client)
+
+    def running_pod() -> Any:
+        pods = core.list_namespaced_pod(namespace, label_selector="app=web").items
+        return pods[0] if pods and pods[0].status.phase == "Running" else None
+
+    pod = wait_for(running_pod, 30, "the web pod running")
+    ready = {c.type: c.status for c in pod.status.conditions}
+    assert ready["Ready"] == "False"  # it sleeps before it listens
+    wait_for(
+        lambda: apps.read_namespaced_deployment_status("web", namespace).status.available_replicas,
+        30,
+        "the Deployment available",
+    )
+    pod = core.read_namespaced_pod(pod.metadata.name, namespace)
+    assert pod.status.container_statuses[0].ready is True

@@ -1,12 +1,14 @@
 """The node agent's pure parts: images, env, paths, status, processes, kubeconfig."""
 
 import base64
+import http.server
 import json
 import os
 import signal
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,8 @@ from local_cluster.node_agent.launch import (
     plan_container,
     termination_message,
 )
-from local_cluster.node_agent.manifest import Pod
+from local_cluster.node_agent.manifest import Container, Pod, Probe
+from local_cluster.node_agent.probes import ReadinessTracker, probe_once
 from local_cluster.node_agent.processes import kill_leftovers, start_process, stop_processes
 from local_cluster.node_agent.status import (
     ConditionClock,
@@ -47,6 +50,7 @@ from local_cluster.node_agent.status import (
     pod_phase,
     restart_delay,
 )
+from local_cluster.process import free_port
 
 pytestmark = pytest.mark.unit
 
@@ -617,3 +621,70 @@ def test_automount_setting_of_the_pod_wins(
     pod = make_pod([{"name": "main", "image": "python"}], **spec)
     account = {} if account_setting is None else {"automountServiceAccountToken": account_setting}
     assert automounts_token(pod, account) is mounts
+
+
+# --- readiness probes -------------------------------------------------------------------------
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Requests are not logged."""
+
+
+@pytest.fixture(scope="module")
+def http_port() -> Iterator[int]:
+    """A real HTTP server on 127.0.0.1: / answers 200, /missing 404."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def probe_container(probe: dict[str, Any], port: int) -> tuple[Probe, Container]:
+    container = Container.model_validate(
+        {
+            "name": "web",
+            "ports": [{"name": "http", "containerPort": port}],
+            "readinessProbe": probe,
+        }
+    )
+    assert container.readiness_probe is not None
+    return container.readiness_probe, container
+
+
+@pytest.mark.parametrize(
+    ("probe", "succeeds"),
+    [
+        ({"httpGet": {"path": "/", "port": "http"}}, True),
+        ({"httpGet": {"path": "/missing", "port": "http"}}, False),
+        ({"tcpSocket": {"port": "http"}}, True),
+        ({"tcpSocket": {"port": "nope"}}, False),
+        ({"exec": {"command": [sys.executable, "-c", "raise SystemExit(0)"]}}, True),
+        ({"exec": {"command": [sys.executable, "-c", "raise SystemExit(1)"]}}, False),
+    ],
+)
+def test_probes_against_a_real_server(
+    http_port: int, tmp_path: Path, probe: dict[str, Any], succeeds: bool
+) -> None:
+    readiness, container = probe_container(probe, http_port)
+    assert probe_once(readiness, container, {}, tmp_path) is succeeds
+
+
+def test_a_closed_port_fails_the_probe(tmp_path: Path) -> None:
+    readiness, container = probe_container({"tcpSocket": {"port": free_port()}}, 1)
+    assert probe_once(readiness, container, {}, tmp_path) is False
+
+
+def test_readiness_counts_against_thresholds() -> None:
+    tracker = ReadinessTracker.started(
+        Probe.model_validate(
+            {"exec": {"command": ["true"]}, "successThreshold": 2, "failureThreshold": 2}
+        )
+    )
+    outcomes = []
+    for success in (True, True, False, True, False, False):
+        tracker.record(success)
+        outcomes.append(tracker.ready)
+    assert outcomes == [False, True, True, True, True, False]

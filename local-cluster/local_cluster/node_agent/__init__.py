@@ -23,7 +23,7 @@ It registers the Node as Ready (and keeps its Lease renewed), binds pods without
   exit, or the log's tail for `FallbackToLogsOnError`, into `state.terminated.message`;
 * writes the pod's status (phase, conditions, container states, exit codes, restart counts) through
   pods/status, so the real Job controller completes or retries Jobs; applies `restartPolicy`;
-  enforces the pod's own `activeDeadlineSeconds`;
+  enforces the pod's own `activeDeadlineSeconds`; runs readiness probes (`probes`);
 * on `deletionTimestamp`: SIGTERM to the process groups, SIGKILL after the grace period, final
   status, then DELETE with grace 0 and a uid precondition (so namespaces and Jobs delete promptly).
   A pod deleted outright has its processes killed at once.
@@ -35,6 +35,8 @@ status. On start it kills processes an earlier run left (recorded per container)
 that had started under an earlier run as Failed with reason `NodeAgentRestarted`.
 
 What a local process cannot honour: runAsUser/runAsNonRoot, readOnlyRootFilesystem, capabilities,
-seccomp and other securityContext settings, resource limits, probes, ports, hostname and network
-isolation (every pod is 127.0.0.1), image pull policies and sidecar (restartable init) containers.
+seccomp and other securityContext settings, resource limits, liveness and startup probes, ports
+and network isolation (every pod is 127.0.0.1, so two pods cannot listen on one port), image pull
+policies and sidecar (restartable init) containers. A process that writes to a fixed container path
+(`/dev/termination-log`, `/tmp/x`) writes to the host's: pass such paths through env instead.
 """

@@ -65,6 +65,36 @@ class Resources(_Model):
     requests: dict[str, str | int] = Field(default_factory=dict)
 
 
+class ContainerPort(_Model):
+    name: str = ""
+    container_port: int
+
+
+class HttpGetAction(_Model):
+    path: str = "/"
+    port: int | str
+    scheme: Literal["HTTP", "HTTPS"] = "HTTP"
+
+
+class TcpSocketAction(_Model):
+    port: int | str
+
+
+class ExecAction(_Model):
+    command: list[str] = Field(default_factory=list)
+
+
+class Probe(_Model):
+    http_get: HttpGetAction | None = None
+    tcp_socket: TcpSocketAction | None = None
+    exec: ExecAction | None = None
+    initial_delay_seconds: int = 0
+    period_seconds: int = 10
+    timeout_seconds: int = 1
+    success_threshold: int = 1
+    failure_threshold: int = 3
+
+
 class Container(_Model):
     name: str
     image: str = ""
@@ -77,6 +107,8 @@ class Container(_Model):
     resources: Resources = Field(default_factory=Resources)
     termination_message_path: str = DEFAULT_TERMINATION_MESSAGE_PATH
     termination_message_policy: Literal["File", "FallbackToLogsOnError"] = "File"
+    ports: list[ContainerPort] = Field(default_factory=list)
+    readiness_probe: Probe | None = None
 
 
 class Volume(_Model):

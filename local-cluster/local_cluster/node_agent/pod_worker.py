@@ -45,7 +45,8 @@ from local_cluster.node_agent.launch import (
     plan_container,
     termination_message,
 )
-from local_cluster.node_agent.manifest import Container, Pod
+from local_cluster.node_agent.manifest import Container, Pod, Probe
+from local_cluster.node_agent.probes import ReadinessTracker, probe_once
 from local_cluster.node_agent.processes import (
     START_FAILED_EXIT_CODE,
     ContainerProcess,
@@ -99,6 +100,7 @@ class PodWorker:
         self._main = [ContainerRecord(c.name, c.image) for c in pod.spec.containers]
         self._processes: dict[str, ContainerProcess] = {}
         self._restart_due: dict[str, float] = {}
+        self._readiness: dict[str, ReadinessTracker] = {}
         self._plans: dict[str, LaunchPlan] | None = None
         self._credentials: tuple[Path | None] | None = None  # (kubeconfig,) once written
         self._next_attempt = 0.0
@@ -261,11 +263,23 @@ class PodWorker:
                 continue
             self._start_if_due(record, plans[record.name])
             return  # init containers run one at a time, each to success, before the others
-        for record in self._main:
+        for record, container in zip(self._main, self._pod.spec.containers, strict=True):
             self._reap(record, plans[record.name], policy)
-            self._start_if_due(record, plans[record.name])
+            self._start_if_due(record, plans[record.name], container.readiness_probe)
+            self._probe_readiness(record, container, plans[record.name])
 
-    def _start_if_due(self, record: ContainerRecord, plan: LaunchPlan) -> None:
+    def _probe_readiness(
+        self, record: ContainerRecord, container: Container, plan: LaunchPlan
+    ) -> None:
+        tracker = self._readiness.get(record.name)
+        if tracker is None or not isinstance(record.state, Running) or not tracker.is_due():
+            return
+        tracker.record(probe_once(tracker.probe, container, plan.env, plan.cwd))
+        record.probe_ready = tracker.ready
+
+    def _start_if_due(
+        self, record: ContainerRecord, plan: LaunchPlan, readiness: Probe | None = None
+    ) -> None:
         if record.name in self._processes:
             return
         if isinstance(record.state, Terminated):
@@ -292,6 +306,9 @@ class PodWorker:
             )
             return
         record.state = Running(started)
+        if readiness is not None:
+            self._readiness[record.name] = ReadinessTracker.started(readiness)
+            record.probe_ready = False
         log.info(
             "container started",
             extra={

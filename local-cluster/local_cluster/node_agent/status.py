@@ -76,6 +76,11 @@ class ContainerRecord:
     state: ContainerState = field(default_factory=lambda: Waiting("ContainerCreating"))
     last_state: Terminated | None = None
     restart_count: int = 0
+    probe_ready: bool = True  # False while its readiness probe has not succeeded
+
+    @property
+    def ready(self) -> bool:
+        return isinstance(self.state, Running) and self.probe_ready
 
     @property
     def has_run(self) -> bool:
@@ -91,7 +96,7 @@ class ContainerRecord:
             "containerID": "",
             "state": self.state.as_json(),
             "lastState": self.last_state.as_json() if self.last_state else {},
-            "ready": running,
+            "ready": self.ready,
             "started": running,
             "restartCount": self.restart_count,
         }
@@ -189,7 +194,7 @@ def pod_conditions(
 ) -> list[dict[str, Any]]:
     """PodScheduled, Initialized, ContainersReady and Ready, with kubelet-like reasons."""
     initialized = all(_init_done(record) for record in init_containers)
-    unready = [r.name for r in containers if not isinstance(r.state, Running)]
+    unready = [r.name for r in containers if not r.ready]
     done = phase in ("Succeeded", "Failed")
     if done:
         ready_reason: str | None = "PodCompleted"
