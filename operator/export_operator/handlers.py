@@ -5,6 +5,7 @@ environment alone.
 """
 
 import logging
+import secrets
 from typing import Any
 
 import kopf
@@ -45,7 +46,9 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.peering.name = config.peering_name
     settings.peering.standalone = config.standalone
     settings.peering.mandatory = not config.standalone
-    settings.peering.priority = config.priority
+    settings.peering.priority = (
+        config.priority if config.priority is not None else secrets.randbelow(1_000_000) + 1
+    )
     settings.peering.clusterwide = config.namespace is None
     cluster = Cluster.connect(config.namespace)
     admitter = Admitter(cluster, config.max_running, config.max_running_per_space)

@@ -1,5 +1,7 @@
 """`export-operator`: runs the operator's kopf handlers with settings from the environment."""
 
+import logging
+
 import kopf
 
 from export_contracts.logs import configure_logging
@@ -7,9 +9,24 @@ from export_operator import handlers  # noqa: F401 (registers the handlers with 
 from export_operator.settings import OperatorSettings
 
 
+class WithoutKopfSettings(logging.Filter):
+    """Drops the `settings` kopf attaches to every record of an object's logger.
+
+    The JSON log writes every extra attribute; kopf's whole OperatorSettings repr (1.5 kB) on each
+    line would bury the message. kopf's own Event poster has read the record by the time the root
+    handler's filters run.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.__dict__.pop("settings", None)
+        return True
+
+
 def main() -> None:
     settings = OperatorSettings()
     configure_logging(settings.log_level)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(WithoutKopfSettings())
     # Peering is configured in the startup handler, with the rest of kopf's settings.
     kopf.run(
         liveness_endpoint=settings.liveness_endpoint,

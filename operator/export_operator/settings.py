@@ -23,7 +23,9 @@ class OperatorSettings(BaseSettings):
     # kopf peering object shared by replicas; only the one with the highest priority acts.
     peering_name: str = "company-exports"
     standalone: bool = False
-    priority: int = 0
+    # Unset: a random priority per process. kopf pauses every replica that sees another with the
+    # same priority, so replicas of one Deployment must differ.
+    priority: Annotated[int, Field(ge=0)] | None = None
     liveness_endpoint: str = "http://0.0.0.0:8080/healthz"
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 9090  # 0 turns /metrics off
     log_level: str = "INFO"

@@ -19,7 +19,7 @@ from export_database.generate import create_space, generate_companies
 from export_database.migrate import migrate
 from export_operator.jobs import Owner
 from export_operator.settings import OperatorSettings
-from tests.operator.operator_harness import CRD_FILE, Harness
+from tests.operator.operator_harness import CRD_FILE, PEERING_CRD_FILE, Harness
 
 
 @pytest.fixture
@@ -54,11 +54,7 @@ def kube_api(kube: Any) -> ApiClient:
     return api
 
 
-@pytest.fixture(scope="session")
-def export_crd(kube_api: ApiClient) -> None:
-    """The CompanyExport CRD from crds/, installed and Established."""
-    api = client.ApiextensionsV1Api(kube_api)
-    manifest = yaml.safe_load(CRD_FILE.read_text())
+def _install_crd(api: client.ApiextensionsV1Api, manifest: Any) -> None:
     try:
         api.create_custom_resource_definition(manifest)
     except ApiException as error:
@@ -71,7 +67,16 @@ def export_crd(kube_api: ApiClient) -> None:
         if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
             return
         time.sleep(0.2)
-    raise AssertionError("the CompanyExport CRD was not Established within 30 s")
+    raise AssertionError(f"the CRD {manifest['metadata']['name']} was not Established in 30 s")
+
+
+@pytest.fixture(scope="session")
+def export_crd(kube_api: ApiClient) -> None:
+    """The CRDs from crds/ (CompanyExport, kopf's peering), installed and Established."""
+    api = client.ApiextensionsV1Api(kube_api)
+    for path in (CRD_FILE, PEERING_CRD_FILE):
+        for manifest in yaml.safe_load_all(path.read_text()):
+            _install_crd(api, manifest)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from local_cluster.process import Launcher, Server, free_port, port_is_open
 FAKE_EXPORTER = Path(__file__).with_name("fake_exporter.py")
 KUBECTL = str(Path(sys.executable).with_name("kubectl"))
 CRD_FILE = Path(__file__).parents[2] / "crds" / "companyexports.exports.companies.dev.yaml"
+PEERING_CRD_FILE = CRD_FILE.with_name("kopf-peering.yaml")
 EXPORTS = (resource.GROUP, resource.VERSION)
 # The real exporter, as the chart runs it (the image table gives its entry point).
 REAL_EXPORTER = {
@@ -45,6 +46,11 @@ class OperatorRun:
     server: Server
     health_port: int
     metrics_port: int
+
+    def healthy(self) -> bool:
+        url = f"http://127.0.0.1:{self.health_port}/healthz"
+        with urllib.request.urlopen(url) as response:
+            return bool(response.status == 200)
 
     def metrics(self) -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics") as response:
@@ -115,6 +121,13 @@ class Harness:
         server.wait_until(lambda: port_is_open(health), timeout=30)
         self.operators.append(run)
         return run
+
+    def create_peering(self, name: str) -> None:
+        """The namespace's kopf peering object that replicas of the operator share."""
+        body = {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": name}}
+        self.custom.create_namespaced_custom_object(
+            "kopf.dev", "v1", self.namespace, "kopfpeerings", body
+        )
 
     def kill(self, run: OperatorRun) -> None:
         """SIGKILL: the operator gets no chance to finish anything."""

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from export_contracts.resource import ConditionStatus, ExportReason, ExportState
-from tests.operator.operator_harness import Harness
+from tests.operator.operator_harness import Harness, OperatorRun
 
 pytestmark = pytest.mark.integration
 
@@ -202,3 +202,26 @@ def test_operator_killed_and_restarted_ends_every_export_once(harness: Harness) 
     keys = {item["Key"] for item in stored.get("Contents", [])}
     assert {final.object_key for final in finals} <= keys
     assert len(harness.batch.list_namespaced_job(harness.namespace).items) == len(names)
+
+
+def _transitions(run: OperatorRun) -> int:
+    """How many export transitions this operator process wrote (its JSON log says)."""
+    return run.server.log_path.read_text().count('"message": "export state changed"')
+
+
+def test_two_replicas_only_one_acts_and_the_other_takes_over(harness: Harness) -> None:
+    harness.create_peering("company-exports")
+    replicas = [harness.start_operator(f"replica-{n}", standalone="false") for n in (1, 2)]
+    time.sleep(3)  # both have seen each other's peering record
+    names = [harness.create_export(export_id) for export_id in (300, 301, 302)]
+    for name in names:
+        assert harness.wait_state(name, COMPLETED, FAILED).state is COMPLETED
+
+    counts = [_transitions(run) for run in replicas]
+    assert sorted(counts) == [0, 9]  # 3 exports x Queued, Processing, Completed
+    active, standby = replicas if counts[0] else replicas[::-1]
+    active.server.stop()  # a graceful stop removes its peering record
+
+    name = harness.create_export(303)
+    assert harness.wait_state(name, COMPLETED, FAILED, timeout=60).state is COMPLETED
+    assert _transitions(standby) == 3

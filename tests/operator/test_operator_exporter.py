@@ -28,7 +28,7 @@ def _download(url: str) -> bytes:
 def test_happy_path_to_completed_with_a_working_download(
     harness: Harness, company_space: CompanySpace
 ) -> None:
-    harness.start_operator(**REAL_EXPORTER)
+    run = harness.start_operator(**REAL_EXPORTER)
     days = (company_space.first, company_space.last)
     name = harness.create_export(1, company_space.space_id, days)
 
@@ -59,6 +59,11 @@ def test_happy_path_to_completed_with_a_working_download(
     assert job is not None
     [owner] = job["metadata"]["owner_references"]
     assert (owner["kind"], owner["name"], owner["controller"]) == ("CompanyExport", name, True)
+    harness.wait_gone(
+        lambda: 'company_exports{state="Completed"} 1.0' not in run.metrics(), "metrics lag"
+    )
+    assert "company_exports_records_count 1.0" in run.metrics()
+    assert run.healthy()
 
 
 def test_kubectl_get_shows_space_state_records_size(
