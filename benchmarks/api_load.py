@@ -27,6 +27,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import uvloop
 from kubernetes import client, config
 
 from export_api.admin import create_space, issue_key
@@ -169,9 +170,18 @@ def prepare(stack: Stack) -> str:
     """Schema, CRD, namespace, a space and its key; returns the key."""
     migrate(stack.postgres.url)
     api = config.new_client_from_config(str(stack.control_plane.admin_kubeconfig))
-    client.ApiextensionsV1Api(api).create_custom_resource_definition(custom_resource_definition())
+    crd = client.ApiextensionsV1Api(api).create_custom_resource_definition(
+        custom_resource_definition()
+    )
     client.CoreV1Api(api).create_namespace({"metadata": {"name": NAMESPACE}})
-    time.sleep(2)  # the CRD becomes established
+    while not any(
+        c.type == "Established" and c.status == "True"
+        for c in client.ApiextensionsV1Api(api)
+        .read_custom_resource_definition(crd.metadata.name)
+        .status.conditions
+        or []
+    ):
+        time.sleep(0.2)
     with psycopg.connect(stack.postgres.url, autocommit=True) as conn:
         space_id = create_space(conn, "bench", "Europe/Berlin")
         return issue_key(conn, space_id, list(Scope))[1]
@@ -195,8 +205,12 @@ def start_process(
 async def measure(args: argparse.Namespace, api_port: int, bare_port: int, token: str) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as http:
         created = await http.post(
-            EXPORTS, content=DAY, headers={"Authorization": f"Bearer {token}"}
+            EXPORTS,
+            content=DAY,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
+        if created.status_code != 202:
+            raise RuntimeError(f"create answered {created.status_code}: {created.text}")
         export_id = created.json()["export_id"]
     status_head = request_head("GET", f"{EXPORTS}/{export_id}", token)
     bare_head = request_head("GET", "/constant", None)
@@ -204,18 +218,19 @@ async def measure(args: argparse.Namespace, api_port: int, bare_port: int, token
     create_head = request_head("POST", EXPORTS, token, create_body)
     run: Callable[..., Awaitable[Result]] = closed_loop
     seconds, conns = args.seconds, args.connections
+    # Creates last: the exports they add make every later poll's cache a little larger.
     results = [
         await run("bare FastAPI constant (closed)", bare_port, bare_head, b"", seconds, conns, 200),
         await run("status poll (closed loop)", api_port, status_head, b"", seconds, conns, 200),
-        await run("create (closed loop)", api_port, create_head, create_body, seconds, 4, 202),
         await open_loop(f"status poll at {args.rate:g}/s (open loop)", api_port, status_head,
                         args.rate, seconds, conns),
+        await run("create (closed loop)", api_port, create_head, create_body, seconds, 4, 202),
     ]  # fmt: skip
     for result in results:
         print(result.line())
     ratio = results[1].rate / results[0].rate
     print(f"status-poll throughput / bare FastAPI throughput: {ratio:.2f}")
-    fixed = results[3]
+    fixed = results[2]
     verdict = "met" if fixed.percentile(99) < 10 and fixed.errors == 0 else "NOT met"
     print(f"target p99 < 10 ms at {args.rate:g}/s: {verdict} (p99 {fixed.percentile(99):.2f} ms)")
 
@@ -249,7 +264,7 @@ def main() -> None:
             [python, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent), "--port",
              str(bare_port), "--log-level", "warning", "--no-access-log", "api_bare_app:app"],
             env, f"http://127.0.0.1:{bare_port}/constant"))  # fmt: skip
-        asyncio.run(measure(args, api_port, bare_port, token))
+        uvloop.run(measure(args, api_port, bare_port, token))
     finally:
         for process in processes:
             process.terminate()

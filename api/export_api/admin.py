@@ -6,7 +6,7 @@ A new key is printed once, on stdout; only its hash is stored, so it cannot be s
 import argparse
 import sys
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import available_timezones
 
 import psycopg
 from pydantic import PostgresDsn
@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from export_api.auth import Scope
 from export_api.keys import generate_key
+from export_database import generate
 
 
 class AdminSettings(BaseSettings):
@@ -26,14 +27,7 @@ def create_space(conn: psycopg.Connection, name: str, timezone: str, active: boo
     """Creates a space; the timezone must be an IANA name ("Europe/Berlin")."""
     if timezone not in available_timezones():
         raise ValueError(f"{timezone!r} is not an IANA timezone name, e.g. Europe/Berlin or UTC")
-    ZoneInfo(timezone)
-    row = conn.execute(
-        "INSERT INTO spaces (name, timezone, subscription_status) VALUES (%s, %s, %s) RETURNING id",
-        (name, timezone, "active" if active else "inactive"),
-    ).fetchone()
-    assert row is not None
-    space_id: int = row[0]
-    return space_id
+    return generate.create_space(conn, name, timezone, active=active)
 
 
 def issue_key(
@@ -111,7 +105,7 @@ def _run(conn: psycopg.Connection, args: argparse.Namespace) -> int:
     if args.command == "create-space":
         try:
             out.write(f"{create_space(conn, args.name, args.timezone)}\n")
-        except (ValueError, ZoneInfoNotFoundError) as error:
+        except ValueError as error:
             sys.stderr.write(f"export-api-admin: {error}\n")
             return 2
         return 0

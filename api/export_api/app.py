@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from export_api.errors import install_error_handlers
 from export_api.middleware import RateLimitHeaders, RequestMetrics
-from export_api.routes import exports, health
+from export_api.routes import companies, exports, health
 from export_api.services import running_services
 from export_api.settings import ApiSettings
 
@@ -43,5 +43,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(RequestMetrics)
     app.include_router(exports.router)
+    app.include_router(companies.router)
     app.include_router(health.router)
     return app

@@ -15,7 +15,8 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `cexp_<prefix>_<
 RATE_LIMIT_STATE = "rate_limit"
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, per request.
     services: Services = request.app.state.services
     return services
 

@@ -64,6 +64,11 @@ def describe_validation_errors(errors: Sequence[Any]) -> str:
         if error.get("type") == "json_invalid":
             parts.append("request body: not valid JSON; send a JSON object")
             continue
+        if location == [] and error.get("type") in ("model_attributes_type", "dict_type"):
+            parts.append(
+                "request body: must be a JSON object, sent with Content-Type: application/json"
+            )
+            continue
         parts.append(f"{field}: {error.get('msg', 'is invalid')}")
     return "; ".join(parts) + "."
 

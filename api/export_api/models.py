@@ -79,13 +79,33 @@ class ExportPage(Page[ExportResponse]):
 
 
 class Company(BaseModel):
-    """One company, the same JSON as a line of an export file."""
+    """One company: the same JSON object as a line of an export file."""
 
     model_config = ConfigDict(extra="allow")
 
-    id: int
-    domain: str | None = None
-    created_at: Annotated[str, Field(examples=["2024-01-15T10:23:45Z"])]
+    id: Annotated[int, Field(examples=[123])]
+    space_id: int
+    name: str
+    domain: Annotated[str | None, Field(examples=["example.com"])] = None
+    industry: str | None = None
+    employee_count: int | None = None
+    annual_revenue: float | None = None
+    street: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country_code: str | None = None
+    phone: str | None = None
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    custom_attributes: dict[str, Any] = Field(default_factory=dict)
+    owner_email: str | None = None
+    created_at: Annotated[str, Field(examples=["2024-01-15T10:23:45Z"], description="UTC.")]
+    updated_at: Annotated[str, Field(examples=["2024-01-16T08:00:00Z"], description="UTC.")]
+
+
+class CompanyPage(Page[Company]):
+    """One page of List Companies, oldest first."""
 
 
 class ErrorResponse(BaseModel):
@@ -139,5 +159,11 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return responses
 
 
-def success_response(code: int, description: str) -> dict[int | str, dict[str, Any]]:
-    return {code: {"description": description, "headers": _RATE_LIMIT_HEADERS}}
+def success_response(
+    code: int, description: str, model: type[BaseModel] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entry of a success; `model` when the route returns a raw Response."""
+    entry: dict[str, Any] = {"description": description, "headers": _RATE_LIMIT_HEADERS}
+    if model is not None:
+        entry["model"] = model
+    return {code: entry}

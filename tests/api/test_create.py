@@ -116,7 +116,7 @@ def test_inactive_subscription_is_403(api: ApiServer, space: Space, db: psycopg.
         ({"start_date": "2024-03-31 02:30:00", "end_date": "2024-03-31 23:59:59"},
          "start_date: 2024-03-31 02:30:00 does not exist in Europe/Berlin"),
         ({**DAY, "start_date": "0999-01-01 00:00:00"}, "start_date: the year must be between"),
-        ([DAY], "request body: Input should be a valid dictionary"),
+        ([DAY], "request body: must be a JSON object"),
     ],
 )  # fmt: skip
 def test_each_invalid_body_is_a_422_naming_the_field(
@@ -130,6 +130,8 @@ def test_each_invalid_body_is_a_422_naming_the_field(
 
 def test_a_body_that_is_not_json_is_a_422(api: ApiServer, space: Space) -> None:
     with api.client(space.token) as http:
+        untyped = http.post(PATH, content=b'{"start_date": "x"}')
+        assert_error(untyped, 422, "request body: must be a JSON object, sent with Content-Type")
         response = http.post(
             PATH, content=b"{not json", headers={"Content-Type": "application/json"}
         )

@@ -118,13 +118,14 @@ async def list_exports(
     next_cursor = None
     if len(matching) > per_page:
         next_cursor = encode_cursor(_ListPosition(before_id=page[-1].export_id))
-    path = str(request.url.remove_query_params(["cursor"]))
     return ExportPage(
         data=[export_response(record, now, services.presigner) for record in page],
         path=str(request.url.replace(query="")),
         per_page=per_page,
         next_cursor=next_cursor,
-        next_page_url=_with_cursor(path, next_cursor),
+        next_page_url=(
+            str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
+        ),
     )
 
 
@@ -166,10 +167,3 @@ async def _find(services: Services, space_id: int, export_id: str) -> ExportReco
             f"returned), or list your exports with GET {PATH}."
         )
     return record
-
-
-def _with_cursor(path: str, cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    separator = "&" if "?" in path else "?"
-    return f"{path}{separator}cursor={cursor}"

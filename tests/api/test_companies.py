@@ -1,0 +1,134 @@
+"""List Companies: the export's date semantics, keyset pagination, and the export line's JSON."""
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from export_database.company_json import COMPANY_JSON
+from export_database.generate import generate_companies
+from tests.api.conftest import ApiServer, Space
+
+pytestmark = pytest.mark.integration
+
+PATH = "/public-api/v1/companies"
+# 2024-01-15 00:00:00..23:59:59 in Berlin (UTC+1) is [2024-01-14 23:00, 2024-01-15 23:00) UTC.
+START = datetime(2024, 1, 14, 23, 0, tzinfo=UTC)
+END = datetime(2024, 1, 15, 23, 0, tzinfo=UTC)
+DAY = {"start_date": "2024-01-15 00:00:00", "end_date": "2024-01-15 23:59:59"}
+
+
+def add_company(db: psycopg.Connection, space_id: int, created_at: datetime) -> int:
+    row = db.execute(
+        "INSERT INTO companies (space_id, name, domain, created_at, updated_at) "
+        "VALUES (%s, 'Acme \"quoted\"\nline', 'acme.example', %s, %s) RETURNING id",
+        (space_id, created_at, created_at),
+    ).fetchone()
+    assert row is not None
+    company_id: int = row[0]
+    return company_id
+
+
+def lines_in_db(db: psycopg.Connection, ids: list[int]) -> list[Any]:
+    rows = db.execute(
+        f"SELECT ({COMPANY_JSON})::text FROM companies c WHERE c.id = ANY(%s) "  # noqa: S608 - constant
+        "ORDER BY c.created_at, c.id",
+        (ids,),
+    ).fetchall()
+    return [json.loads(row[0]) for row in rows]
+
+
+def test_the_range_is_start_inclusive_and_the_whole_last_second(
+    api: ApiServer, space: Space, db: psycopg.Connection
+) -> None:
+    second = timedelta(seconds=1)
+    micro = timedelta(microseconds=1)
+    inside = [
+        add_company(db, space.id, START),
+        add_company(db, space.id, END - second),
+        add_company(db, space.id, END - micro),  # 23:59:59.999999 local: still in
+    ]
+    add_company(db, space.id, START - micro)
+    add_company(db, space.id, END)
+    with api.client(space.token) as http:
+        response = http.get(PATH, params=DAY)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [company["id"] for company in body["data"]] == inside
+    assert body["data"] == lines_in_db(db, inside)  # byte-for-byte the export line's object
+    assert body["data"][0]["created_at"] == "2024-01-14T23:00:00Z"
+    assert body["next_cursor"] is None
+    assert response.headers["X-RateLimit-Limit"] == "30"
+
+
+def test_pages_follow_each_other_without_gaps_or_repeats(
+    api: ApiServer, space: Space, db: psycopg.Connection
+) -> None:
+    generate_companies(db, space.id, 25, seed=7, first_instant=START, spread=END - START)
+    same_instant = [add_company(db, space.id, START + timedelta(hours=1)) for _ in range(3)]
+    seen: list[int] = []
+    with api.client(space.token) as http:
+        url: str | None = str(httpx.URL(PATH, params={**DAY, "per_page": 4}))
+        while url:
+            page = http.get(url).json()
+            assert len(page["data"]) <= 4
+            seen += [company["id"] for company in page["data"]]
+            url = page["next_page_url"]
+    expected = db.execute(
+        "SELECT id FROM companies WHERE space_id = %s ORDER BY created_at, id", (space.id,)
+    ).fetchall()
+    assert seen == [row[0] for row in expected]
+    assert set(same_instant) <= set(seen)
+
+
+def test_other_spaces_companies_never_appear(
+    api: ApiServer, new_space: Callable[..., Space], db: psycopg.Connection
+) -> None:
+    mine, theirs = new_space(), new_space()
+    add_company(db, theirs.id, START)
+    with api.client(mine.token) as http:
+        assert http.get(PATH, params=DAY).json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "starts"),
+    [
+        ({"per_page": 0}, "per_page: Input should be greater than or equal to 1"),
+        ({"per_page": 5001}, "per_page: Input should be less than or equal to 5000"),
+        ({"per_page": "x"}, "per_page: Input should be a valid integer"),
+        ({**DAY, "end_date": "2024-01-14 00:00:00"}, "end_date: must be after start_date"),
+        ({"start_date": "2024-03-31 02:30:00"}, "start_date: 2024-03-31 02:30:00 does not exist"),
+        ({"end_date": "2024-13-01 00:00:00"}, "end_date: 2024-13-01 00:00:00 is not a real"),
+        ({"cursor": "garbage"}, "cursor: not a cursor this API issued"),
+    ],
+)
+def test_bad_parameters_are_422_naming_them(
+    api: ApiServer, space: Space, params: dict[str, Any], starts: str
+) -> None:
+    with api.client(space.token) as http:
+        response = http.get(PATH, params=params)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"].startswith(starts)
+
+
+def test_per_page_defaults_to_200_and_allows_5000(
+    api: ApiServer, space: Space, db: psycopg.Connection
+) -> None:
+    generate_companies(db, space.id, 250, seed=3)
+    with api.client(space.token) as http:
+        default = http.get(PATH).json()
+        largest = http.get(PATH, params={"per_page": 5000}).json()
+    assert (default["per_page"], len(default["data"])) == (200, 200)
+    assert default["next_cursor"]
+    assert len(largest["data"]) == 250
+    assert largest["next_cursor"] is None
+
+
+def test_the_31st_list_within_a_minute_is_429(api: ApiServer, space: Space) -> None:
+    with api.client(space.token) as http:
+        codes = [http.get(PATH, params={"per_page": 1}).status_code for _ in range(31)]
+    assert codes == [200] * 30 + [429]
