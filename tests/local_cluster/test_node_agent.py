@@ -495,3 +495,44 @@ def test_a_deployment_is_available_once_its_readiness_probe_passes(
     )
     pod = core.read_namespaced_pod(pod.metadata.name, namespace)
     assert pod.status.container_statuses[0].ready is True
+
+
+def test_a_job_past_its_active_deadline_fails_and_its_process_stops(
+    api_client: Any, batch: Any, core: Any, namespace: str
+) -> None:
+    marker = f"marker-{uuid.uuid4().hex}"
+    job = job_manifest("slow", sleeper_code(marker))
+    job["spec"]["activeDeadlineSeconds"] = 3
+    create(api_client, namespace, job)
+    wait_for(lambda: processes_with(marker), 30, "the Job's process started")
+    assert wait_for(lambda: job_condition(batch, namespace, "slow"), 40, "Job slow") == "Failed"
+    conditions = batch.read_namespaced_job_status("slow", namespace).status.conditions
+    assert "DeadlineExceeded" in {c.reason for c in conditions if c.type == "Failed"}
+    wait_for(lambda: not processes_with(marker), 20, "the Job's process gone")
+
+
+def test_on_failure_restarts_the_container_until_it_succeeds(
+    api_client: Any, core: Any, namespace: str
+) -> None:
+    # Counts its runs in an emptyDir, which outlives container restarts: fails twice, then exits 0.
+    code = (
+        "import os, sys\n"
+        "counter = os.path.join(os.environ['STATE'], 'runs')\n"
+        "runs = int(open(counter).read()) if os.path.exists(counter) else 0\n"
+        "open(counter, 'w').write(str(runs + 1))\n"
+        "sys.exit(0 if runs >= 2 else 3)\n"
+    )
+    container = python_container(
+        code,
+        env=[{"name": "STATE", "value": "/state"}],
+        volumeMounts=[{"name": "state", "mountPath": "/state"}],
+    )
+    manifest = pod_manifest("flaky", container, volumes=[{"name": "state", "emptyDir": {}}])
+    manifest["spec"]["restartPolicy"] = "OnFailure"
+    create(api_client, namespace, manifest)
+    pod = wait_for(lambda: finished_pod(core, namespace, "flaky"), 40, "pod flaky finished")
+    status = pod.status.container_statuses[0]
+    assert pod.status.phase == "Succeeded"
+    assert status.restart_count == 2
+    assert status.last_state.terminated.exit_code == 3
+    assert status.state.terminated.exit_code == 0
