@@ -536,3 +536,33 @@ def test_on_failure_restarts_the_container_until_it_succeeds(
     assert status.restart_count == 2
     assert status.last_state.terminated.exit_code == 3
     assert status.state.terminated.exit_code == 0
+
+
+def test_init_containers_run_to_success_before_the_containers(
+    api_client: Any, core: Any, namespace: str
+) -> None:
+    shared = {
+        "env": [
+            {"name": "SHARED", "value": "/shared/greeting"},
+            {"name": "REPORT", "value": "/dev/termination-log"},
+        ],
+        "volumeMounts": [{"name": "shared", "mountPath": "/shared"}],
+    }
+    init = python_container("import os; open(os.environ['SHARED'], 'w').write('hello')", **shared)
+    init["name"] = "prepare"
+    main = python_container(
+        "import os; open(os.environ['REPORT'], 'w').write(open(os.environ['SHARED']).read())",
+        **shared,
+    )
+    manifest = pod_manifest(
+        "staged", main, initContainers=[init], volumes=[{"name": "shared", "emptyDir": {}}]
+    )
+    create(api_client, namespace, manifest)
+    pod = wait_for(lambda: finished_pod(core, namespace, "staged"), 30, "pod staged finished")
+    assert pod.status.phase == "Succeeded"
+    assert pod.status.init_container_statuses[0].state.terminated.exit_code == 0
+    assert terminated(pod).message == "hello"
+    assert (
+        terminated(pod).started_at
+        >= pod.status.init_container_statuses[0].state.terminated.finished_at
+    )

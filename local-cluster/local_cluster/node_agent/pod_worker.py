@@ -211,7 +211,8 @@ class PodWorker:
         for container, record in zip(containers, self._records(), strict=True):
             try:
                 plans[container.name] = self._plan(container, self._credentials[0])
-                record.state = Waiting("ContainerCreating")
+                initializing = bool(self._init) and any(record is r for r in self._main)
+                record.state = Waiting("PodInitializing" if initializing else "ContainerCreating")
             except StartBlockedError as blocked:
                 record.state = _blocked_state(record.state, blocked)
         return plans if len(plans) == len(containers) else None
@@ -347,11 +348,11 @@ class PodWorker:
     # --- stopping ----------------------------------------------------------------------------
 
     def _stop_all(self, grace_seconds: float) -> None:
-        """SIGTERM, then SIGKILL after the grace period (at once if the pod is gone meanwhile)."""
+        """SIGTERM, then SIGKILL after the grace period (or at once, when it becomes urgent)."""
         for process in self._processes.values():
             process.signal(signal.SIGTERM)
         deadline = time.monotonic() + grace_seconds
-        while self._processes_running() and time.monotonic() < deadline and not self._gone:
+        while self._processes_running() and time.monotonic() < deadline and not self._urgent():
             self._wake.wait(0.05)
         stop_processes(self._processes.values(), grace_seconds=0)
         plans = self._plans or {}
@@ -361,6 +362,10 @@ class PodWorker:
             if code is not None and name in plans:
                 self._record_exit(records[name], plans[name], code)
         self._processes.clear()
+
+    def _urgent(self) -> bool:
+        """The pod is gone or the agent stops: no more waiting for a grace period."""
+        return self._gone or self._context.shutting_down.is_set()
 
     def _processes_running(self) -> bool:
         return any(process.popen.poll() is None for process in self._processes.values())
