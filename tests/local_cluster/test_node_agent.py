@@ -560,9 +560,7 @@ def test_init_containers_run_to_success_before_the_containers(
     create(api_client, namespace, manifest)
     pod = wait_for(lambda: finished_pod(core, namespace, "staged"), 30, "pod staged finished")
     assert pod.status.phase == "Succeeded"
-    assert pod.status.init_container_statuses[0].state.terminated.exit_code == 0
+    prepared = pod.status.init_container_statuses[0].state.terminated
+    assert prepared.exit_code == 0
     assert terminated(pod).message == "hello"
-    assert (
-        terminated(pod).started_at
-        >= pod.status.init_container_statuses[0].state.terminated.finished_at
-    )
+    assert terminated(pod).started_at >= prepared.finished_at
