@@ -186,6 +186,31 @@ def test_an_export_through_the_charts_api_matches_the_database(
         assert pod["spec"]["automountServiceAccountToken"] is False
 
 
+def _probe_and_scrape_targets(kubectl: Kubectl) -> list[str]:
+    """URLs of every httpGet probe and metrics port of the chart's containers (host ports here)."""
+    urls = []
+    for deployment in kubectl.json("get", "deployments", "-n", NAMESPACE, "-l", INSTANCE)["items"]:
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+            for probe in ("livenessProbe", "readinessProbe"):
+                target = container[probe]["httpGet"]
+                urls.append(f"http://127.0.0.1:{ports[target['port']]}{target['path']}")
+            scraped = ports.get("metrics", ports.get("http"))
+            urls.append(f"http://127.0.0.1:{scraped}/metrics")
+    return urls
+
+
+def test_probes_and_metrics_point_at_live_endpoints(installed: Installed, kubectl: Kubectl) -> None:
+    # The node agent does not run probes; this checks that what they would call answers.
+    urls = _probe_and_scrape_targets(kubectl)
+    assert len(urls) == 6
+    for url in urls:
+        response = httpx.get(url, timeout=5)
+        assert response.status_code == 200, url
+        if url.endswith("/metrics"):
+            assert "# TYPE" in response.text, url
+
+
 @pytest.mark.parametrize(
     ("account", "verb", "resource", "allowed"),
     [
