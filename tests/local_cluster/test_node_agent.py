@@ -381,25 +381,38 @@ def second_agent(
     core.delete_node(agent.node)  # the garbage collector deletes its Lease
 
 
-def test_an_agent_that_stops_kills_its_pods_and_a_restarted_one_reports_them_lost(
+def test_an_agent_that_stops_kills_its_pods_and_a_restarted_one_takes_them_over(
     second_agent: SecondAgent, api_client: Any, core: Any, namespace: str, figures: list[str]
 ) -> None:
     ready_after = second_agent.start()
     assert core.read_node(second_agent.node).status.conditions[0].status == "True"
-    marker = f"marker-{uuid.uuid4().hex}"
-    pod = pod_manifest("pinned", python_container(sleeper_code(marker)), nodeName=second_agent.node)
-    create(api_client, namespace, pod)
-    wait_for(lambda: processes_with(marker), 30, "the pinned pod's process started")
-    wait_for(lambda: pod_phase(core, namespace, "pinned") == "Running", 10, "Running")
+    job_marker, service_marker = f"job-{uuid.uuid4().hex}", f"service-{uuid.uuid4().hex}"
+    for name, marker, policy in (
+        ("batch", job_marker, "Never"),
+        ("service", service_marker, "Always"),
+    ):
+        pod = pod_manifest(name, python_container(sleeper_code(marker)), nodeName=second_agent.node)
+        pod["spec"]["restartPolicy"] = policy
+        create(api_client, namespace, pod)
+    wait_for(lambda: processes_with(job_marker) and processes_with(service_marker), 30, "started")
+    [first_service_pid] = processes_with(service_marker)
+    for name in ("batch", "service"):
+        wait_for(partial(lambda n: pod_phase(core, namespace, n) == "Running", name), 10, name)
 
     stopped_after = second_agent.stop()
-    assert not processes_with(marker)
-    assert pod_phase(core, namespace, "pinned") == "Running"  # a stopping agent reports nothing
+    assert not processes_with(job_marker)
+    assert not processes_with(service_marker)
+    assert pod_phase(core, namespace, "batch") == "Running"  # a stopping agent reports nothing
 
     second_agent.start()
-    lost = wait_for(lambda: finished_pod(core, namespace, "pinned"), 20, "the pod reported lost")
+    lost = wait_for(lambda: finished_pod(core, namespace, "batch"), 20, "the batch pod lost")
     assert (lost.status.phase, lost.status.reason) == ("Failed", "NodeAgentRestarted")
     assert (terminated(lost).exit_code, terminated(lost).reason) == (137, "ContainerStatusUnknown")
+    [service_pid] = wait_for(lambda: processes_with(service_marker), 20, "the service restarted")
+    assert service_pid != first_service_pid
+    service = core.read_namespaced_pod("service", namespace).status.container_statuses[0]
+    assert service.restart_count == 1
+    assert service.last_state.terminated.reason == "ContainerStatusUnknown"
     figures.append(
         f"node agent: Node Ready {ready_after:.2f} s after start, stopped with its pods in "
         f"{stopped_after:.2f} s"

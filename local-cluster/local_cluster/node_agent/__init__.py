@@ -31,8 +31,9 @@ It registers the Node as Ready (and keeps its Lease renewed), binds pods without
 Unknown images stay Waiting in ErrImagePull, then ImagePullBackOff; a missing Secret, ConfigMap or
 key (not optional) or service account leaves containers in CreateContainerConfigError, checked again
 every 2 s. On SIGTERM the agent stops every pod process (3 s grace) and exits without touching pod
-status. On start it kills processes an earlier run left (recorded per container) and reports pods
-that had started under an earlier run as Failed with reason `NodeAgentRestarted`.
+status. On start it kills processes an earlier run left (recorded per container); pods that had
+started under an earlier run start again if their restartPolicy is Always, and are reported Failed
+with reason `NodeAgentRestarted` otherwise (a Job then replaces them).
 
 What a local process cannot honour: runAsUser/runAsNonRoot, readOnlyRootFilesystem, capabilities,
 seccomp and other securityContext settings, resource limits, liveness and startup probes, ports

@@ -146,6 +146,7 @@ class ContainerStatusSeen(_Model):
 
     name: str
     state: dict[str, Any] = Field(default_factory=dict)
+    restart_count: int = 0
 
 
 class PodStatusSeen(_Model):

@@ -13,7 +13,8 @@ every `TICK_SECONDS` otherwise. Each wake it:
 6. writes the pod's status whenever it changed.
 
 A pod whose status says its containers had started, when this worker first sees it, was started
-by an earlier run of the agent whose processes are gone: it is reported Failed with reason
+by an earlier run of the agent whose processes are gone (see `_take_over`): with restartPolicy
+Always its containers start again; otherwise it is reported Failed with reason
 `NodeAgentRestarted` (its containers as ContainerStatusUnknown, exit code 137), so its controller
 replaces it rather than it hanging in Running forever.
 """
@@ -140,7 +141,7 @@ class PodWorker:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             if _had_started(self._pod):
-                self._mark_lost()
+                self._take_over()
             while True:
                 self._wake.clear()  # before the step: a wake during the step is not lost
                 if self._step():
@@ -402,7 +403,12 @@ class PodWorker:
             f"Pod was active on the node longer than the specified deadline ({deadline} s)",
         )
 
-    def _mark_lost(self) -> None:
+    def _take_over(self) -> None:
+        """A pod an earlier agent run had started: its processes are gone (killed at start).
+
+        With restartPolicy Always its containers start again (restart count + 1, last state
+        ContainerStatusUnknown); any other pod is reported Failed, for its controller to replace.
+        """
         lost = Terminated(
             LOST_EXIT_CODE,
             None,
@@ -410,6 +416,15 @@ class PodWorker:
             "The container could not be located when the pod was terminated",
             reason="ContainerStatusUnknown",
         )
+        if self._pod.spec.restart_policy == "Always":
+            seen = {status.name: status for status in self._pod.status.container_statuses}
+            for record in self._main:
+                record.last_state = lost
+                record.restart_count = (
+                    seen[record.name].restart_count + 1 if record.name in seen else 1
+                )
+            log.warning("pod started by an earlier agent run; restarting it", extra=self._extra)
+            return
         for record in self._records():
             record.state = lost
         self._stopped = True
