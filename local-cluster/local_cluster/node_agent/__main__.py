@@ -6,6 +6,8 @@ import sys
 import threading
 from types import FrameType
 
+from pydantic import ValidationError
+
 from export_contracts.logs import configure_logging
 from local_cluster.node_agent.agent import NodeAgent
 from local_cluster.node_agent.settings import AgentSettings
@@ -14,7 +16,11 @@ log = logging.getLogger("local_cluster.node_agent")
 
 
 def main(argv: list[str] | None = None) -> None:
-    settings = AgentSettings(_cli_parse_args=sys.argv[1:] if argv is None else argv)
+    try:
+        settings = AgentSettings(_cli_parse_args=sys.argv[1:] if argv is None else argv)
+    except ValidationError as error:
+        missing = ", ".join("--" + str(e["loc"][0]).replace("_", "-") for e in error.errors())
+        sys.exit(f"node agent: missing or invalid {missing}; see --help")
     configure_logging(settings.log_level)
     stop = threading.Event()
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
+from urllib3.exceptions import HTTPError
 
 from local_cluster.node_agent.api import NodeApi, is_status
 from local_cluster.node_agent.credentials import cluster_endpoint
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 WATCH_SECONDS = 60
 BIND_RETRY_SECONDS = 1.0
+REGISTER_RETRY_SECONDS = 1.0
 DEFAULT_SCHEDULER = "default-scheduler"
 
 
@@ -50,7 +52,9 @@ class NodeAgent:
         """Serves until `stop` is set, then kills every pod process it started."""
         self._settings.work_dir.mkdir(parents=True, exist_ok=True)
         leftovers = kill_leftovers(self._settings.work_dir)
-        self._heartbeat.register()
+        while not self._register():
+            if stop.wait(REGISTER_RETRY_SECONDS):
+                return
         log.info(
             "node agent ready",
             extra={"node": self._settings.node_name, "leftover_processes_killed": leftovers},
@@ -59,6 +63,14 @@ class NodeAgent:
             threading.Thread(target=target, args=(stop,), name=name, daemon=True).start()
         stop.wait()
         self._shut_down()
+
+    def _register(self) -> bool:
+        try:
+            self._heartbeat.register()
+        except (ApiException, HTTPError, OSError):
+            log.warning("registering the Node failed; retrying", exc_info=True)
+            return False
+        return True
 
     def _shut_down(self) -> None:
         self._context.shutting_down.set()

@@ -10,7 +10,11 @@ class AgentSettings(BaseSettings):
     """`--kubeconfig`, `--node-name` and `--work-dir` (or NODE_AGENT_KUBECONFIG, ...)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="NODE_AGENT_", cli_kebab_case=True, cli_implicit_flags=True, frozen=True
+        env_prefix="NODE_AGENT_",
+        cli_kebab_case=True,
+        cli_implicit_flags=True,
+        cli_prog_name="python -m local_cluster.node_agent",
+        frozen=True,
     )
 
     kubeconfig: Path = Field(
