@@ -5,7 +5,8 @@
 # CompanyExport spec and status, the exporter's parameters and result) and all its dependencies.
 # Built once and tagged once, the API, the operator and the Jobs it creates always speak the same
 # contract version, and there is one image to scan and sign. The chart names each container's
-# command, so no ENTRYPOINT is needed; CMD runs the API.
+# command, so no ENTRYPOINT is needed; CMD runs the API. (job-image/Dockerfile builds a slimmer
+# exporter-only image; the chart runs the export Jobs with it when exporter.image names it.)
 #
 #   docker build -t company-exports:0.1.0 .
 #

@@ -240,6 +240,18 @@ def test_the_operator_runs_export_jobs_with_the_charts_image_and_settings(helm: 
     assert budgets == {"release-company-exports-api", "release-company-exports-operator"}
 
 
+def test_the_export_jobs_may_use_the_slimmer_exporter_image(helm: Helm) -> None:
+    objects = helm.template(
+        PRODUCTION_VALUES, settings=("exporter.image.repository=company-exporter",)
+    )
+    settings = _operator_settings(objects)
+    assert (
+        settings["EXPORT_OPERATOR_EXPORTER_IMAGE"] == "registry.example/acme/company-exporter:0.1.0"
+    )
+    api = _pod_specs(objects)["release-company-exports-api"]["containers"][0]
+    assert api["image"] == "registry.example/acme/company-exports:0.1.0"
+
+
 def test_single_replicas_get_no_disruption_budget_that_would_block_drains(helm: Helm) -> None:
     objects = helm.template(MINIMAL_VALUES, settings=("api.replicas=1",))
     assert objects_of_kind(objects, "PodDisruptionBudget") == []

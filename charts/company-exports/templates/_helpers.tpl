@@ -43,11 +43,25 @@ app.kubernetes.io/part-of: company-exports
 
 {{/* The image reference, the same for every container. */}}
 {{- define "company-exports.image" -}}
-{{- $tag := default .Chart.AppVersion .Values.image.tag -}}
-{{- if .Values.image.registry -}}
-{{- printf "%s/%s:%s" (trimSuffix "/" .Values.image.registry) .Values.image.repository $tag -}}
+{{- include "company-exports.imageReference" (dict "root" . "repository" .Values.image.repository "tag" .Values.image.tag) -}}
+{{- end -}}
+
+{{/* The export Jobs' image: the chart's one image unless exporter.image names another. */}}
+{{- define "company-exports.exporterImage" -}}
+{{- if .Values.exporter.image.repository -}}
+{{- include "company-exports.imageReference" (dict "root" . "repository" .Values.exporter.image.repository "tag" .Values.exporter.image.tag) -}}
 {{- else -}}
-{{- printf "%s:%s" .Values.image.repository $tag -}}
+{{- include "company-exports.image" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* registry/repository:tag: (dict "root" $ "repository" "..." "tag" "..."). */}}
+{{- define "company-exports.imageReference" -}}
+{{- $tag := default .root.Chart.AppVersion .tag -}}
+{{- if .root.Values.image.registry -}}
+{{- printf "%s/%s:%s" (trimSuffix "/" .root.Values.image.registry) .repository $tag -}}
+{{- else -}}
+{{- printf "%s:%s" .repository $tag -}}
 {{- end -}}
 {{- end -}}
 
