@@ -297,6 +297,33 @@ def test_cache_follows_restarted_watches_and_a_fresh_cache_lists_everything(
         restarted.stop()
 
 
+class _ExpiringCache(ExportCache):
+    """Resumes its first watch from resourceVersion 1, long compacted: the server answers 410."""
+
+    def __init__(self, api: ApiServer) -> None:
+        super().__init__(api.kube_api, NAMESPACE, watch_timeout_seconds=30)
+        self.lists = 0
+
+    def _relist(self) -> str:
+        current = super()._relist()
+        self.lists += 1
+        return "1" if self.lists == 1 else current
+
+
+def test_cache_recovers_from_an_expired_watch_by_listing_again(
+    api: ApiServer, space: Space
+) -> None:
+    cache = _ExpiringCache(api)
+    cache.start()
+    try:
+        _wait(lambda: cache.lists >= 2)  # the 410 made it list again
+        later = create(api, space)  # seen only through the watch that followed the new list
+        _wait(lambda: cache.get(later) is not None)
+    finally:
+        cache.stop()
+    assert cache.lists == 2
+
+
 def _wait(condition: Callable[[], bool]) -> None:
     deadline = time.monotonic() + 10
     while not condition():
