@@ -6,6 +6,7 @@ the same id; if creating the object fails, the transaction rolls back and the ke
 """
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,11 +15,13 @@ import anyio.to_thread
 from psycopg import AsyncConnection
 
 from export_api.auth import Principal
-from export_api.dates import resolve_range
+from export_api.dates import ResolvedRange, resolve_range
 from export_api.errors import InvalidParametersError
 from export_api.models import CreateExportRequest
 from export_api.services import Services
 from export_contracts.resource import CompanyExportSpec, RequestedRange, UtcRange
+
+log = logging.getLogger(__name__)
 
 _EXPIRE_KEY = """
 DELETE FROM api_idempotency_keys
@@ -49,9 +52,12 @@ def request_hash(body: CreateExportRequest) -> bytes:
 
 
 def export_spec(
-    export_id: int, principal: Principal, body: CreateExportRequest, idempotency_key: str | None
+    export_id: int,
+    principal: Principal,
+    body: CreateExportRequest,
+    resolved: ResolvedRange,
+    idempotency_key: str | None,
 ) -> CompanyExportSpec:
-    resolved = resolve_range(body.start_date, body.end_date, principal.timezone)
     return CompanyExportSpec(
         export_id=export_id,
         space_id=principal.space_id,
@@ -69,7 +75,7 @@ async def create_export(
 ) -> Created:
     """Validates the range, allocates an id and creates the object (once per idempotency key)."""
     # Validate before touching the database, so a bad request spends no id and no key.
-    resolve_range(body.start_date, body.end_date, principal.timezone)
+    resolved = resolve_range(body.start_date, body.end_date, principal.timezone)
     async with services.pool.connection() as conn, conn.transaction():
         if idempotency_key is None:
             export_id = await _next_export_id(conn)
@@ -78,9 +84,13 @@ async def create_export(
             if claimed.replayed:
                 return claimed
             export_id = claimed.export_id
-        spec = export_spec(export_id, principal, body, idempotency_key)
+        spec = export_spec(export_id, principal, body, resolved, idempotency_key)
         created = await anyio.to_thread.run_sync(services.resources.create, spec)
     services.cache.remember(created)
+    log.info(
+        "export created",
+        extra={"export_id": export_id, "space_id": principal.space_id, "key_id": principal.key_id},
+    )
     return Created(export_id=export_id, replayed=False)
 
 

@@ -1,5 +1,6 @@
 """Create, read, list and delete exports: /public-api/v1/companies/exports."""
 
+import logging
 import re
 from datetime import UTC, datetime
 from typing import Annotated
@@ -24,6 +25,8 @@ from export_api.models import (
 )
 from export_api.services import Services
 from export_api.views import export_response, status_name
+
+log = logging.getLogger(__name__)
 
 PATH = "/public-api/v1/companies/exports"
 _EXPORT_ID = re.compile(r"[1-9][0-9]{0,17}")
@@ -141,6 +144,7 @@ async def delete(export_id: str, principal: StatusWriter, services: ServicesDep)
     record = await _find(services, principal.space_id, export_id)
     await anyio.to_thread.run_sync(_delete_everything, services, record)
     services.cache.forget(record.export_id)
+    log.info("export deleted", extra={"export_id": record.export_id, "space_id": record.space_id})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
