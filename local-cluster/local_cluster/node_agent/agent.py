@@ -9,6 +9,7 @@ apiserver answers 410 Gone.
 
 import logging
 import threading
+import time
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
@@ -78,8 +79,10 @@ class NodeAgent:
             workers = list(self._workers.values())
         for worker in workers:
             worker.shut_down()
+        deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS + 1
         for worker in workers:
-            worker.finished.wait(SHUTDOWN_GRACE_SECONDS + 2)
+            if not worker.finished.wait(max(0.0, deadline - time.monotonic())):
+                worker.kill_now()  # its thread is stuck (in an API call, say): do not wait
         log.info("node agent stopped; its pod processes are stopped", extra={"pods": len(workers)})
 
     # --- watching ----------------------------------------------------------------------------

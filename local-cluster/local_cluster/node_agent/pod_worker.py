@@ -135,6 +135,11 @@ class PodWorker:
         """The agent stops: the worker kills its processes and ends without reporting."""
         self._wake.set()
 
+    def kill_now(self) -> None:
+        """SIGKILL to every process group of the pod, from any thread."""
+        for process in list(self._processes.values()):
+            process.signal(signal.SIGKILL)
+
     # --- the worker's thread ---------------------------------------------------------------
 
     def _run(self) -> None:
