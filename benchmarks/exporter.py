@@ -112,11 +112,10 @@ def run_exporter(env: dict[str, str], space_id: int) -> tuple[Run, ExporterResul
     if process.returncode != 0:
         raise SystemExit(f"the exporter failed ({process.returncode}):\n{process.stderr}")
     # The exporter logs its own peak RSS since exec; wait4's maxrss would count the fork too.
-    finished = [
-        json.loads(line) for line in process.stderr.splitlines() if "export finished" in line
-    ]
-    peak = float(finished[-1]["peak_rss_mb"])
-    return Run(seconds, peak), ExporterResult.model_validate_json(process.stdout)
+    logs = [json.loads(line) for line in process.stderr.splitlines()]
+    finished = next(log for log in logs if log["message"] == "export finished")
+    run = Run(seconds, float(finished["peak_rss_mb"]), float(finished["ndjson_mb"]))
+    return run, ExporterResult.model_validate_json(process.stdout)
 
 
 def benchmark(env: dict[str, str], count: int, repeats: int) -> None:

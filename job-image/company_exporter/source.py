@@ -2,16 +2,23 @@
 
 PostgreSQL builds each line's JSON (`export_database.company_json`) and streams the lines with
 COPY TO STDOUT in (created_at, id) order along the (space_id, created_at, id) index. Python only
-joins lines into batches: it never parses a row, which is what keeps one Python core ahead of
-the backend (see benchmarks/exporter.py).
+strips each row's 6-byte frame and joins lines into batches: it never parses a row, which keeps
+one Python core well ahead of the backend (see benchmarks/exporter.py).
+
+COPY's binary format, not text: text doubles every backslash (PostgreSQL scans every byte to do
+it, and we would scan again to undo it); binary hands over the json value's bytes as they are.
+Measured on 1M rows: 0.5 s less backend CPU and 1.5 s less CPU here.
 """
 
+import itertools
+import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
+from psycopg.abc import Buffer
 from psycopg.conninfo import conninfo_to_dict
 
 from company_exporter.errors import BadRequestError, RetriableError
@@ -22,8 +29,16 @@ _COPY_LINES = sql.SQL(
     "COPY (SELECT {company_json} FROM companies c"
     " WHERE c.space_id = %(space_id)s"
     " AND c.created_at >= %(start)s AND c.created_at < %(end)s"
-    " ORDER BY c.created_at, c.id) TO STDOUT"
+    " ORDER BY c.created_at, c.id) TO STDOUT (FORMAT binary)"
 ).format(company_json=sql.SQL(COMPANY_JSON))  # a constant of ours, never user input
+
+# The binary COPY stream: a header before the first row, then per row a field count (int16, 1
+# here) and the value's length (int32), and -1 as a field count at the end. PostgreSQL sends
+# each row in a message of its own (the header rides with the first), which is what we rely on.
+_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_HEADER = struct.Struct(">11sii")  # signature, flags, header extension length (0)
+_ROW = struct.Struct(">hi")
+_TRAILER = b"\xff\xff"
 
 # Batches of about 1 MiB: large enough that per-batch costs (join, unescape, compress call)
 # vanish, small enough to keep memory flat.
@@ -83,10 +98,18 @@ def snapshot(database_url: str, export_id: int) -> Iterator[psycopg.Connection]:
             ) from error
 
 
-def _unescape(copy_text: bytes) -> bytes:
-    # COPY's text format doubles each backslash. JSON text holds no raw control character, so a
-    # doubled backslash is the only escape COPY writes into our lines, and this undoes it exactly.
-    return copy_text.replace(b"\\\\", b"\\")
+def _without_header(message: Buffer) -> Buffer:
+    signature, _, extension = _HEADER.unpack_from(message)
+    if signature != _SIGNATURE or extension != 0:
+        raise RetriableError("PostgreSQL sent an unknown COPY header; is it PostgreSQL >= 9?")
+    return memoryview(message)[_HEADER.size :]
+
+
+def _json_of(message: Buffer) -> Buffer:
+    fields, length = _ROW.unpack_from(message)
+    if fields != 1 or length != len(message) - _ROW.size:
+        raise RetriableError(f"unexpected COPY row frame ({fields} fields, {length} bytes)")
+    return memoryview(message)[_ROW.size :]
 
 
 def require_space(conn: psycopg.Connection, space_id: int) -> None:
@@ -103,14 +126,26 @@ def ndjson_batches(conn: psycopg.Connection, parameters: ExporterParameters) -> 
         "end": parameters.range_end,
     }
     with conn.cursor() as cursor, cursor.copy(_COPY_LINES, bounds) as copy:
-        lines: list[bytes | bytearray | memoryview] = []
+        messages = iter(copy)
+        first = _without_header(next(messages))  # there is always one: header and trailer
+        lines: list[Buffer] = []
         size = 0
-        for line in copy:
-            lines.append(line)
-            size += len(line)
+        for message in itertools.chain([first], messages):
+            if len(message) == len(_TRAILER):  # the end (a row has 6 bytes of frame at least)
+                continue  # psycopg must still read the end of the COPY
+            lines.append(_json_of(message))
+            size += len(message)
             if size >= BATCH_BYTES:
-                yield Batch(_unescape(b"".join(lines)), len(lines))
+                yield _batch(lines)
                 lines.clear()
                 size = 0
         if lines:
-            yield Batch(_unescape(b"".join(lines)), len(lines))
+            yield _batch(lines)
+
+
+def _batch(values: list[Buffer]) -> Batch:
+    # JSON text never holds a raw newline, so newline-joined values are NDJSON lines.
+    values.append(b"")
+    lines = b"\n".join(values)
+    values.pop()
+    return Batch(lines, len(values))
