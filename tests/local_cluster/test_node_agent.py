@@ -577,3 +577,19 @@ def test_init_containers_run_to_success_before_the_containers(
     assert prepared.exit_code == 0
     assert terminated(pod).message == "hello"
     assert terminated(pod).started_at >= prepared.finished_at
+
+
+def test_a_pod_that_opts_out_of_the_token_gets_no_kubeconfig(
+    api_client: Any, core: Any, namespace: str
+) -> None:
+    code = "import os; open(os.environ['REPORT'], 'w').write(os.environ.get('KUBECONFIG', 'none'))"
+    env = [{"name": "REPORT", "value": "/dev/termination-log"}]
+    for name, automount in (("with-token", True), ("without-token", False)):
+        manifest = pod_manifest(
+            name, python_container(code, env=env), automountServiceAccountToken=automount
+        )
+        create(api_client, namespace, manifest)
+    with_token = wait_for(lambda: finished_pod(core, namespace, "with-token"), 30, "with-token")
+    without = wait_for(lambda: finished_pod(core, namespace, "without-token"), 30, "without")
+    assert terminated(with_token).message.endswith("/kubeconfig")
+    assert terminated(without).message == "none"
