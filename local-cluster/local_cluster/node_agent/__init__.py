@@ -26,7 +26,8 @@ It registers the Node as Ready (and keeps its Lease renewed), binds pods without
   enforces the pod's own `activeDeadlineSeconds`; runs readiness probes (`probes`);
 * on `deletionTimestamp`: SIGTERM to the process groups, SIGKILL after the grace period, final
   status, then DELETE with grace 0 and a uid precondition (so namespaces and Jobs delete promptly).
-  A pod deleted outright has its processes killed at once.
+  A pod deleted outright has its processes killed at once. Once a pod is gone from the API its
+  emptyDir folders and kubeconfig are removed; its logs stay in its folder for debugging.
 
 Unknown images stay Waiting in ErrImagePull, then ImagePullBackOff; a missing Secret, ConfigMap or
 key (not optional) or service account leaves containers in CreateContainerConfigError, checked again
