@@ -68,6 +68,11 @@ build_helm() {
     -o "$bin.partial/helm" helm.sh/helm/v3/cmd/helm
 }
 
+# Two builds at once (two test sessions, `make up` beside `make test`) would share the partial folder.
+mkdir -p "$cache"
+exec 9>"$cache/build.lock"
+flock 9
+
 if [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kube-controller-manager" ] && [ -x "$bin/etcd" ] && [ -x "$bin/helm" ]; then
   say "cached: $bin"
 else

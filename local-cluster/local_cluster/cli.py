@@ -7,8 +7,9 @@ from pathlib import Path
 
 from local_cluster import stack
 from local_cluster.process import ServerStartError
+from local_cluster.product import ProductInstallError, install_product
 
-DEFAULT_ROOT = Path(".local") / "stack"
+DEFAULT_ROOT = Path(".local")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,13 +20,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--root", type=Path, default=DEFAULT_ROOT, help=f"state folder (default {DEFAULT_ROOT})"
     )
+    parser.add_argument(
+        "--without-product",
+        action="store_true",
+        help="up: only the cluster and servers, without installing the chart and the demo space",
+    )
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[local-cluster] %(message)s")
     root: Path = arguments.root.resolve()
-    return {"up": _up, "down": _down, "status": _status, "env": _env}[arguments.command](root)
+    if arguments.command == "up":
+        return _up(root, with_product=not arguments.without_product)
+    return {"down": _down, "status": _status, "env": _env}[arguments.command](root)
 
 
-def _up(root: Path) -> int:
+def _up(root: Path, with_product: bool) -> int:
     if any(server.is_running() for server in stack.recorded_servers(root)):
         print(f"the stack under {root} is already running; `make down` stops it")
         return 0
@@ -35,11 +43,14 @@ def _up(root: Path) -> int:
     except ServerStartError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    env_file = root.parent / "stack.env"
-    env_file.write_text(running.env.as_shell())
-    env_file.chmod(0o600)
-    print(f"up in {running.started_in_seconds:.1f} s; logs in {root / 'logs'}")
-    print(f"environment: source {env_file}")
+    print(f"cluster and servers up in {running.started_in_seconds:.1f} s; logs in {root / 'logs'}")
+    if with_product:
+        try:
+            install_product(root, running.env.as_dict())
+        except ProductInstallError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    print(f"environment: source {stack.env_file(root)}")
     return 0
 
 
@@ -61,7 +72,7 @@ def _status(root: Path) -> int:
 
 
 def _env(root: Path) -> int:
-    env_file = root / "stack.env"
+    env_file = stack.env_file(root)
     if not env_file.exists():
         print("not running: `make up` first", file=sys.stderr)
         return 1

@@ -215,7 +215,7 @@ Follow it from the cluster side:
 def install_product(stack_root: Path, env: dict[str, str]) -> dict[str, str]:
     """Installs the chart into the running stack and prepares the demo; returns API_URL, API_KEY.
 
-    Also writes them into the env file beside the stack folder (`<stack_root>/../stack.env`),
+    Also writes them into the stack's env file (`<stack_root>/stack.env`),
     replacing values from an earlier run, and prints the walk-through on stdout.
     """
     ports = LocalPorts.choose()
@@ -225,7 +225,7 @@ def install_product(stack_root: Path, env: dict[str, str]) -> dict[str, str]:
     wait_for_api(api_url)
     demo = ensure_demo_space(env["DATABASE_URL"])
     added = {"API_URL": api_url, "API_KEY": demo.api_key}
-    env_file = stack_root.parent / "stack.env"
+    env_file = stack_root / "stack.env"
     update_env_file(env_file, added)
     sys.stdout.write(walkthrough(api_url, env_file, demo, env["EXPORT_BUCKET"]))
     return added

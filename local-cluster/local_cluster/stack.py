@@ -135,15 +135,20 @@ def down(root: Path) -> list[str]:
     return [server.name for server in servers]
 
 
+def env_file(root: Path) -> Path:
+    """The shell environment of the stack under `root`, for `source`."""
+    return root / "stack.env"
+
+
 def _record(stack: Stack) -> None:
     servers = [
         {"name": server.name, "pid": server.pid, "log_path": str(server.log_path)}
         for server in stack.launcher.servers
     ]
     (stack.root / "stack.json").write_text(json.dumps({"servers": servers}, indent=2))
-    env_file = stack.root / "stack.env"
-    env_file.write_text(stack.env.as_shell())
-    env_file.chmod(0o600)
+    path = env_file(stack.root)
+    path.write_text(stack.env.as_shell())
+    path.chmod(0o600)
 
 
 def _node_is_ready(api: client.CoreV1Api) -> bool:

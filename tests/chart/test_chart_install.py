@@ -86,7 +86,7 @@ def installed(
     started = time.monotonic()
     added = install_product(stack_root, kube.env)
     figures.append(f"chart install, API ready, demo space: {time.monotonic() - started:.1f} s")
-    return Installed(kube, added["API_URL"], added["API_KEY"], stack_root.parent / "stack.env")
+    return Installed(kube, added["API_URL"], added["API_KEY"], stack_root / "stack.env")
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import httpx
 import psycopg
 import pytest
 from botocore.exceptions import ClientError
+
 from local_cluster.postgres import Postgres
 from local_cluster.s3 import S3Server
 

@@ -41,7 +41,7 @@ def test_server_reports_the_version_it_was_built_from(kube: KubeCluster) -> None
 
 def test_up_then_down_leaves_no_process_and_no_port(servers_root: Path, figures: list[str]) -> None:
     root = servers_root / "cli-stack"
-    command = [sys.executable, "-m", "local_cluster", "--root", str(root)]
+    command = [sys.executable, "-m", "local_cluster", "--root", str(root), "--without-product"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
     subprocess.run([*command[:3], "up", *command[3:]], check=True, env=env, timeout=180)
