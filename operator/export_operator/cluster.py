@@ -154,14 +154,19 @@ class Cluster:
         return [JobView.of(job) for job in _body(response)["items"]]
 
     def resume_job(self, namespace: str, name: str) -> None:
-        self._batch.patch_namespaced_job(
-            name,
-            namespace,
-            {"spec": {"suspend": False}},
-            _content_type=MERGE_PATCH,
-            _preload_content=False,
-            _request_timeout=REQUEST_TIMEOUT,
-        )
+        """Lets the Job controller start the Job's Pod; a Job deleted meanwhile is left alone."""
+        try:
+            self._batch.patch_namespaced_job(
+                name,
+                namespace,
+                {"spec": {"suspend": False}},
+                _content_type=MERGE_PATCH,
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+        except ApiException as error:
+            if _status(error) != 404:
+                raise
 
     def job_pods(self, namespace: str, job_name: str) -> list[dict[str, Any]]:
         response = self._core.list_namespaced_pod(
