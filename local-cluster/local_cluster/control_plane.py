@@ -35,6 +35,7 @@ class ControlPlane:
     controller_manager: Server
     apiserver_port: int
     admin_kubeconfig: Path
+    etcd_port: int
 
     @property
     def servers(self) -> list[Server]:
@@ -62,9 +63,14 @@ def start_etcd(launcher: Launcher, binaries: Binaries, data_dir: Path) -> tuple[
 
 
 def start_apiserver(
-    launcher: Launcher, binaries: Binaries, pki: ClusterPki, etcd_port: int
+    launcher: Launcher,
+    binaries: Binaries,
+    pki: ClusterPki,
+    etcd_port: int,
+    port: int | None = None,
 ) -> tuple[Server, int]:
-    port = free_port()
+    """Starts kube-apiserver on `port` (a restart reuses the old one, so kubeconfigs stay valid)."""
+    port = port or free_port()
     server = launcher.start(
         "kube-apiserver",
         [binaries.kube_apiserver, f"--etcd-servers=http://127.0.0.1:{etcd_port}",
@@ -112,7 +118,7 @@ def start_control_plane(
         client_key=pki.admin_key,
     )
     controller_manager = start_controller_manager(launcher, binaries, pki, kubeconfig)
-    return ControlPlane(etcd, apiserver, controller_manager, port, kubeconfig)
+    return ControlPlane(etcd, apiserver, controller_manager, port, kubeconfig, etcd_port)
 
 
 def _http_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
