@@ -1,5 +1,6 @@
 """The app factory: `create_app(settings)` builds the API; clients open in its lifespan."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,6 +30,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with running_services(settings) as services:
             app.state.services = services
+            # Everything loaded so far lives as long as the process: keep it out of the garbage
+            # collector's scans, which otherwise stall requests for tens of milliseconds.
+            gc.collect()
+            gc.freeze()
             yield
 
     app = FastAPI(
