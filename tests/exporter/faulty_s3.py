@@ -27,6 +27,7 @@ class FaultyS3Proxy:
         self.upstream_port = upstream_port
         self.fail = fail
         self.part_delay = part_delay
+        self.arrived = threading.Event()  # set when the first part reaches the proxy
         self.attempts: Counter[int] = Counter()
         self.failed: list[tuple[int, int]] = []
         self._lock = threading.Lock()
@@ -69,6 +70,7 @@ class FaultyS3Proxy:
                 body = self.rfile.read(length) if length else b""
                 query = parse_qs(urlsplit(self.path).query)
                 if self.command == "PUT" and "partNumber" in query and "uploadId" in query:
+                    proxy.arrived.set()
                     time.sleep(proxy.part_delay)
                     if proxy._should_fail(int(query["partNumber"][0])):
                         self._answer(503, [("Content-Type", "application/xml")], _UNAVAILABLE)

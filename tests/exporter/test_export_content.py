@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -60,8 +61,13 @@ def test_100k_export_matches_database(exporter: Exporter, s3: S3Server, space_10
 def test_100k_export_keeps_memory_flat(
     exporter: Exporter, s3: S3Server, space_100k: int, figures: list[str]
 ) -> None:
-    run = exporter.run(space_100k, WHOLE_START, WHOLE_END)
+    run = exporter.run(space_100k, WHOLE_START, WHOLE_END,
+                       overrides={"EXPORT_PROGRESS_SECONDS": "0.2"})  # fmt: skip
     result = run.result()
+    progress = [json.loads(line) for line in run.stderr.splitlines() if "export progress" in line]
+    assert progress, "a long export logs its progress"
+    assert all(line["records"] > 0 and line["rows_per_second"] > 0 for line in progress)
+    assert [line["records"] for line in progress] == sorted(line["records"] for line in progress)
     figures.append(
         f"exporter, 100k rows: {run.seconds:.2f} s ({result.records / run.seconds:,.0f} rows/s"
         f" with start-up), peak RSS {run.peak_rss_mb:.0f} MB, gzip {result.bytes / 1e6:.1f} MB"

@@ -2,10 +2,10 @@
 
 import signal
 import subprocess
-import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
 
 from export_contracts.exporter import ExitCode
@@ -156,9 +156,7 @@ def test_transient_s3_errors_are_retried(exporter: Exporter, s3: S3Server, space
 
 def test_sigterm_aborts_the_upload(exporter: Exporter, s3: S3Server, space_100k: int) -> None:
     def terminate_after_first_part(process: "subprocess.Popen[bytes]") -> None:
-        deadline = time.monotonic() + 30
-        while not proxy.attempts and time.monotonic() < deadline:
-            time.sleep(0.05)
+        proxy.arrived.wait(timeout=30)
         process.send_signal(signal.SIGTERM)
 
     with FaultyS3Proxy(s3.port, fail=lambda part, attempt: False, part_delay=2.0) as proxy:
@@ -182,3 +180,30 @@ def test_unwritable_termination_path_only_warns(exporter: Exporter, small_space:
     assert run.exit_code == 0
     assert '"records":1' in run.stdout
     assert "cannot write the termination message" in run.stderr
+
+
+def test_database_lost_mid_export_is_retriable_and_aborts(
+    exporter: Exporter, s3: S3Server, space_100k: int
+) -> None:
+    def kill_the_backend_after_first_part(process: "subprocess.Popen[bytes]") -> None:
+        proxy.arrived.wait(timeout=30)
+        with psycopg.connect(exporter.database_url, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'company-exporter/7'"
+            )
+
+    # The first part reaches S3 when about half of the rows are read; slow parts then hold the
+    # reader back (two parts in flight at most) while the database goes away.
+    with FaultyS3Proxy(s3.port, fail=lambda part, attempt: False, part_delay=3.0) as proxy:
+        run = exporter.run(
+            space_100k, START, END,
+            overrides={**SMALL_PARTS, "S3_ENDPOINT_URL": proxy.endpoint_url},
+            while_running=kill_the_backend_after_first_part,
+        )  # fmt: skip
+
+    assert run.exit_code == ExitCode.RETRIABLE
+    assert "PostgreSQL at 127.0.0.1" in run.failure().error
+    assert "failed during the export" in run.failure().error
+    assert not object_exists(s3, run.key)
+    assert open_uploads(s3, run.key) == []
