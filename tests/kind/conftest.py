@@ -6,6 +6,9 @@ deselected, never as passed or skipped). With `--kind` they need Docker, a `kind
 (`pip install -e '.[kind]'`, which brings pytest-kind); when one is missing they fail and say which.
 
     .venv/bin/pytest tests/kind --kind
+
+pytest reads the options of a folder's conftest only when the folder is named on the command line,
+so name tests/kind (alone or beside other folders); a bare `pytest --kind` is refused as unknown.
 """
 
 import os
@@ -71,7 +74,7 @@ def kind_cluster() -> Iterator[Any]:
     if missing:
         pytest.fail(missing, pytrace=False)
     try:
-        from pytest_kind import KindCluster  # the optional 'kind' extra
+        from pytest_kind import KindCluster  # type: ignore[import-not-found]  # 'kind' extra
     except ImportError:
         pytest.fail("--kind needs pytest-kind: pip install -e '.[kind]'", pytrace=False)
     cluster = KindCluster(CLUSTER_NAME, image=NODE_IMAGE, kind_path=Path(str(shutil.which("kind"))))

@@ -27,7 +27,7 @@ BACKING = Path(__file__).with_name("backing-services.yaml")
 BUCKET = "company-exports"
 # The throwaway credentials of backing-services.yaml.
 DATABASE = "postgresql://exports:kind-test-password@{host}:{port}/exports"
-S3_KEYS = {"aws_access_key_id": "kind-test-access", "aws_secret_access_key": "kind-test-secret-key"}
+S3_ACCESS_KEY, S3_SECRET_KEY = "kind-test-access", "kind-test-secret-key"
 ONE_DAY = {"start_date": "2024-01-15 00:00:00", "end_date": "2024-01-15 23:59:59"}
 EXPORT_TIMEOUT_SECONDS = 300
 
@@ -43,15 +43,19 @@ def _values() -> dict[str, Any]:
             "bucket": BUCKET,
             "endpointUrl": "http://s3.kind-backing.svc:9000",
             "region": "us-east-1",
-            "accessKeyId": S3_KEYS["aws_access_key_id"],
-            "secretAccessKey": S3_KEYS["aws_secret_access_key"],
+            "accessKeyId": S3_ACCESS_KEY,
+            "secretAccessKey": S3_SECRET_KEY,
         },
     }
 
 
 def _s3(port: int) -> Any:
     return boto3.client(
-        "s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1", **S3_KEYS
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id=S3_ACCESS_KEY,
+        aws_secret_access_key=S3_SECRET_KEY,
     )
 
 
