@@ -27,6 +27,10 @@ def main() -> None:
     configure_logging(settings.log_level)
     for handler in logging.getLogger().handlers:
         handler.addFilter(WithoutKopfSettings())
+    if logging.getLogger().level > logging.DEBUG:
+        # "Handler 'x' succeeded" for every event of every export and Job drowns the log; the
+        # operator logs each state change itself, and kopf's warnings and errors still show.
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     # Peering is configured in the startup handler, with the rest of kopf's settings.
     kopf.run(
         liveness_endpoint=settings.liveness_endpoint,
