@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,7 +117,7 @@ def _free_port() -> int:
         return port
 
 
-def serve(settings: ApiSettings) -> tuple[uvicorn.Server, threading.Thread, str]:
+def _serve(settings: ApiSettings) -> tuple[uvicorn.Server, threading.Thread, str]:
     """Starts the API on a free port in a thread; returns once it accepts requests."""
     port = _free_port()
     server = uvicorn.Server(
@@ -133,19 +134,46 @@ def serve(settings: ApiSettings) -> tuple[uvicorn.Server, threading.Thread, str]
     return server, thread, f"http://127.0.0.1:{port}"
 
 
-def stop(server: uvicorn.Server, thread: threading.Thread) -> None:
+def _stop(server: uvicorn.Server, thread: threading.Thread) -> None:
     server.should_exit = True
     thread.join(timeout=30)
+
+
+@contextmanager
+def running_api(settings: ApiSettings, kube_api: client.ApiClient) -> Iterator[ApiServer]:
+    """One API replica (its own pool, cache and clients) for the duration of the block."""
+    server, thread, base_url = _serve(settings)
+    try:
+        yield ApiServer(base_url, settings, server.config.app, kube_api)
+    finally:
+        _stop(server, thread)
 
 
 @pytest.fixture(scope="session")
 def api(
     kube: KubeCluster, kube_api: client.ApiClient, api_database: str, s3: S3Server
 ) -> Iterator[ApiServer]:
-    settings = api_settings(kube, api_database, s3)
-    server, thread, base_url = serve(settings)
-    yield ApiServer(base_url, settings, server.config.app, kube_api)
-    stop(server, thread)
+    with running_api(api_settings(kube, api_database, s3), kube_api) as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def second_replica(
+    kube: KubeCluster, kube_api: client.ApiClient, api_database: str, s3: S3Server
+) -> Iterator[ApiServer]:
+    """Another API process's worth: its own pools, cache and clients, the same database."""
+    with running_api(api_settings(kube, api_database, s3), kube_api) as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def broken_replica(
+    kube: KubeCluster, kube_api: client.ApiClient, api_database: str, s3: S3Server
+) -> Iterator[ApiServer]:
+    """A replica configured for a namespace that does not exist: creating an export fails."""
+    settings = api_settings(kube, api_database, s3, export_namespace="no-such-namespace")
+    with running_api(settings, kube_api) as api:
+        yield api
 
 
 @pytest.fixture

@@ -202,3 +202,48 @@ def test_idempotency_keys_are_per_space(api: ApiServer, new_space: Callable[...,
                 http.post(PATH, json=DAY, headers={"Idempotency-Key": "same"}).json()["export_id"]
             )
     assert len(ids) == 2
+
+
+def test_an_idempotency_key_older_than_24_hours_makes_a_new_export(
+    api: ApiServer, space: Space, db: psycopg.Connection
+) -> None:
+    headers = {"Idempotency-Key": "monthly"}
+    with api.client(space.token) as http:
+        first = http.post(PATH, json=DAY, headers=headers).json()["export_id"]
+        db.execute(
+            "UPDATE api_idempotency_keys SET created_at = now() - interval '24 hours 1 second' "
+            "WHERE space_id = %s",
+            (space.id,),
+        )
+        later = http.post(PATH, json=DAY, headers=headers)
+    assert later.status_code == 202
+    assert later.json()["export_id"] != first
+    assert "Idempotent-Replayed" not in later.headers
+
+
+def test_replicas_share_one_budget_per_space(
+    api: ApiServer, second_replica: ApiServer, space: Space
+) -> None:
+    answers = []
+    for turn in range(6):
+        replica = (api, second_replica)[turn % 2]
+        with replica.client(space.token) as http:
+            answers.append(http.post(PATH, json=DAY))
+    assert [a.status_code for a in answers] == [202] * 5 + [429]
+    assert answers[-1].headers["Retry-After"]
+
+
+def test_our_own_fault_is_a_500_with_a_request_id_and_no_internals(
+    broken_replica: ApiServer, space: Space, caplog: pytest.LogCaptureFixture
+) -> None:
+    with broken_replica.client(space.token) as http:
+        response = http.post(PATH, json=DAY)
+    assert response.status_code == 500
+    request_id = response.headers["X-Request-ID"]
+    assert response.json() == {
+        "error": f"Internal error on our side (request id {request_id}); retry later, and quote "
+        "the request id if it persists."
+    }
+    logged = [r for r in caplog.records if getattr(r, "request_id", None) == request_id]
+    assert logged
+    assert logged[0].exc_info is not None  # the trace is in the log, not in the answer

@@ -21,7 +21,7 @@ from export_api.auth import Scope
 from export_database.company_json import COMPANY_JSON
 from export_database.generate import generate_companies
 from local_cluster.s3 import S3Server
-from tests.api.conftest import api_settings, serve, stop
+from tests.api.conftest import api_settings, running_api
 from tests.conftest import KubeCluster
 from tests.operator.operator_harness import REAL_EXPORTER, Harness
 
@@ -70,6 +70,7 @@ def rows_in_range(database_url: str, space_id: int) -> list[Any]:
 
 def test_post_poll_download_and_compare_with_the_database(
     kube: KubeCluster,
+    kube_api: ApiClient,
     operator_namespace: Harness,
     api_database: str,
     s3: S3Server,
@@ -77,20 +78,19 @@ def test_post_poll_download_and_compare_with_the_database(
 ) -> None:
     space_id, token = space_with_companies
     settings = api_settings(kube, api_database, s3, export_namespace=operator_namespace.namespace)
-    server, thread, base_url = serve(settings)
-    try:
-        with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as api:
-            created = api.post(EXPORTS, json=RANGE)
-            assert created.status_code == 202, created.text
-            export_id = created.json()["export_id"]
-            done = poll(api, export_id)
-            download = httpx.get(done["download_url"])  # a plain client: no key, no signing
-            listed = list_all_companies(api)
-            deleted = api.delete(f"{EXPORTS}/{export_id}")
-            gone = api.get(f"{EXPORTS}/{export_id}")
-            refused = httpx.get(done["download_url"])  # the file went with the export
-    finally:
-        stop(server, thread)
+    with (
+        running_api(settings, kube_api) as server,
+        httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}) as api,
+    ):
+        created = api.post(EXPORTS, json=RANGE)
+        assert created.status_code == 202, created.text
+        export_id = created.json()["export_id"]
+        done = poll(api, export_id)
+        download = httpx.get(done["download_url"])  # a plain client: no key, no signing
+        listed = list_all_companies(api)
+        deleted = api.delete(f"{EXPORTS}/{export_id}")
+        gone = api.get(f"{EXPORTS}/{export_id}")
+        refused = httpx.get(done["download_url"])  # the file went with the export
     assert download.status_code == 200
     assert download.headers["content-type"] == "application/gzip"
     assert "content-encoding" not in download.headers

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from kubernetes.client import ApiClient
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -16,7 +17,7 @@ from schemathesis.checks import (
 
 from export_api.openapi import document
 from local_cluster.s3 import S3Server
-from tests.api.conftest import ApiServer, Space, api_settings, serve, stop
+from tests.api.conftest import ApiServer, Space, api_settings, running_api
 from tests.conftest import KubeCluster
 
 pytestmark = pytest.mark.integration
@@ -63,14 +64,12 @@ def test_unknown_paths_and_methods_answer_in_the_error_shape(api: ApiServer) -> 
 
 @pytest.fixture(scope="module")
 def roomy_api(
-    kube: KubeCluster, kube_api: object, api_database: str, s3: S3Server
+    kube: KubeCluster, kube_api: ApiClient, api_database: str, s3: S3Server
 ) -> Iterator[ApiServer]:
     """A second replica with limits high enough that fuzzing is not all 429s."""
     limits = {"create_limit": 100_000, "status_limit": 100_000, "list_companies_limit": 100_000}
-    settings = api_settings(kube, api_database, s3, **limits)
-    server, thread, base_url = serve(settings)
-    yield ApiServer(base_url, settings, server.config.app, kube_api)  # type: ignore[arg-type]
-    stop(server, thread)
+    with running_api(api_settings(kube, api_database, s3, **limits), kube_api) as api:
+        yield api
 
 
 CHECKS = [
