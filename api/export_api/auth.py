@@ -34,6 +34,11 @@ WITH key AS (
            s.timezone, s.subscription_status = 'active' AS active
     FROM api_keys k JOIN spaces s ON s.id = k.space_id
     WHERE k.prefix = %(prefix)s
+), touched AS (
+    -- At most one write a minute per key: enough to tell which keys are in use.
+    UPDATE api_keys SET last_used_at = now()
+    WHERE id = (SELECT id FROM key WHERE key_hash = %(hash)s)
+      AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
 ), spent AS (
     INSERT INTO api_rate_limits AS r (space_id, bucket, tat, allowed)
     SELECT space_id, %(bucket)s, now() + %(interval)s, true FROM key

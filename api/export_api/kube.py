@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
+from prometheus_client import Counter, Gauge
 from pydantic import ConfigDict, ValidationError
 
 from export_contracts.resource import (
@@ -29,6 +30,11 @@ from export_contracts.resource import (
 )
 
 log = logging.getLogger(__name__)
+
+CACHED_EXPORTS = Gauge("export_api_cached_exports", "CompanyExport objects in the watch cache.")
+CACHE_LISTS = Counter(
+    "export_api_cache_lists", "Full lists of CompanyExports (start, watch expiry or failure)."
+)
 
 _HTTP_CONFLICT = 409
 _HTTP_GONE = 410
@@ -281,6 +287,8 @@ class ExportCache:
             self._records = records
             self._tombstones &= set(records)
         self._synced.set()
+        CACHE_LISTS.inc()
+        CACHED_EXPORTS.set(len(records))
         resource_version: str = listing["metadata"]["resourceVersion"]
         log.info("export cache listed", extra={"exports": len(records)})
         return resource_version
@@ -318,3 +326,4 @@ class ExportCache:
                 self._tombstones.discard(record.export_id)
             else:
                 self._records[record.export_id] = record
+            CACHED_EXPORTS.set(len(self._records))

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.api.conftest import ApiServer
@@ -39,6 +40,10 @@ def test_a_key_issued_by_the_command_works_until_revoked(api: ApiServer, api_dat
     with api.client(token) as http:
         assert http.get(EXPORTS).status_code == 200
         assert http.post(EXPORTS, json={}).status_code == 403  # read scope only
+    with psycopg.connect(api_database) as conn:
+        row = conn.execute("SELECT last_used_at FROM api_keys WHERE id = %s", (int(key_id),))
+        assert row.fetchone() != (None,)  # the key's last use is recorded
+    with api.client(token) as http:
         revoked = admin(api_database, "revoke-key", "--key-id", key_id)
         assert revoked.returncode == 0, revoked.stderr
         assert http.get(EXPORTS).status_code == 401

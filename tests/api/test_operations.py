@@ -1,6 +1,7 @@
 """Health, readiness, metrics and the OpenAPI contract of a running API."""
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -46,6 +47,11 @@ def test_metrics_count_requests_by_route(api: ApiServer, space: Space) -> None:
         text = http.get("/metrics").text
     assert 'export_api_request_duration_seconds_count{code="200",method="GET",' in text
     assert 'route="/public-api/v1/companies/exports"' in text
+    # One registry per process, and the tests run several caches in theirs: at least one list.
+    lists = re.search(r"^export_api_cache_lists_total (\S+)$", text, re.MULTILINE)
+    assert lists is not None
+    assert float(lists[1]) >= 1
+    assert "export_api_cached_exports " in text
 
 
 def test_served_document_is_the_contract(api: ApiServer) -> None:
