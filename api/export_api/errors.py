@@ -55,22 +55,29 @@ def error_body(message: str) -> dict[str, str]:
     return {"error": message}
 
 
+# Plain words for the validation errors clients meet most; pydantic's own message otherwise.
+_PLAIN_MESSAGES = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "int_parsing": "must be an integer",
+    "int_type": "must be an integer",
+    "json_invalid": "is not valid JSON; send a JSON object",
+    "model_attributes_type": "must be a JSON object, sent with Content-Type: application/json",
+    "dict_type": "must be a JSON object, sent with Content-Type: application/json",
+}
+
+
 def describe_validation_errors(errors: Sequence[Any]) -> str:
-    """One sentence per problem, each naming the field (`start_date: ...`), never echoing input."""
+    """Names each field and says what it must be (`start_date: is required`); never echoes input."""
     parts = []
     for error in errors:
         location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
-        field = ".".join(location) or "request body"
         if error.get("type") == "json_invalid":
-            parts.append("request body: not valid JSON; send a JSON object")
-            continue
-        if location == [] and error.get("type") in ("model_attributes_type", "dict_type"):
-            parts.append(
-                "request body: must be a JSON object, sent with Content-Type: application/json"
-            )
-            continue
-        parts.append(f"{field}: {error.get('msg', 'is invalid')}")
-    return "; ".join(parts) + "."
+            location = []  # the location is a character offset, not a field
+        field = ".".join(location) or "request body"
+        message = _PLAIN_MESSAGES.get(error.get("type", ""), error.get("msg", "is invalid"))
+        parts.append(f"{field}: {message}")
+    return "; ".join(parts) + ". Fix the request and retry; /openapi.json describes it."
 
 
 async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:

@@ -99,7 +99,7 @@ def test_other_spaces_companies_never_appear(
     [
         ({"per_page": 0}, "per_page: Input should be greater than or equal to 1"),
         ({"per_page": 5001}, "per_page: Input should be less than or equal to 5000"),
-        ({"per_page": "x"}, "per_page: Input should be a valid integer"),
+        ({"per_page": "x"}, "per_page: must be an integer"),
         ({**DAY, "end_date": "2024-01-14 00:00:00"}, "end_date: must be after start_date"),
         ({"start_date": "2024-03-31 02:30:00"}, "start_date: 2024-03-31 02:30:00 does not exist"),
         ({"end_date": "2024-13-01 00:00:00"}, "end_date: 2024-13-01 00:00:00 is not a real"),
