@@ -83,6 +83,7 @@ class Result:
     seconds: float
     latencies: list[float]
     errors: int
+    server_cpu: float = 0.0  # CPU seconds the server process used during the run
 
     @property
     def rate(self) -> float:
@@ -96,8 +97,22 @@ class Result:
         return (
             f"{self.name:<34} {self.rate:>6.0f} req/s  p50 {self.percentile(50):6.2f} ms  "
             f"p99 {self.percentile(99):6.2f} ms  max {max(self.latencies) * 1000:6.1f} ms  "
-            f"errors {self.errors}"
+            f"server CPU {self.server_cpu / self.requests * 1e6:5.0f} us/req  errors {self.errors}"
         )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux), which other load does not inflate."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def on(pid: int, run: Awaitable[Result]) -> Result:
+    """Runs a measurement and adds the CPU time the server process spent on it."""
+    before = cpu_seconds(pid)
+    result = await run
+    result.server_cpu = cpu_seconds(pid) - before
+    return result
 
 
 async def closed_loop(
@@ -203,7 +218,11 @@ def start_process(
     raise RuntimeError(f"{command[2]} did not become ready at {ready_url}")
 
 
-async def measure(args: argparse.Namespace, api_port: int, bare_port: int, token: str) -> None:
+async def measure(
+    args: argparse.Namespace, api: tuple[int, int], bare: tuple[int, int], token: str
+) -> None:
+    """`api` and `bare` are (port, pid) of the two servers."""
+    (api_port, api_pid), (bare_port, bare_pid) = api, bare
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as http:
         created = await http.post(
             EXPORTS,
@@ -221,13 +240,16 @@ async def measure(args: argparse.Namespace, api_port: int, bare_port: int, token
     seconds, conns = args.seconds, args.connections
     # Creates last: the exports they add make every later poll's cache a little larger.
     results = [
-        await run("bare FastAPI constant (closed)", bare_port, bare_head, b"", seconds, conns, 200),
-        await run("status poll (closed loop)", api_port, status_head, b"", seconds, conns, 200),
-        await open_loop(f"bare constant at {args.rate:g}/s (open)", bare_port, bare_head,
-                        args.rate, seconds, conns),
-        await open_loop(f"status poll at {args.rate:g}/s (open loop)", api_port, status_head,
-                        args.rate, seconds, conns),
-        await run("create (closed loop)", api_port, create_head, create_body, seconds, 4, 202),
+        await on(bare_pid, run("bare FastAPI constant (closed)", bare_port, bare_head, b"",
+                               seconds, conns, 200)),
+        await on(api_pid, run("status poll (closed loop)", api_port, status_head, b"",
+                              seconds, conns, 200)),
+        await on(bare_pid, open_loop(f"bare constant at {args.rate:g}/s (open)", bare_port,
+                                     bare_head, args.rate, seconds, conns)),
+        await on(api_pid, open_loop(f"status poll at {args.rate:g}/s (open loop)", api_port,
+                                    status_head, args.rate, seconds, conns)),
+        await on(api_pid, run("create (closed loop)", api_port, create_head, create_body,
+                              seconds, 4, 202)),
     ]  # fmt: skip
     for result in results:
         print(result.line())
@@ -269,7 +291,9 @@ def main() -> None:
             [python, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent), "--port",
              str(bare_port), "--log-level", "warning", "--no-access-log", "api_bare_app:app"],
             env, f"http://127.0.0.1:{bare_port}/constant"))  # fmt: skip
-        uvloop.run(measure(args, api_port, bare_port, token))
+        api = (api_port, processes[0].pid)
+        bare = (bare_port, processes[1].pid)
+        uvloop.run(measure(args, api, bare, token))
     finally:
         for process in processes:
             process.terminate()
