@@ -160,10 +160,16 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def success_response(
-    code: int, description: str, model: type[BaseModel] | None = None
+    code: int,
+    description: str,
+    model: type[BaseModel] | None = None,
+    headers: dict[str, Any] | None = None,
 ) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entry of a success; `model` when the route returns a raw Response."""
-    entry: dict[str, Any] = {"description": description, "headers": _RATE_LIMIT_HEADERS}
+    entry: dict[str, Any] = {
+        "description": description,
+        "headers": {**_RATE_LIMIT_HEADERS, **(headers or {})},
+    }
     if model is not None:
         entry["model"] = model
     return {code: entry}
