@@ -29,6 +29,15 @@ TICK_SECONDS = 10.0
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     config = OperatorSettings()
+    _configure_kopf(settings, config)
+    cluster = Cluster.connect(config.namespace)
+    admitter = Admitter(cluster, config.max_running, config.max_running_per_space)
+    memo["exports"] = Exports(cluster, ExportFiles.connect(config), config, admitter)
+    if config.metrics_port:
+        memo["metrics_server"], _thread = start_http_server(config.metrics_port)
+
+
+def _configure_kopf(settings: kopf.OperatorSettings, config: OperatorSettings) -> None:
     settings.persistence.finalizer = f"{resource.GROUP}/cleanup"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=resource.GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
@@ -50,11 +59,6 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
         config.priority if config.priority is not None else secrets.randbelow(1_000_000) + 1
     )
     settings.peering.clusterwide = config.namespace is None
-    cluster = Cluster.connect(config.namespace)
-    admitter = Admitter(cluster, config.max_running, config.max_running_per_space)
-    memo["exports"] = Exports(cluster, ExportFiles.connect(config), config, admitter)
-    if config.metrics_port:
-        memo["metrics_server"], _thread = start_http_server(config.metrics_port)
 
 
 @kopf.on.cleanup()

@@ -143,7 +143,7 @@ def test_delete_while_running_stops_the_job_and_leaves_no_file(harness: Harness)
     assert [event for event, *_ in harness.runs()] == ["start"]  # stopped, never finished
 
 
-def test_concurrency_caps_hold_under_a_flood(harness: Harness) -> None:
+def test_concurrency_caps_hold_under_a_flood(harness: Harness, figures: list[str]) -> None:
     harness.start_operator(max_running=5, max_running_per_space=2)
     ids = range(100, 130)
     for export_id in ids:
@@ -154,6 +154,10 @@ def test_concurrency_caps_hold_under_a_flood(harness: Harness) -> None:
         assert harness.wait_state(name, COMPLETED, FAILED, timeout=180).state is COMPLETED
 
     most, most_per_space = _peak_concurrency(harness.runs())
+    figures.append(
+        f"operator: 30 exports over 3 spaces, caps 5 total / 2 per space: peak {most} running, "
+        f"per space {sorted(most_per_space.values())}; all Completed"
+    )
     assert most <= 5
     assert max(most_per_space.values()) <= 2
     assert most >= 4  # the caps, not something else, limited the flood
