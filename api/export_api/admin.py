@@ -45,10 +45,14 @@ def issue_key(
     return key_id, key.token
 
 
-def revoke_key(conn: psycopg.Connection, key_id: int) -> bool:
-    """Revokes a key at once; False when no unrevoked key has this id."""
+def revoke_key(
+    conn: psycopg.Connection, key_id: int | None = None, prefix: str | None = None
+) -> bool:
+    """Revokes a key at once, by id or by its public prefix; False when no active key matches."""
     cursor = conn.execute(
-        "UPDATE api_keys SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL", (key_id,)
+        "UPDATE api_keys SET revoked_at = now() "
+        "WHERE (id = %s OR prefix = %s) AND revoked_at IS NULL",
+        (key_id, prefix),
     )
     return cursor.rowcount == 1
 
@@ -83,8 +87,10 @@ def _parser() -> argparse.ArgumentParser:
         "--scopes", type=_scopes, default=list(Scope), help="exports:read,exports:write"
     )
     key.add_argument("--name", help="what the key is for")
-    revoke = commands.add_parser("revoke-key", help="revoke an API key by its id")
-    revoke.add_argument("--key-id", type=int, required=True)
+    revoke = commands.add_parser("revoke-key", help="revoke an API key by its id or prefix")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("--key-id", type=int)
+    which.add_argument("--prefix", help="the 8 characters after cexp_ in the key")
     for command, help_text in (("activate", "activate"), ("deactivate", "deactivate")):
         sub = commands.add_parser(
             f"{command}-subscription", help=f"{help_text} a space's subscription"
@@ -115,7 +121,9 @@ def _run(conn: psycopg.Connection, args: argparse.Namespace) -> int:
         out.write(f"{token}\n")
         return 0
     if args.command == "revoke-key":
-        return 0 if revoke_key(conn, args.key_id) else _fail(f"no active key with id {args.key_id}")
+        if revoke_key(conn, args.key_id, args.prefix):
+            return 0
+        return _fail("no active key with that id or prefix; list keys in the api_keys table")
     active = args.command == "activate-subscription"
     return (
         0 if set_subscription(conn, args.space_id, active) else _fail(f"no space {args.space_id}")

@@ -44,7 +44,8 @@ def test_a_key_issued_by_the_command_works_until_revoked(api: ApiServer, api_dat
         row = conn.execute("SELECT last_used_at FROM api_keys WHERE id = %s", (int(key_id),))
         assert row.fetchone() != (None,)  # the key's last use is recorded
     with api.client(token) as http:
-        revoked = admin(api_database, "revoke-key", "--key-id", key_id)
+        prefix = token.split("_")[1]
+        revoked = admin(api_database, "revoke-key", "--prefix", prefix)
         assert revoked.returncode == 0, revoked.stderr
         assert http.get(EXPORTS).status_code == 401
     assert admin(api_database, "revoke-key", "--key-id", key_id).returncode == 1
