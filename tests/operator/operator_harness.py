@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import yaml
@@ -265,6 +265,16 @@ class Harness:
     def close(self) -> None:
         self.launcher.stop_all()
         shutil.rmtree(self.plan_dir, ignore_errors=True)
+        # With no operator left to run the cleanup, the finalizers would keep the namespace
+        # Terminating for the rest of the session.
+        exports = self.custom.list_namespaced_custom_object(
+            *EXPORTS, self.namespace, resource.PLURAL
+        )
+        for export in cast("dict[str, Any]", exports)["items"]:
+            self.custom.patch_namespaced_custom_object(
+                *EXPORTS, self.namespace, resource.PLURAL, export["metadata"]["name"],
+                {"metadata": {"finalizers": None}}, _content_type="application/merge-patch+json",
+            )  # fmt: skip
         try:
             self.core.delete_namespace(self.namespace)
         except ApiException as error:
