@@ -4,13 +4,19 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
+import urllib3.exceptions
 from fastapi import FastAPI
+from psycopg_pool import PoolTimeout
 
 from export_api.errors import install_error_handlers
 from export_api.middleware import BodySizeLimit, RateLimitHeaders, RequestMetrics
 from export_api.routes import companies, exports, health
 from export_api.services import running_services
 from export_api.settings import ApiSettings
+
+# A database or cluster that does not answer: 503 with Retry-After, not a 500.
+DEPENDENCY_FAILURES = (psycopg.OperationalError, PoolTimeout, urllib3.exceptions.HTTPError)
 
 TITLE = "Company Exports API"
 API_VERSION = "1.0.0"
@@ -44,7 +50,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    install_error_handlers(app)
+    install_error_handlers(app, unavailable=DEPENDENCY_FAILURES)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(BodySizeLimit)  # inside RequestMetrics, so refused bodies are counted
     app.add_middleware(RequestMetrics)

@@ -120,8 +120,29 @@ async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse
     return JSONResponse(error_body(message), 500, headers={"X-Request-ID": request_id})
 
 
-def install_error_handlers(app: FastAPI) -> None:
+RETRY_AFTER_UNAVAILABLE_SECONDS = 5
+
+
+async def _on_dependency_down(request: Request, exc: Exception) -> JSONResponse:
+    request_id = uuid.uuid4().hex
+    log.error(
+        "a dependency is unavailable",
+        exc_info=exc,
+        extra={"request_id": request_id, "path": request.url.path, "method": request.method},
+    )
+    message = (
+        "Temporarily unavailable: the database or the cluster did not answer (request id "
+        f"{request_id}); retry in a few seconds."
+    )
+    headers = {"X-Request-ID": request_id, "Retry-After": str(RETRY_AFTER_UNAVAILABLE_SECONDS)}
+    return JSONResponse(error_body(message), 503, headers=headers)
+
+
+def install_error_handlers(app: FastAPI, unavailable: Sequence[type[Exception]] = ()) -> None:
+    """`unavailable`: exceptions meaning a dependency is down (503), not a bug of ours (500)."""
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    for exception in unavailable:
+        app.add_exception_handler(exception, _on_dependency_down)
     app.add_exception_handler(Exception, _on_unexpected_error)

@@ -132,6 +132,8 @@ _RATE_LIMIT_HEADERS = {
     },
 }
 
+_RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+
 _ERROR_EXAMPLES = {
     401: "Unauthenticated: send a valid API key as 'Authorization: Bearer <key>'.",
     403: "This API key lacks the exports:write scope: issue a key with that scope.",
@@ -139,6 +141,7 @@ _ERROR_EXAMPLES = {
     422: "end_date: must be after start_date.",
     429: "Too many requests: this space may send 5 create requests per 60 s; retry after 12 s.",
     500: "Internal error on our side (request id 4f0c...); retry later.",
+    503: "Temporarily unavailable: the database or the cluster did not answer; retry.",
 }
 
 
@@ -151,8 +154,9 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
             "content": {"application/json": {"example": {"error": _ERROR_EXAMPLES[code]}}},
         }
         if code == 429:
-            retry_after = {"description": "Seconds to wait.", "schema": {"type": "integer"}}
-            entry["headers"] = {**_RATE_LIMIT_HEADERS, "Retry-After": retry_after}
+            entry["headers"] = {**_RATE_LIMIT_HEADERS, "Retry-After": _RETRY_AFTER}
+        elif code == 503:
+            entry["headers"] = {"Retry-After": _RETRY_AFTER}
         elif code not in (401, 500):
             entry["headers"] = _RATE_LIMIT_HEADERS
         responses[code] = entry

@@ -42,7 +42,8 @@ async def running_services(settings: ApiSettings) -> AsyncIterator[Services]:
         str(settings.database_url),
         min_size=settings.database_pool_min,
         max_size=settings.database_pool_max,
-        kwargs={"autocommit": True},
+        kwargs={"autocommit": True, "connect_timeout": 5},
+        timeout=settings.database_timeout_seconds,
         open=False,
     )
     await pool.open()

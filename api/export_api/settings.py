@@ -16,6 +16,8 @@ class ApiSettings(BaseSettings):
     database_url: PostgresDsn
     database_pool_min: Annotated[int, Field(ge=1)] = 2
     database_pool_max: Annotated[int, Field(ge=1)] = 10
+    # How long a request waits for a database connection before answering 503.
+    database_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
 
     # Empty: in-cluster config (the Pod's service account); else the kubeconfig at this path.
     kubeconfig: str = ""

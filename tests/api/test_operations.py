@@ -2,6 +2,7 @@
 
 import itertools
 import re
+import socket
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -66,6 +67,24 @@ def test_unknown_paths_and_methods_answer_in_the_error_shape(api: ApiServer) -> 
     assert missing.status_code == 404
     assert wrong.status_code == 405
     assert set(missing.json()) == set(wrong.json()) == {"error"}
+
+
+def test_a_database_that_does_not_answer_is_a_503_not_a_500(
+    kube: KubeCluster, kube_api: ApiClient, s3: S3Server, space: Space
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"postgresql://api:pw@127.0.0.1:{closed.getsockname()[1]}/exports"
+    settings = api_settings(kube, nowhere, s3, database_timeout_seconds=1)
+    with running_api(settings, kube_api) as replica, replica.client(space.token) as http:
+        polled = http.get("/public-api/v1/companies/exports/1")
+        ready = http.get("/readyz")
+    assert polled.status_code == 503
+    assert polled.headers["Retry-After"] == "5"
+    assert polled.json()["error"].startswith("Temporarily unavailable")
+    assert polled.headers["X-Request-ID"] in polled.json()["error"]
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["database"] == "unavailable"
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from export_database.company_json import COMPANY_JSON
 PATH = "/public-api/v1/companies"
 MAX_PER_PAGE = 5000
 
-router = APIRouter(tags=["companies"], responses=error_responses(401, 403, 422, 429, 500))
+router = APIRouter(tags=["companies"], responses=error_responses(401, 403, 422, 429, 500, 503))
 
 _LocalTime = Annotated[
     str | None,

@@ -32,7 +32,7 @@ PATH = "/public-api/v1/companies/exports"
 _EXPORT_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 router = APIRouter(
-    prefix=PATH, tags=["exports"], responses=error_responses(401, 403, 422, 429, 500)
+    prefix=PATH, tags=["exports"], responses=error_responses(401, 403, 422, 429, 500, 503)
 )
 
 
