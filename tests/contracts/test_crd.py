@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from export_contracts import crd, resource
 
 CRD_FILE = Path(__file__).parents[2] / "crds" / "companyexports.exports.companies.dev.yaml"

@@ -3,13 +3,14 @@
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from export_contracts.resource import (
     CompanyExportSpec,
     ExportState,
     labels,
     resource_name,
 )
-from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
 
