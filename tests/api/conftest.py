@@ -52,6 +52,23 @@ class Space:
     token: str  # exports:read and exports:write
 
 
+def until_refused(send: Callable[[], httpx.Response], limit: int) -> list[httpx.Response]:
+    """Sends until the first 429 (at most 2 x limit); checks the budget was exactly `limit`.
+
+    A limit of N a minute gives one request back every 60/N s, so on a slow machine a run that
+    takes longer than that may legitimately get one more through: those are counted, not guessed.
+    """
+    started = time.monotonic()
+    answers: list[httpx.Response] = []
+    while len(answers) < 2 * limit and (not answers or answers[-1].status_code != 429):
+        answers.append(send())
+    regained = int((time.monotonic() - started) / (60 / limit))
+    assert answers[-1].status_code == 429, [a.status_code for a in answers]
+    assert limit <= len(answers) - 1 <= limit + regained, (len(answers), regained)
+    assert {a.status_code for a in answers[:-1]} <= {200, 202}
+    return answers
+
+
 @pytest.fixture(scope="session")
 def api_database(postgres: Postgres) -> str:
     migrate(postgres.url)
