@@ -7,6 +7,7 @@ PY := $(VENV)/bin/python
 # Reinstall the virtualenv's packages whenever pyproject.toml changes.
 INSTALLED := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: help
 help: ## List the targets
@@ -45,6 +46,10 @@ down: ## Stop everything `make up` started
 .PHONY: status
 status: ## Show what `make up` is running
 	@$(VENV)/bin/local-cluster status
+
+.PHONY: bench
+bench: install binaries ## One scorecard of the exporter, the API and the whole flow (about 10 min)
+	@$(PY) -m benchmarks.scorecard $(BENCH_ARGS)
 
 .PHONY: lint
 lint: install ## ruff check, ruff format --check, mypy

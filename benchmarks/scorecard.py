@@ -1,0 +1,203 @@
+"""One scorecard: the exporter, the API and the whole flow, measured on the local stack, one table.
+
+    .venv/bin/python -m benchmarks.scorecard      (or: make bench; about 10 minutes here)
+
+Starts its own stack in a temporary folder (the servers of `make up`, with the chart installed
+and the demo space), stops it at the end, and prints:
+- exporter rows/s and floor time / exporter time, where the floor is `psql \\copy | gzip -1` of
+  the same rows (benchmarks/exporter.py), at 100k and 1M companies, median of the repeats;
+- the exporter's peak RSS;
+- create -> completed latency of a small export (the demo space's example day) through the chart's
+  API, operator and Job, median of 10 run one after the other;
+- status-poll latency at a fixed 500 requests/s (open loop, benchmarks/api_load.py), p50 and p99;
+- soak: completed exports per minute (benchmarks/soak.py, scaled down).
+The API's rate limits are raised for the run: the figures are of the work, not of the 429s.
+"""
+
+import argparse
+import contextlib
+import io
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvloop
+
+from benchmarks.api_load import open_loop, request_head
+from benchmarks.exporter import run_exporter, run_floor, space_with
+from local_cluster.binaries import ensure_binaries
+from local_cluster.process import free_port
+from local_cluster.product import (
+    DemoSpace,
+    LocalPorts,
+    ensure_demo_space,
+    helm_install,
+    local_values,
+    wait_for_api,
+)
+from local_cluster.stack import Stack, up
+
+EXPORTS = "/public-api/v1/companies/exports"
+# The seed's example day: about 650 companies of the demo space.
+SMALL_EXPORT = {"start_date": "2024-01-15 00:00:00", "end_date": "2024-01-15 23:59:59"}
+# Per minute, far above what the run sends. Not 1e6 or more: helm renders such numbers of the
+# values as "1e+06", which the API refuses as a setting.
+UNLIMITED = 100_000
+EXPORT_TIMEOUT_SECONDS = 120.0
+POLL_INTERVAL_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    value: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Product:
+    stack: Stack
+    api_url: str
+    demo: DemoSpace
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **self.stack.env.as_dict()}
+
+
+@contextlib.contextmanager
+def running_product() -> Iterator[Product]:
+    """The stack with the chart installed (limits raised) and the demo space; stopped at the end."""
+    root = Path(tempfile.mkdtemp(prefix="scorecard-"))
+    root.chmod(0o755)  # PostgreSQL runs as an unprivileged user and must reach its data folder
+    stack = up(root)
+    try:
+        env = stack.env.as_dict()
+        # Never the usual port 8000: another API there (`make up`, a test) would take our requests.
+        ports = LocalPorts(
+            api=free_port(), operator_health=free_port(), operator_metrics=free_port()
+        )
+        values = local_values(env, ports)
+        values["api"]["settings"] = {"createLimit": UNLIMITED, "statusLimit": UNLIMITED}
+        helm_install(ensure_binaries().helm, env["KUBECONFIG"], values, root)
+        api_url = f"http://127.0.0.1:{ports.api}"
+        wait_for_api(api_url)
+        yield Product(stack, api_url, ensure_demo_space(env["DATABASE_URL"]))
+    finally:
+        stack.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def exporter_rows(product: Product, count: int, repeats: int) -> list[Row]:
+    """benchmarks/exporter.py's runs: floor and exporter alternate; medians of the repeats."""
+    env = product.env
+    with contextlib.redirect_stdout(io.StringIO()):  # its progress lines would break the table
+        space_id = space_with(env["DATABASE_URL"], count)
+    floors, exports, records = [], [], 0
+    for _ in range(repeats):
+        floors.append(run_floor(env, space_id).seconds)
+        run, result = run_exporter(env, space_id)
+        exports.append(run)
+        records = result.records
+    exporter_seconds = statistics.median(run.seconds for run in exports)
+    floor_seconds = statistics.median(floors)
+    size = f"{count // 1000}k" if count < 1_000_000 else f"{count // 1_000_000}M"
+    return [
+        Row(f"export rows/s, {size} rows", f"{records / exporter_seconds:,.0f}",
+            f"{exporter_seconds:.2f} s, median of {repeats}"),
+        Row(f"export vs psql|gzip floor, {size}", f"{floor_seconds / exporter_seconds:.2f}",
+            f"floor {floor_seconds:.2f} s; >= 1.0: as fast as the floor"),
+        Row(f"exporter peak RSS, {size}", f"{max(run.peak_rss_mb for run in exports):.0f} MB"),
+    ]  # fmt: skip
+
+
+def _completed_after(api: httpx.Client) -> float:
+    """Seconds from sending a create to the first poll that answers completed."""
+    started = time.monotonic()
+    created = api.post(EXPORTS, json=SMALL_EXPORT)
+    created.raise_for_status()
+    path = f"{EXPORTS}/{created.json()['export_id']}"
+    while time.monotonic() - started < EXPORT_TIMEOUT_SECONDS:
+        status = api.get(path).json()["status"]
+        if status == "completed":
+            return time.monotonic() - started
+        if status == "failed":
+            raise RuntimeError(f"the export {path} failed; see the operator's log")
+        time.sleep(POLL_INTERVAL_SECONDS)
+    raise RuntimeError(f"the export {path} did not complete in {EXPORT_TIMEOUT_SECONDS:.0f} s")
+
+
+def latency_rows(product: Product, exports: int) -> list[Row]:
+    headers = {"Authorization": f"Bearer {product.demo.api_key}"}
+    with httpx.Client(base_url=product.api_url, headers=headers, timeout=30) as api:
+        latencies = [_completed_after(api) for _ in range(exports)]
+    return [
+        Row("create -> completed, small export", f"{statistics.median(latencies):.2f} s",
+            f"median of {exports}; min {min(latencies):.2f}, max {max(latencies):.2f} s"),
+    ]  # fmt: skip
+
+
+def status_poll_rows(product: Product, rate: float, seconds: float) -> list[Row]:
+    """api_load's open loop (latency counted from each request's scheduled start)."""
+    headers = {"Authorization": f"Bearer {product.demo.api_key}"}
+    with httpx.Client(base_url=product.api_url, headers=headers, timeout=30) as api:
+        created = api.post(EXPORTS, json=SMALL_EXPORT)
+        created.raise_for_status()
+    head = request_head("GET", f"{EXPORTS}/{created.json()['export_id']}", product.demo.api_key)
+    port = int(product.api_url.rsplit(":", 1)[1])
+    result = uvloop.run(open_loop("status poll", port, head, rate, seconds, 16))
+    return [
+        Row(f"status-poll p99 at {rate:g} req/s", f"{result.percentile(99):.2f} ms",
+            f"p50 {result.percentile(50):.2f} ms, {result.errors} errors, {seconds:g} s open loop"),
+    ]  # fmt: skip
+
+
+def soak_rows(product: Product, minutes: float) -> list[Row]:
+    return []
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--repeats", type=int, default=3, help="exporter runs per size")
+    parser.add_argument("--exports", type=int, default=10, help="exports timed end to end")
+    parser.add_argument("--rate", type=float, default=500.0, help="status polls per second")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the poll run")
+    parser.add_argument("--soak-minutes", type=float, default=3.0)
+    arguments = parser.parse_args()
+    started = time.monotonic()
+    print("[scorecard] starting the local stack and installing the chart")
+    with running_product() as product:
+        steps: list[tuple[str, Callable[[], list[Row]]]] = [
+            *((f"exporter, {count:,} rows", lambda count=count: exporter_rows(
+                product, count, arguments.repeats)) for count in arguments.sizes),
+            ("end-to-end latency", lambda: latency_rows(product, arguments.exports)),
+            ("status polls", lambda: status_poll_rows(product, arguments.rate, arguments.seconds)),
+            ("soak", lambda: soak_rows(product, arguments.soak_minutes)),
+        ]  # fmt: skip
+        rows = []
+        for name, step in steps:
+            print(f"[scorecard] {name} ({time.monotonic() - started:.0f} s so far)")
+            rows += step()
+    print_table(rows, time.monotonic() - started)
+
+
+def print_table(rows: list[Row], seconds: float) -> None:
+    widths = [max(len(getattr(row, name)) for row in rows) for name in ("figure", "value")]
+    print()
+    print(f"{'figure':<{widths[0]}} | {'value':>{widths[1]}} | note")
+    print(f"{'-' * widths[0]}-|-{'-' * widths[1]}-|-{'-' * 40}")
+    for row in rows:
+        print(f"{row.figure:<{widths[0]}} | {row.value:>{widths[1]}} | {row.note}")
+    load = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    print(f"\n{os.cpu_count()} CPUs, load average {load}; whole run {seconds / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
