@@ -3,6 +3,8 @@
 With an Idempotency-Key, the key's row and the new id are written in one transaction that stays
 open until the object exists: a concurrent retry with the same key waits on the row, then gets
 the same id; if creating the object fails, the transaction rolls back and the key is free again.
+If the API dies after creating the object but before the commit, the object (labelled with the
+key) is found by the retry, which adopts its id: one export per key, whenever the crash came.
 """
 
 import hashlib
@@ -38,6 +40,11 @@ RETURNING export_id
 _EARLIER_USE = """
 SELECT request_hash, export_id FROM api_idempotency_keys
 WHERE space_id = %(space)s AND key = %(key)s
+"""
+
+
+_ADOPT = """
+UPDATE api_idempotency_keys SET export_id = %(id)s WHERE space_id = %(space)s AND key = %(key)s
 """
 
 
@@ -118,7 +125,7 @@ async def _claim_key(
     await conn.execute(_EXPIRE_KEY, params)
     row = await (await conn.execute(_CLAIM_KEY, params)).fetchone()
     if row is not None:
-        return Created(export_id=row[0], replayed=False)
+        return await _adopt_orphan(conn, services, principal, key, body) or Created(row[0], False)
     # The conflicting row was committed by the time ON CONFLICT saw it, so this statement sees it.
     earlier = await (await conn.execute(_EARLIER_USE, params)).fetchone()
     assert earlier is not None
@@ -128,3 +135,35 @@ async def _claim_key(
             f"{services.settings.idempotency_window_hours} h; use a new key for a new export."
         )
     return Created(export_id=earlier[1], replayed=True)
+
+
+async def _adopt_orphan(
+    conn: AsyncConnection[Any],
+    services: Services,
+    principal: Principal,
+    key: str,
+    body: CreateExportRequest,
+) -> Created | None:
+    """The export an earlier request with this key created before its API died uncommitted.
+
+    The object is created before the key's row commits; a crash in between leaves the object and
+    no row. The retry, holding the new row's lock, takes that object's id instead of a second one.
+    """
+    orphan = await anyio.to_thread.run_sync(
+        services.resources.find_by_idempotency_key, principal.space_id, key
+    )
+    if orphan is None:
+        return None
+    if (orphan.requested.start_date, orphan.requested.end_date) != (
+        body.start_date,
+        body.end_date,
+    ):
+        raise InvalidParametersError(
+            "Idempotency-Key: already used with a different body; use a new key for a new export."
+        )
+    await conn.execute(_ADOPT, {"space": principal.space_id, "key": key, "id": orphan.export_id})
+    log.info(
+        "export adopted after an interrupted create",
+        extra={"export_id": orphan.export_id, "space_id": principal.space_id},
+    )
+    return Created(export_id=orphan.export_id, replayed=True)

@@ -5,6 +5,7 @@ that list's resourceVersion; when the watch expires (410 Gone) or fails, it list
 correct after the API's own restart and after any gap in the watch.
 """
 
+import hashlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ _HTTP_NOT_FOUND = 404
 _RETRY_DELAY_SECONDS = 2.0
 # Bounds each request to the API server, so a hung connection cannot hold a client request.
 _REQUEST_TIMEOUT_SECONDS = 10
+# Finds the object an Idempotency-Key made when the API died before committing the key's row.
+IDEMPOTENCY_LABEL = f"{GROUP}/idempotency-key"
 
 
 class _ReadStatus(CompanyExportStatus):
@@ -88,14 +91,19 @@ def record_from_object(obj: dict[str, Any]) -> ExportRecord | None:
     )
 
 
+def idempotency_label(space_id: int, key: str) -> str:
+    """A label value for a space's Idempotency-Key: keys may hold any character, labels may not."""
+    return hashlib.sha256(f"{space_id}\n{key}".encode()).hexdigest()[:63]
+
+
 def export_manifest(spec: CompanyExportSpec) -> dict[str, Any]:
+    object_labels = labels(spec.space_id, spec.export_id)
+    if spec.idempotency_key is not None:
+        object_labels[IDEMPOTENCY_LABEL] = idempotency_label(spec.space_id, spec.idempotency_key)
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,
-        "metadata": {
-            "name": resource_name(spec.export_id),
-            "labels": labels(spec.space_id, spec.export_id),
-        },
+        "metadata": {"name": resource_name(spec.export_id), "labels": object_labels},
         "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True),
     }
 
@@ -139,6 +147,23 @@ class ExportResources:
                 raise
             return existing
         return cast(dict[str, Any], created)
+
+    def find_by_idempotency_key(self, space_id: int, key: str) -> CompanyExportSpec | None:
+        """The spec of the space's object that this Idempotency-Key created, if there is one."""
+        selector = f"{IDEMPOTENCY_LABEL}={idempotency_label(space_id, key)}"
+        found = self._objects.list_namespaced_custom_object(
+            GROUP,
+            VERSION,
+            self._namespace,
+            PLURAL,
+            label_selector=selector,
+            _request_timeout=_REQUEST_TIMEOUT_SECONDS,
+        )
+        for obj in cast(dict[str, Any], found).get("items", []):
+            record = record_from_object(obj)
+            if record and record.space_id == space_id and record.spec.idempotency_key == key:
+                return record.spec
+        return None
 
     def read(self, export_id: int) -> dict[str, Any] | None:
         try:
