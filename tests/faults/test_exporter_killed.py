@@ -1,0 +1,31 @@
+"""An exporter's process SIGKILLed mid-export: the Job retries, the file is whole and unique."""
+
+import pytest
+
+from tests.faults.harness import (
+    Product,
+    Space,
+    audit,
+    day_range,
+    wait_until_final,
+    wait_until_uploading,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_killed_exporter_is_retried_and_leaves_one_whole_file(
+    product: Product, space: Space, figures: list[str]
+) -> None:
+    client = space.client(product.api_url)
+    requested = [client.create(day_range(0, 30))]
+    client.close()
+    export_id = requested[0].export_id
+    wait_until_uploading(product, timeout=120)  # mid-export: its upload is open
+    assert product.kill_exporter(export_id) == 1
+    final = wait_until_final(product.api_url, requested, timeout=180)
+    assert audit(product, requested, final) == {"completed": 1}
+    assert final[export_id]["download_url"]
+    phases = sorted(pod.status.phase for pod in product.exporter_pods(export_id))
+    assert phases == ["Failed", "Succeeded"]
+    figures.append("faults: exporter SIGKILLed mid-upload: one retry, one whole file")
