@@ -10,7 +10,7 @@ key) is found by the retry, which adopts its id: one export per key, whenever th
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 _EXPIRE_KEY = """
 DELETE FROM api_idempotency_keys
 WHERE space_id = %(space)s AND key = %(key)s AND created_at < now() - %(window)s
+RETURNING export_id
 """
 
 _CLAIM_KEY = """
@@ -122,10 +123,13 @@ async def _claim_key(
         "hash": request_hash(body),
         "window": timedelta(hours=services.settings.idempotency_window_hours),
     }
-    await conn.execute(_EXPIRE_KEY, params)
+    expired = await (await conn.execute(_EXPIRE_KEY, params)).fetchone()
     row = await (await conn.execute(_CLAIM_KEY, params)).fetchone()
     if row is not None:
-        return await _adopt_orphan(conn, services, principal, key, body) or Created(row[0], False)
+        # The export of an expired use of the key is that use's, never one to adopt.
+        expired_export = expired[0] if expired else None
+        orphan = await _adopt_orphan(conn, services, principal, key, body, expired_export)
+        return orphan or Created(row[0], False)
     # The conflicting row was committed by the time ON CONFLICT saw it, so this statement sees it.
     earlier = await (await conn.execute(_EARLIER_USE, params)).fetchone()
     assert earlier is not None
@@ -143,16 +147,21 @@ async def _adopt_orphan(
     principal: Principal,
     key: str,
     body: CreateExportRequest,
+    expired_export: int | None,
 ) -> Created | None:
     """The export an earlier request with this key created before its API died uncommitted.
 
     The object is created before the key's row commits; a crash in between leaves the object and
     no row. The retry, holding the new row's lock, takes that object's id instead of a second one.
     """
+    window = timedelta(hours=services.settings.idempotency_window_hours)
     orphan = await anyio.to_thread.run_sync(
-        services.resources.find_by_idempotency_key, principal.space_id, key
+        services.resources.find_by_idempotency_key,
+        principal.space_id,
+        key,
+        datetime.now(UTC) - window,
     )
-    if orphan is None:
+    if orphan is None or orphan.export_id == expired_export:
         return None
     if (orphan.requested.start_date, orphan.requested.end_date) != (
         body.start_date,

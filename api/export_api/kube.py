@@ -148,8 +148,13 @@ class ExportResources:
             return existing
         return cast(dict[str, Any], created)
 
-    def find_by_idempotency_key(self, space_id: int, key: str) -> CompanyExportSpec | None:
-        """The spec of the space's object that this Idempotency-Key created, if there is one."""
+    def find_by_idempotency_key(
+        self, space_id: int, key: str, created_after: datetime
+    ) -> CompanyExportSpec | None:
+        """The spec of the newest object this Idempotency-Key created after `created_after`.
+
+        Older objects with the same key belong to an earlier use whose window has passed.
+        """
         selector = f"{IDEMPOTENCY_LABEL}={idempotency_label(space_id, key)}"
         found = self._objects.list_namespaced_custom_object(
             GROUP,
@@ -159,11 +164,16 @@ class ExportResources:
             label_selector=selector,
             _request_timeout=_REQUEST_TIMEOUT_SECONDS,
         )
-        for obj in cast(dict[str, Any], found).get("items", []):
-            record = record_from_object(obj)
-            if record and record.space_id == space_id and record.spec.idempotency_key == key:
-                return record.spec
-        return None
+        records = [record_from_object(obj) for obj in cast(dict[str, Any], found).get("items", [])]
+        matching = [
+            record
+            for record in records
+            if record is not None
+            and record.space_id == space_id
+            and record.spec.idempotency_key == key
+            and record.created_at > created_after
+        ]
+        return max(matching, key=lambda record: record.export_id).spec if matching else None
 
     def read(self, export_id: int) -> dict[str, Any] | None:
         try:
