@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from kubernetes import client, config
 
 from export_api.admin import create_space, issue_key
 from export_api.auth import Scope
@@ -65,6 +66,7 @@ def product(kube: KubeCluster, tmp_path_factory: pytest.TempPathFactory) -> Iter
     added = install_product(stack_root, kube.env)
     installed = Product(kube, added["API_URL"], kube.env["DATABASE_URL"], [added["API_KEY"]])
     yield installed
+    _delete_every_export(kube)
     Helm(ensure_binaries().helm).run(
         "uninstall", RELEASE, "--namespace", NAMESPACE, "--wait", kubeconfig=kube.kubeconfig
     )
@@ -107,3 +109,20 @@ def wait_for_export(api: httpx.Client, export_id: int) -> dict[str, Any]:
 def servers_root(kube: KubeCluster) -> Path:
     """The session's server folder: `logs/` of every server, `kubernetes/node/pods/` of Pods."""
     return kube.logs.parent
+
+
+def _delete_every_export(kube: KubeCluster, timeout: float = 60) -> None:
+    """Deletes this folder's exports while the operator still runs to remove files and Jobs."""
+    with config.new_client_from_config(str(kube.kubeconfig)) as admin:
+        custom = client.CustomObjectsApi(admin)
+        coordinates = ("exports.companies.dev", "v1alpha1", NAMESPACE, "companyexports")
+        custom.delete_collection_namespaced_custom_object(*coordinates)
+        deadline = time.monotonic() + timeout
+        while _listed(custom.list_namespaced_custom_object(*coordinates)):
+            assert time.monotonic() < deadline, f"exports still there after {timeout:.0f} s"
+            time.sleep(0.5)
+
+
+def _listed(listing: Any) -> list[Any]:
+    items: list[Any] = listing["items"]
+    return items
