@@ -95,6 +95,7 @@ class MultipartUpload:
         self._completed = False
 
     def __enter__(self) -> "MultipartUpload":
+        self._abort_earlier_attempts()
         try:
             created = self._client.create_multipart_upload(
                 Bucket=self._bucket, Key=self._key, ContentType=CONTENT_TYPE
@@ -104,6 +105,30 @@ class MultipartUpload:
             raise s3_failure(error, self._bucket, "start the upload") from error
         self._upload_id = created["UploadId"]
         return self
+
+    def _abort_earlier_attempts(self) -> None:
+        """Aborts uploads to this key that an earlier attempt of the export left open.
+
+        The key is this export's alone, so an open upload to it belongs to an earlier Pod of the
+        Job that could not abort it (SIGKILL, out of memory, a lost node). Best effort: without
+        the permission to list uploads, the bucket's lifecycle rule remains the backstop.
+        """
+        try:
+            listed = self._client.list_multipart_uploads(Bucket=self._bucket, Prefix=self._key)
+            for upload in listed.get("Uploads", []):
+                if upload.get("Key") == self._key and "UploadId" in upload:
+                    self._client.abort_multipart_upload(
+                        Bucket=self._bucket, Key=self._key, UploadId=upload["UploadId"]
+                    )
+                    log.info(
+                        "aborted an upload an earlier attempt left open",
+                        extra={"key": self._key, "upload_id": upload["UploadId"]},
+                    )
+        except (BotoCoreError, ClientError) as error:
+            log.warning(
+                "could not check for uploads an earlier attempt left open",
+                extra={"bucket": self._bucket, "key": self._key, "error": str(error)},
+            )
 
     def send(self, part: bytes) -> None:
         """Queues a part; blocks while `_IN_FLIGHT` parts are pending, raising their failure."""
