@@ -8,6 +8,7 @@ and parts upload in the upload's thread. On two cores the backend's JSON buildin
 import logging
 import resource
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,8 +80,13 @@ def run_export(parameters: ExporterParameters, settings: ExporterSettings) -> Ex
     with snapshot(database_url, parameters.export_id) as conn:
         require_space(conn, parameters.space_id)
         client = s3_client(settings)
-        with MultipartUpload(client, parameters.bucket, parameters.object_key) as upload:
-            for batch in ndjson_batches(conn, parameters):
+        # `closing`: when an upload fails, the COPY must end before the transaction rolls back,
+        # or the rollback fails ("another command is already in progress") and hides the cause.
+        with (
+            MultipartUpload(client, parameters.bucket, parameters.object_key) as upload,
+            closing(ndjson_batches(conn, parameters)) as batches,
+        ):
+            for batch in batches:
                 for part in gzip.add(batch.lines):
                     upload.send(part)
                 progress.add(batch.records, len(batch.lines), gzip.bytes_out)
