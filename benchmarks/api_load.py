@@ -93,10 +93,14 @@ class Result:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
+    def share_under(self, seconds: float) -> float:
+        return sum(latency < seconds for latency in self.latencies) / len(self.latencies)
+
     def line(self) -> str:
         return (
             f"{self.name:<34} {self.rate:>6.0f} req/s  p50 {self.percentile(50):6.2f} ms  "
             f"p99 {self.percentile(99):6.2f} ms  max {max(self.latencies) * 1000:6.1f} ms  "
+            f"<10 ms {self.share_under(0.010):6.1%}  "
             f"server CPU {self.server_cpu / self.requests * 1e6:5.0f} us/req  errors {self.errors}"
         )
 
