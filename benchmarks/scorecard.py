@@ -2,15 +2,17 @@
 
     .venv/bin/python -m benchmarks.scorecard      (or: make bench; about 10 minutes here)
 
-Starts its own stack in a temporary folder (the servers of `make up`, with the chart installed
-and the demo space), stops it at the end, and prints:
+Starts its own stack in a temporary folder (the servers of `make up`, the chart installed as the
+fault tests install it, the demo space), stops it, then runs the soak on a stack of the soak's own,
+and prints:
 - exporter rows/s and floor time / exporter time, where the floor is `psql \\copy | gzip -1` of
   the same rows (benchmarks/exporter.py), at 100k and 1M companies, median of the repeats;
 - the exporter's peak RSS;
 - create -> completed latency of a small export (the demo space's example day) through the chart's
   API, operator and Job, median of 10 run one after the other;
 - status-poll latency at a fixed 500 requests/s (open loop, benchmarks/api_load.py), p50 and p99;
-- soak: completed exports per minute (benchmarks/soak.py, scaled down).
+- soak: completed exports per minute (benchmarks/soak.py's run, scaled down to 60 exports over 6
+  spaces, with the operator and the API killed mid-run; its own audit must pass).
 The API's rate limits are raised for the run: the figures are of the work, not of the 429s.
 """
 
@@ -18,11 +20,12 @@ import argparse
 import contextlib
 import io
 import os
+import re
 import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,24 +34,14 @@ import uvloop
 
 from benchmarks.api_load import open_loop, request_head
 from benchmarks.exporter import run_exporter, run_floor, space_with
-from local_cluster.binaries import ensure_binaries
-from local_cluster.process import free_port
-from local_cluster.product import (
-    DemoSpace,
-    LocalPorts,
-    ensure_demo_space,
-    helm_install,
-    local_values,
-    wait_for_api,
-)
-from local_cluster.stack import Stack, up
+from benchmarks.soak import run as run_soak
+from local_cluster.product import DemoSpace, ensure_demo_space
+from local_cluster.stack import Stack
+from tests.faults.harness import start_product
 
 EXPORTS = "/public-api/v1/companies/exports"
 # The seed's example day: about 650 companies of the demo space.
 SMALL_EXPORT = {"start_date": "2024-01-15 00:00:00", "end_date": "2024-01-15 23:59:59"}
-# Per minute, far above what the run sends. Not 1e6 or more: helm renders such numbers of the
-# values as "1e+06", which the API refuses as a setting.
-UNLIMITED = 100_000
 EXPORT_TIMEOUT_SECONDS = 120.0
 POLL_INTERVAL_SECONDS = 0.1
 
@@ -61,7 +54,9 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Product:
+class Target:
+    """The chart on a stack of the scorecard's own, and the demo space with a fresh key."""
+
     stack: Stack
     api_url: str
     demo: DemoSpace
@@ -72,31 +67,21 @@ class Product:
 
 
 @contextlib.contextmanager
-def running_product() -> Iterator[Product]:
-    """The stack with the chart installed (limits raised) and the demo space; stopped at the end."""
+def running_target() -> Iterator[Target]:
+    """The fault tests' product (rate limits raised, free ports), stopped at the end."""
     root = Path(tempfile.mkdtemp(prefix="scorecard-"))
     root.chmod(0o755)  # PostgreSQL runs as an unprivileged user and must reach its data folder
-    stack = up(root)
+    product = start_product(root / "stack")
     try:
-        env = stack.env.as_dict()
-        # Never the usual port 8000: another API there (`make up`, a test) would take our requests.
-        ports = LocalPorts(
-            api=free_port(), operator_health=free_port(), operator_metrics=free_port()
-        )
-        values = local_values(env, ports)
-        values["api"]["settings"] = {"createLimit": UNLIMITED, "statusLimit": UNLIMITED}
-        helm_install(ensure_binaries().helm, env["KUBECONFIG"], values, root)
-        api_url = f"http://127.0.0.1:{ports.api}"
-        wait_for_api(api_url)
-        yield Product(stack, api_url, ensure_demo_space(env["DATABASE_URL"]))
+        yield Target(product.stack, product.api_url, ensure_demo_space(product.database_url))
     finally:
-        stack.stop()
+        product.stack.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
-def exporter_rows(product: Product, count: int, repeats: int) -> list[Row]:
+def exporter_rows(target: Target, count: int, repeats: int) -> list[Row]:
     """benchmarks/exporter.py's runs: floor and exporter alternate; medians of the repeats."""
-    env = product.env
+    env = target.env
     with contextlib.redirect_stdout(io.StringIO()):  # its progress lines would break the table
         space_id = space_with(env["DATABASE_URL"], count)
     floors, exports, records = [], [], 0
@@ -133,9 +118,9 @@ def _completed_after(api: httpx.Client) -> float:
     raise RuntimeError(f"the export {path} did not complete in {EXPORT_TIMEOUT_SECONDS:.0f} s")
 
 
-def latency_rows(product: Product, exports: int) -> list[Row]:
-    headers = {"Authorization": f"Bearer {product.demo.api_key}"}
-    with httpx.Client(base_url=product.api_url, headers=headers, timeout=30) as api:
+def latency_rows(target: Target, exports: int) -> list[Row]:
+    headers = {"Authorization": f"Bearer {target.demo.api_key}"}
+    with httpx.Client(base_url=target.api_url, headers=headers, timeout=30) as api:
         latencies = [_completed_after(api) for _ in range(exports)]
     return [
         Row("create -> completed, small export", f"{statistics.median(latencies):.2f} s",
@@ -143,14 +128,14 @@ def latency_rows(product: Product, exports: int) -> list[Row]:
     ]  # fmt: skip
 
 
-def status_poll_rows(product: Product, rate: float, seconds: float) -> list[Row]:
+def status_poll_rows(target: Target, rate: float, seconds: float) -> list[Row]:
     """api_load's open loop (latency counted from each request's scheduled start)."""
-    headers = {"Authorization": f"Bearer {product.demo.api_key}"}
-    with httpx.Client(base_url=product.api_url, headers=headers, timeout=30) as api:
+    headers = {"Authorization": f"Bearer {target.demo.api_key}"}
+    with httpx.Client(base_url=target.api_url, headers=headers, timeout=30) as api:
         created = api.post(EXPORTS, json=SMALL_EXPORT)
         created.raise_for_status()
-    head = request_head("GET", f"{EXPORTS}/{created.json()['export_id']}", product.demo.api_key)
-    port = int(product.api_url.rsplit(":", 1)[1])
+    head = request_head("GET", f"{EXPORTS}/{created.json()['export_id']}", target.demo.api_key)
+    port = int(target.api_url.rsplit(":", 1)[1])
     result = uvloop.run(open_loop("status poll", port, head, rate, seconds, 16))
     return [
         Row(f"status-poll p99 at {rate:g} req/s", f"{result.percentile(99):.2f} ms",
@@ -158,8 +143,16 @@ def status_poll_rows(product: Product, rate: float, seconds: float) -> list[Row]
     ]  # fmt: skip
 
 
-def soak_rows(product: Product, minutes: float) -> list[Row]:
-    return []
+def soak_rows(exports: int, spaces: int) -> list[Row]:
+    """benchmarks/soak.py scaled down, on its own stack; its throughput line, taken as printed."""
+    report = run_soak(exports, spaces, rate=5.0, seed=2024)
+    found = re.search(r"throughput: ([\d.]+) exports/minute", report)
+    if found is None:
+        raise RuntimeError(f"benchmarks/soak.py printed no throughput line:\n{report}")
+    return [
+        Row("soak, exports/minute", found[1],
+            f"{exports} exports over {spaces} spaces, operator and API killed 4 times"),
+    ]  # fmt: skip
 
 
 def main() -> None:
@@ -169,22 +162,26 @@ def main() -> None:
     parser.add_argument("--exports", type=int, default=10, help="exports timed end to end")
     parser.add_argument("--rate", type=float, default=500.0, help="status polls per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the poll run")
-    parser.add_argument("--soak-minutes", type=float, default=3.0)
+    parser.add_argument("--soak-exports", type=int, default=60)
+    parser.add_argument("--soak-spaces", type=int, default=6)
     arguments = parser.parse_args()
     started = time.monotonic()
-    print("[scorecard] starting the local stack and installing the chart")
-    with running_product() as product:
-        steps: list[tuple[str, Callable[[], list[Row]]]] = [
-            *((f"exporter, {count:,} rows", lambda count=count: exporter_rows(
-                product, count, arguments.repeats)) for count in arguments.sizes),
-            ("end-to-end latency", lambda: latency_rows(product, arguments.exports)),
-            ("status polls", lambda: status_poll_rows(product, arguments.rate, arguments.seconds)),
-            ("soak", lambda: soak_rows(product, arguments.soak_minutes)),
-        ]  # fmt: skip
-        rows = []
-        for name, step in steps:
-            print(f"[scorecard] {name} ({time.monotonic() - started:.0f} s so far)")
-            rows += step()
+
+    def progress(step: str) -> None:
+        print(f"[scorecard] {step} ({time.monotonic() - started:.0f} s so far)", flush=True)
+
+    progress("starting the local stack and installing the chart")
+    rows: list[Row] = []
+    with running_target() as target:
+        for count in arguments.sizes:
+            progress(f"exporter, {count:,} rows")
+            rows += exporter_rows(target, count, arguments.repeats)
+        progress("end-to-end latency")
+        rows += latency_rows(target, arguments.exports)
+        progress("status polls")
+        rows += status_poll_rows(target, arguments.rate, arguments.seconds)
+    progress("soak (a stack of its own)")
+    rows += soak_rows(arguments.soak_exports, arguments.soak_spaces)
     print_table(rows, time.monotonic() - started)
 
 
