@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from local_cluster.binaries import Binaries
+
 OPTION = "--kind"
 CLUSTER_NAME = "company-exports"
 # A node image of the Kubernetes minor the chart requires (kubeVersion >= 1.31).
@@ -68,8 +70,12 @@ def _build(image: str, dockerfile: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def kind_cluster() -> Iterator[Any]:
-    """A kind cluster holding the product's two images (pytest-kind's KindCluster)."""
+def loaded_kind() -> Iterator[Any]:
+    """A kind cluster holding the product's two images (pytest-kind's KindCluster).
+
+    Not pytest-kind's own `kind_cluster` fixture: this one checks what is missing first, says so,
+    and builds and loads the images.
+    """
     missing = _missing_requirement()
     if missing:
         pytest.fail(missing, pytrace=False)
@@ -77,7 +83,12 @@ def kind_cluster() -> Iterator[Any]:
         from pytest_kind import KindCluster  # type: ignore[import-not-found]  # 'kind' extra
     except ImportError:
         pytest.fail("--kind needs pytest-kind: pip install -e '.[kind]'", pytrace=False)
-    cluster = KindCluster(CLUSTER_NAME, image=NODE_IMAGE, kind_path=Path(str(shutil.which("kind"))))
+    cluster = KindCluster(
+        CLUSTER_NAME,
+        image=NODE_IMAGE,
+        kind_path=Path(str(shutil.which("kind"))),
+        kubectl_path=Binaries(Path()).kubectl,  # ours: pytest-kind would download an old one
+    )
     cluster.create()
     try:
         for image, dockerfile in IMAGES.items():

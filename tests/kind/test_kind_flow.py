@@ -74,25 +74,25 @@ def _poll(api: httpx.Client, export_id: int) -> dict[str, Any]:
     raise AssertionError(f"export {export_id} did not finish in {EXPORT_TIMEOUT_SECONDS} s")
 
 
-def test_an_export_on_kind_matches_the_database(kind_cluster: Any) -> None:
-    kind_cluster.kubectl("apply", "-f", str(BACKING))
+def test_an_export_on_kind_matches_the_database(loaded_kind: Any) -> None:
+    loaded_kind.kubectl("apply", "-f", str(BACKING))
     for name in ("postgres", "s3"):
-        kind_cluster.kubectl("rollout", "status", f"deployment/{name}", "-n", "kind-backing")
+        loaded_kind.kubectl("rollout", "status", f"deployment/{name}", "-n", "kind-backing")
     with (
-        kind_cluster.port_forward("service/s3", 9000, "-n", "kind-backing") as s3_port,
-        kind_cluster.port_forward("service/postgres", 5432, "-n", "kind-backing") as db_port,
+        loaded_kind.port_forward("service/s3", 9000, "-n", "kind-backing") as s3_port,
+        loaded_kind.port_forward("service/postgres", 5432, "-n", "kind-backing") as db_port,
     ):
         s3 = _s3(s3_port)
         s3.create_bucket(Bucket=BUCKET)
         with tempfile.TemporaryDirectory() as work_dir:
             helm_install(
-                ensure_binaries().helm, str(kind_cluster.kubeconfig_path), _values(),
+                ensure_binaries().helm, str(loaded_kind.kubeconfig_path), _values(),
                 Path(work_dir), timeout_seconds=600,
             )  # fmt: skip
         database_url = DATABASE.format(host="127.0.0.1", port=db_port)
         demo = ensure_demo_space(database_url)  # the API's init container migrated the schema
         with (
-            kind_cluster.port_forward(f"service/{RELEASE}-api", 80, "-n", NAMESPACE) as api_port,
+            loaded_kind.port_forward(f"service/{RELEASE}-api", 80, "-n", NAMESPACE) as api_port,
             httpx.Client(
                 base_url=f"http://127.0.0.1:{api_port}",
                 headers={"Authorization": f"Bearer {demo.api_key}"},
@@ -108,7 +108,7 @@ def test_an_export_on_kind_matches_the_database(kind_cluster: Any) -> None:
         # The download URL names the in-cluster S3 Service; read the same object through the
         # port-forward instead, at the key the CompanyExport's status records.
         resource = json.loads(
-            kind_cluster.kubectl(
+            loaded_kind.kubectl(
                 "get", "companyexports", resource_name(export_id), "-n", NAMESPACE, "-o", "json"
             )
         )
@@ -127,7 +127,7 @@ def test_an_export_on_kind_matches_the_database(kind_cluster: Any) -> None:
         assert result["record_count"] == len(lines) == row[0] > 0
 
 
-def test_kind_run_leaves_no_failed_pods(kind_cluster: Any) -> None:
-    pods = json.loads(kind_cluster.kubectl("get", "pods", "-n", NAMESPACE, "-o", "json"))["items"]
+def test_kind_run_leaves_no_failed_pods(loaded_kind: Any) -> None:
+    pods = json.loads(loaded_kind.kubectl("get", "pods", "-n", NAMESPACE, "-o", "json"))["items"]
     assert pods
     assert not [p["metadata"]["name"] for p in pods if p["status"]["phase"] == "Failed"]
