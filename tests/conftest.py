@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from local_cluster.control_plane import ControlPlane
 from local_cluster.postgres import Postgres, start_postgres
 from local_cluster.process import Launcher
