@@ -40,6 +40,12 @@ class Product:
     database_url: str
     # Every API key this session issued: none may ever show up in a log or an object.
     issued_keys: list[str] = field(default_factory=list)
+    # Keys sent and refused (a real prefix, a wrong secret): not to be logged either.
+    refused_keys: list[str] = field(default_factory=list)
+
+    @property
+    def keys(self) -> list[str]:
+        return self.issued_keys + self.refused_keys
 
     def client(self, token: str | None = None, **options: Any) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -113,7 +113,7 @@ def _drive_error_paths(product: Product, new_space: Callable[..., Space]) -> lis
     key = parse_key(space.token)
     assert key is not None
     wrong_secret = f"cexp_{key.prefix}_{'A' * 43}"
-    product.issued_keys.append(wrong_secret)  # a near miss must not be logged either
+    product.refused_keys.append(wrong_secret)
     bodies = []
     with product.client(space.token) as api:
         for _ in range(6):  # the sixth is over the create limit: 429
@@ -131,7 +131,7 @@ def test_error_answers_never_echo_a_key(product: Product, new_space: Callable[..
     bodies = _drive_error_paths(product, new_space)
     assert any('"error"' in body for body in bodies)
     for body in bodies:
-        for token in product.issued_keys:
+        for token in product.keys:
             assert token not in body
 
 
@@ -140,7 +140,7 @@ def _secrets(product: Product) -> dict[str, str]:
     password = urlsplit(env["DATABASE_URL"]).password
     assert password
     found = {"database password": password, "S3 secret key": env["AWS_SECRET_ACCESS_KEY"]}
-    for number, token in enumerate(product.issued_keys):
+    for number, token in enumerate(product.keys):
         key = parse_key(token)
         assert key is not None
         found[f"API key {number}"] = token
