@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import kopf
+from botocore.exceptions import BotoCoreError, ClientError
 
 from export_contracts.resource import (
     CompanyExportSpec,
@@ -132,8 +133,8 @@ class Exports:
             self._transition(export, status.processing(job.name, job.started_at or _now()))
         elif job.phase is JobPhase.SUCCEEDED:
             self._complete(export, job)
-        elif job.phase is JobPhase.FAILED:
-            self._transition(export, self._job_failure(job))
+        elif job.phase is JobPhase.FAILED and self._transition(export, self._job_failure(job)):
+            self._discard_unfinished_upload(export)
 
     def _complete(self, export: Export, job: JobView) -> None:
         current = export.status
@@ -176,6 +177,19 @@ class Exports:
         )
         if self._transition(export, transition):
             metrics.record_file(result.records, result.bytes)
+
+    def _discard_unfinished_upload(self, export: Export) -> None:
+        """Aborts the upload a failed Job's last Pod left open (killed, it could not abort it)."""
+        current = export.status
+        if not current.object_key:
+            return
+        try:
+            self._files.delete(current.bucket or self._settings.bucket, current.object_key)
+        except (BotoCoreError, ClientError) as error:
+            logger.warning(
+                "could not clean up the failed export's upload; the bucket's lifecycle rule must",
+                extra={"export": export.owner.name, "key": current.object_key, "error": str(error)},
+            )
 
     def _job_failure(self, job: JobView) -> status.Transition:
         finished = job.finished_at or _now()
