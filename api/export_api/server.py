@@ -5,6 +5,7 @@ import argparse
 import uvicorn
 
 from export_api.app import create_app
+from export_api.protocol import BoundedHttpToolsProtocol
 from export_api.settings import ApiSettings
 from export_contracts.logs import configure_logging
 
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> None:
         log_config=None,  # keep our JSON log lines
         access_log=False,  # metrics count requests; a line per status poll would drown the logs
         proxy_headers=True,
+        http=BoundedHttpToolsProtocol,  # httptools, with a bound on request heads
     )
 
 
