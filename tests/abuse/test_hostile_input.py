@@ -6,6 +6,7 @@ injection, SQL metacharacters in every field, absurd dates and slow clients. The
 the error shape (never a 5xx), no hang, and no memory or file descriptors left behind.
 """
 
+import contextlib
 import json
 import socket
 import time
@@ -115,6 +116,39 @@ def test_a_body_at_the_limit_is_served_and_one_byte_more_is_not(
     over = body + b" "
     status, _, answer = raw_request(product, create_request(over, space.token))
     assert_error_shape(status, answer, 413)
+
+
+def _head(*headers: bytes) -> bytes:
+    return b"GET /healthz HTTP/1.1\r\nHost: api\r\n" + b"".join(h + b"\r\n" for h in headers)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        _head(b"X-Big: " + b"a" * 65536),  # one huge value, the head not even finished
+        _head(*(b"X-H%d: v" % number for number in range(5000))) + b"\r\n",  # many small ones
+    ],
+    ids=["one-huge-header", "many-headers"],
+)
+def test_an_oversized_request_head_is_431(product: Product, head: bytes) -> None:
+    with raw_connection(product) as sock:
+        sock.sendall(head)
+        status, _, body = read_response(sock)
+    assert_error_shape(status, body, 431)
+    assert b"larger than 16384 bytes" in body
+
+
+def test_a_head_of_ordinary_size_is_served(product: Product) -> None:
+    status, _, _ = raw_request(product, _head(b"X-Padding: " + b"a" * 8192) + b"\r\n")
+    assert status == 200
+
+
+def test_a_20_mb_header_is_not_buffered(product: Product) -> None:
+    before = product.metric("process_resident_memory_bytes")
+    with raw_connection(product) as sock, contextlib.suppress(BrokenPipeError, ConnectionError):
+        sock.sendall(_head(b"X-Big: " + b"a" * 20_000_000))  # the server hangs up midway
+    grown_mb = (product.metric("process_resident_memory_bytes") - before) / 2**20
+    assert grown_mb < 4, f"the API grew {grown_mb:.1f} MB reading one request head"
 
 
 @pytest.mark.parametrize(
