@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from export_api.middleware import MAX_BODY_BYTES
+from export_api.protocol import REQUEST_READ_SECONDS
 from tests.abuse.conftest import COMPANIES, EXPORTS, ONE_DAY, Product, Space, wait_for_export
 
 pytestmark = pytest.mark.e2e
@@ -36,10 +37,12 @@ def raw_connection(product: Product) -> Iterator[socket.socket]:
         yield sock
 
 
-def read_response(sock: socket.socket) -> tuple[int, bytes, bytes]:
+def read_response(
+    sock: socket.socket, timeout: float = RESPONSE_TIMEOUT_SECONDS
+) -> tuple[int, bytes, bytes]:
     """Status, header block and body of one response (the server closes or sends a length)."""
     data = b""
-    sock.settimeout(RESPONSE_TIMEOUT_SECONDS)
+    sock.settimeout(timeout)
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
         assert chunk, f"the server closed the connection without an answer: {data!r}"
@@ -347,7 +350,14 @@ def slow_clients(product: Product, count: int) -> Iterator[list[socket.socket]]:
             sock.close()
 
 
-def test_slow_clients_neither_block_others_nor_leak_descriptors(product: Product) -> None:
+def _wait_for_fds(product: Product, at_most: float, timeout: float = 10) -> float:
+    deadline = time.monotonic() + timeout
+    while (fds := product.metric("process_open_fds")) > at_most and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return fds
+
+
+def test_slow_clients_do_not_block_others(product: Product) -> None:
     baseline = product.metric("process_open_fds")
     with slow_clients(product, 100), product.client() as api:
         assert product.metric("process_open_fds") >= baseline + 90  # the server holds them
@@ -355,10 +365,19 @@ def test_slow_clients_neither_block_others_nor_leak_descriptors(product: Product
             started = time.monotonic()
             assert api.get("/healthz").status_code == 200
             assert time.monotonic() - started < 1.0
-    deadline = time.monotonic() + 10
-    while product.metric("process_open_fds") > baseline + 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert product.metric("process_open_fds") <= baseline + 2
+    assert _wait_for_fds(product, baseline + 2) <= baseline + 2
+
+
+def test_a_slow_client_gets_408_and_is_let_go(product: Product) -> None:
+    baseline = product.metric("process_open_fds")
+    started = time.monotonic()
+    with slow_clients(product, 10) as held:
+        for sock in held:
+            status, _, body = read_response(sock, timeout=REQUEST_READ_SECONDS + 5)
+            assert_error_shape(status, body, 408)
+            assert sock.recv(1) == b""  # and the server hung up
+    assert REQUEST_READ_SECONDS <= time.monotonic() - started < REQUEST_READ_SECONDS + 5
+    assert _wait_for_fds(product, baseline + 2) <= baseline + 2
 
 
 def test_a_flood_of_hostile_requests_leaves_no_memory_behind(product: Product) -> None:
