@@ -50,10 +50,9 @@ FINAL = ("completed", "failed")
 TEST_SETTINGS = {
     # (below 10**6: helm writes larger numbers as floats, "1e+06", which the settings refuse)
     "api": {"settings": {"createLimit": 100_000, "statusLimit": 100_000}},
-    "operator": {"settings": {"jobLostGraceSeconds": 60}},
-    # One retry: the Job controller's back-off before it is 10 s, before a second one 20 s more.
-    "exporter": {"backoffLimit": 1},
 }
+# The chart's default: two retries, after the Job controller's back-off of 10 s, then 20 s more.
+EXPORTER_ATTEMPTS = 3
 FIRST_DAY = datetime(2024, 3, 1, tzinfo=UTC)
 
 
@@ -391,6 +390,15 @@ def export_object(product: Product, export_id: int) -> dict[str, Any]:
     return found
 
 
+def failed_exporter_pods(product: Product, requested: list[Requested]) -> int:
+    """How many exporter Pods of these exports failed (and were retried by their Job)."""
+    return sum(
+        pod.status.phase == "Failed"
+        for asked in requested
+        for pod in product.exporter_pods(asked.export_id)
+    )
+
+
 def wait_until_processing(product: Product, export_id: int, timeout: float = 120) -> None:
     """Until the export's exporter runs (its Job admitted and its Pod started)."""
     deadline = time.monotonic() + timeout
@@ -402,16 +410,29 @@ def wait_until_processing(product: Product, export_id: int, timeout: float = 120
     raise AssertionError(f"the exporter of export {export_id} did not start in {timeout:.0f} s")
 
 
-def wait_until_uploading(product: Product, timeout: float) -> str:
-    """Until a multipart upload is open in the bucket; returns its key."""
+def wait_until_uploading(
+    product: Product, timeout: float, ignore: frozenset[str] = frozenset()
+) -> str:
+    """Until a multipart upload (other than those in `ignore`) is open; returns its id."""
     s3 = product.stack.s3.client()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         uploads = s3.list_multipart_uploads(Bucket=product.stack.s3.bucket).get("Uploads", [])
-        if uploads:
-            return uploads[0]["Key"]
+        opened = [u["UploadId"] for u in uploads if u["UploadId"] not in ignore]
+        if opened:
+            return opened[0]
         time.sleep(0.05)
     raise AssertionError(f"no multipart upload started in {timeout:.0f} s")
+
+
+def wait_until_no_upload_running(product: Product, export_id: int, timeout: float = 30) -> None:
+    """Until no exporter Pod of the export runs (the one killed is reported failed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(pod.status.phase != "Running" for pod in product.exporter_pods(export_id)):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"an exporter of export {export_id} still runs after {timeout:.0f} s")
 
 
 # --- what must hold after every fault -------------------------------------------------------------

@@ -20,9 +20,9 @@ from tests.faults.harness import (
 
 pytestmark = pytest.mark.e2e
 
-CLIENTS = 4
-CREATES_PER_CLIENT = 6
-KILLS = 3
+CLIENTS = 3
+CREATES_PER_CLIENT = 5
+KILLS = 2
 
 
 def _create_with_keys(product: Product, space: Space, first_day: int) -> dict[str, Requested]:

@@ -9,8 +9,8 @@ from tests.faults.harness import Product, Space, audit, day_range, wait_until_fi
 
 pytestmark = pytest.mark.e2e
 
-EXPORTS = 20
-KILLS = 4
+EXPORTS = 14
+KILLS = 3
 
 
 def test_every_export_completes_once_although_the_operator_is_killed(
