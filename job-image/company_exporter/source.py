@@ -12,7 +12,7 @@ Measured on 1M rows: 0.5 s less backend CPU and 1.5 s less CPU here.
 
 import itertools
 import struct
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -118,7 +118,9 @@ def require_space(conn: psycopg.Connection, space_id: int) -> None:
         raise BadRequestError(f"space {space_id} does not exist: export a space that exists")
 
 
-def ndjson_batches(conn: psycopg.Connection, parameters: ExporterParameters) -> Iterator[Batch]:
+def ndjson_batches(
+    conn: psycopg.Connection, parameters: ExporterParameters
+) -> Generator[Batch, None, None]:
     """The space's companies with parameters.range_start <= created_at < range_end, in order."""
     bounds = {
         "space_id": parameters.space_id,
