@@ -13,7 +13,13 @@ On a stack of its own with the chart installed (tests/faults/harness.py), rate l
 
     .venv/bin/python -m benchmarks.soak [--exports 300] [--spaces 10] [--create-rate 5]
 
-Not part of `make test`: it runs for several minutes.
+Not part of `make test`: it runs for several minutes. Measured here (2 shared cores, 300 exports,
+2.47M rows in all, creates at 5/s, operator and API each killed twice): all 300 completed and
+passed the audit; 76.7 exports/minute; create->completed p50 93 s, p99 173 s (the caps queue the
+burst: 10 running at most, 2 per space, both held); peak RSS API 104 MiB, operator 203 MiB,
+exporter 102 MiB; API RSS flat (104 -> 104 MiB); the operator's last instance went 161 -> 195 MiB
+over its 99 s, during which the exports and Jobs it watches kept growing in number: this run does
+not tell that growth from a leak (a longer run at a steady object count would).
 """
 
 import argparse
@@ -72,7 +78,8 @@ def _status_field(pid: int, name: str) -> float | None:
 
 
 def _slots(product: Product) -> tuple[int, int]:
-    response = product.batch().list_namespaced_job(NAMESPACE, _preload_content=False)
+    # The raw JSON, which JobView reads (as the operator does).
+    response: Any = product.batch().list_namespaced_job(NAMESPACE, _preload_content=False)
     views = [JobView.of(job) for job in json.loads(response.data)["items"]]
     running = [view for view in views if view.occupies_slot]
     per_space = Counter(view.space_id for view in running)
@@ -133,9 +140,10 @@ def _create_all(
 def _wait_all_final(product: Product, count: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        objects = product.custom().list_namespaced_custom_object(
+        listed: Any = product.custom().list_namespaced_custom_object(
             resource.GROUP, resource.VERSION, NAMESPACE, resource.PLURAL
-        )["items"]
+        )
+        objects = listed["items"]
         final = [
             o for o in objects if (o.get("status") or {}).get("state") in ("Completed", "Failed")
         ]
@@ -228,7 +236,7 @@ def run(exports: int, spaces: int, rate: float, seed: int) -> str:
         return _report(answers, samples, seconds, product)
     finally:
         stop.set()
-        product.stack.stop()
+        product.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -29,7 +29,7 @@ def installed(figures: list[str]) -> Iterator[Product]:
     try:
         yield product
     finally:
-        product.stack.stop()
+        product.stop()
         if os.environ.get("KEEP_TEST_SERVERS_ROOT") != "1":
             shutil.rmtree(root, ignore_errors=True)
 

@@ -82,6 +82,11 @@ class Product:
     def database_url(self) -> str:
         return self.stack.postgres.url
 
+    def stop(self) -> None:
+        """Stops every server of the stack (and the Pods' processes with the node agent)."""
+        self.admin.close()
+        self.stack.stop()
+
     def core(self) -> client.CoreV1Api:
         return client.CoreV1Api(self.admin)
 
@@ -211,7 +216,7 @@ def _stop(stack: Stack, server: Any) -> None:
 
 
 def start_product(root: Path, extra_values: dict[str, Any] | None = None) -> Product:
-    """A new stack under `root` with the chart installed; stop it with `product.stack.stop()`."""
+    """A new stack under `root` with the chart installed; stop it with `product.stop()`."""
     stack = up(root)
     try:
         env = stack.env.as_dict()
@@ -420,8 +425,10 @@ def wait_until_uploading(
         uploads = s3.list_multipart_uploads(Bucket=product.stack.s3.bucket).get("Uploads", [])
         opened = [u["UploadId"] for u in uploads if u["UploadId"] not in ignore]
         if opened:
+            s3.close()
             return opened[0]
         time.sleep(0.05)
+    s3.close()
     raise AssertionError(f"no multipart upload started in {timeout:.0f} s")
 
 
@@ -528,6 +535,7 @@ def _audit_bucket(product: Product, completed: list[dict[str, Any]]) -> None:
     keys: dict[str, int] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="exports/"):
         keys.update({obj["Key"]: obj["Size"] for obj in page.get("Contents", [])})
+    s3.close()
     owned = {status["objectKey"]: status["bytes"] for status in completed}
     assert keys == owned, "the bucket's objects are not exactly the completed exports' files"
 

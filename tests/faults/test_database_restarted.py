@@ -51,7 +51,9 @@ def test_exports_fail_clearly_while_the_database_stays_down(
         assert code == 503
         assert readiness["checks"]["database"] == "unavailable"
         # The API cannot authenticate anyone without its database: it says so, and does not hang.
-        down = space.client(product.api_url).raw_status(requested[0].export_id)
+        client = space.client(product.api_url)
+        down = client.raw_status(requested[0].export_id)
+        client.close()
         assert down.status_code == 503, down.text
         assert "retry" in down.json()["error"]
         assert down.headers["Retry-After"]
