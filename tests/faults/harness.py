@@ -2,8 +2,8 @@
 
 The fault tests and the soak (benchmarks/soak.py) share it. `start_product` brings up a whole local
 stack (`local_cluster.stack.up`) and installs the chart into it the way `make up` does, with values
-that suit a test: rate limits raised, one Job retry. The servers restart in place (same data folder,
-same port), so every client's configuration stays valid across a fault.
+that suit a test (rate limits raised; the rest as users install it). The servers restart in
+place (same data folder, same port), so every client's configuration stays valid across a fault.
 
 `audit` checks what a user must be able to trust after any fault: every export reached one final
 state, once; one Job per export and none without its export; no S3 object or multipart upload
