@@ -64,9 +64,11 @@ class Harness:
         self.kube = kube
         self.namespace = f"op-{uuid.uuid4().hex[:8]}"
         # Not under /tmp: the Job's Pod mounts its scratch volume there, and the node agent would
-        # rewrite a command argument under /tmp to that volume's folder.
+        # rewrite a command argument under /tmp to that volume's folder. The same holds for the
+        # fake exporter itself when the checkout lives under /tmp, so it runs from a copy here.
         PLAN_ROOT.mkdir(parents=True, exist_ok=True)
         self.plan_dir = Path(tempfile.mkdtemp(prefix=f"{self.namespace}-", dir=PLAN_ROOT))
+        self.fake_exporter = Path(shutil.copy(FAKE_EXPORTER, self.plan_dir))
         self.core = client.CoreV1Api(kube_api)
         self.batch = client.BatchV1Api(kube_api)
         self.custom = client.CustomObjectsApi(kube_api)
@@ -100,7 +102,7 @@ class Harness:
             "EXPORT_OPERATOR_METRICS_PORT": str(metrics),
             "EXPORT_OPERATOR_EXPORTER_IMAGE": "company-exports-test-exporter:1",
             "EXPORT_OPERATOR_EXPORTER_COMMAND": json.dumps(
-                ["python", str(FAKE_EXPORTER), str(self.plan_dir)]
+                ["python", str(self.fake_exporter), str(self.plan_dir)]
             ),
             "EXPORT_OPERATOR_JOB_BACKOFF_LIMIT": "1",
             "EXPORT_OPERATOR_STARTUP_TIMEOUT_SECONDS": "8",
