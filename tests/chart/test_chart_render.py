@@ -272,3 +272,16 @@ def test_helm_template_needs_no_cluster() -> None:
     # The chart must render offline (CI lint jobs have no cluster): no lookup() of live objects.
     templates = "\n".join(p.read_text() for p in (CHART / "templates").rglob("*.yaml"))
     assert "lookup" not in templates
+
+
+def test_large_integer_settings_render_as_plain_integers(helm: Helm, tmp_path: Path) -> None:
+    """YAML numbers reach templates as floats: without `int64`, 1000000 would render "1e+06"."""
+    large = tmp_path / "large-values.yaml"
+    large.write_text(
+        "operator:\n  settings:\n    retentionSeconds: 2000000\n"
+        "api:\n  settings:\n    statusLimit: 1000000\n"
+    )
+    objects = helm.template(MINIMAL_VALUES, large)
+    assert _operator_settings(objects)["EXPORT_OPERATOR_RETENTION_SECONDS"] == "2000000"
+    api = named(objects, "ConfigMap", "release-company-exports-api")["data"]
+    assert api["STATUS_LIMIT"] == "1000000"
