@@ -80,6 +80,18 @@ def kube(servers_root: Path, postgres: Postgres, s3: S3Server) -> Iterator[KubeC
         launcher.stop_all()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here rather than in tests/kind/conftest.py: pytest knows a sub-folder's options only when
+    # that folder is named on the command line, and `pytest --kind` should work from the root.
+    parser.addoption(
+        "--kind",
+        action="store_true",
+        default=False,
+        help="also run tests/kind: build the images, load them into a kind cluster, install the "
+        "chart and run the export flow there (needs Docker, kind and the 'kind' extra)",
+    )
+
+
 _FIGURES: list[str] = []
 
 

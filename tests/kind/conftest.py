@@ -5,10 +5,9 @@ deselected, never as passed or skipped). With `--kind` they need Docker, a `kind
 (0.24 or newer: the chart requires Kubernetes 1.31) and the `kind` extra
 (`pip install -e '.[kind]'`, which brings pytest-kind); when one is missing they fail and say which.
 
-    .venv/bin/pytest tests/kind --kind
+    .venv/bin/pytest tests/kind --kind      # or `pytest --kind` for the whole suite on kind too
 
-pytest reads the options of a folder's conftest only when the folder is named on the command line,
-so name tests/kind (alone or beside other folders); a bare `pytest --kind` is refused as unknown.
+The option itself is registered in tests/conftest.py, which pytest reads before any collection.
 """
 
 import os
@@ -31,16 +30,6 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 APP_IMAGE = "company-exports:kind"
 EXPORTER_IMAGE = "company-exporter:kind"
 IMAGES = {APP_IMAGE: REPOSITORY / "Dockerfile", EXPORTER_IMAGE: REPOSITORY / "job-image/Dockerfile"}
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        OPTION,
-        action="store_true",
-        default=False,
-        help="run tests/kind: build the images, load them into a kind cluster, install the chart "
-        "and run the export flow there (needs Docker, kind and the 'kind' extra)",
-    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
