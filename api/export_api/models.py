@@ -138,6 +138,10 @@ _ERROR_EXAMPLES = {
     401: "Unauthenticated: send a valid API key as 'Authorization: Bearer <key>'.",
     403: "This API key lacks the exports:write scope: issue a key with that scope.",
     404: "Export not found in your space: check the id.",
+    413: (
+        "request body: larger than 65536 bytes; "
+        "a create request is a small JSON object with start_date and end_date."
+    ),
     422: "end_date: must be after start_date.",
     429: "Too many requests: this space may send 5 create requests per 60 s; retry after 12 s.",
     500: "Internal error on our side (request id 4f0c...); retry later.",

@@ -46,17 +46,23 @@ class _ListPosition(BaseModel):
     operation_id="createCompanyExport",
     summary="Create Company Export",
     response_model=CreateExportResponse,
-    responses=success_response(
-        202,
-        "Export job created and queued for processing.",
-        headers={
-            "Location": {"description": "The export's status URL.", "schema": {"type": "string"}},
-            "Idempotent-Replayed": {
-                "description": "`true` when an earlier request with this Idempotency-Key made it.",
-                "schema": {"type": "string", "enum": ["true"]},
+    responses={
+        **error_responses(413),
+        **success_response(
+            202,
+            "Export job created and queued for processing.",
+            headers={
+                "Location": {
+                    "description": "The export's status URL.",
+                    "schema": {"type": "string"},
+                },
+                "Idempotent-Replayed": {
+                    "description": "`true` when an earlier request with this key made it.",
+                    "schema": {"type": "string", "enum": ["true"]},
+                },
             },
-        },
-    ),
+        ),
+    },
 )
 async def create(
     body: CreateExportRequest,
