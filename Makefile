@@ -51,6 +51,10 @@ status: ## Show what `make up` is running
 bench: install binaries ## One scorecard of the exporter, the API and the whole flow (about 10 min)
 	@$(PY) -m benchmarks.scorecard $(BENCH_ARGS)
 
+.PHONY: soak
+soak: install binaries ## Soak: 300 exports over 10 spaces, operator and API restarts (~6 min)
+	@$(PY) -m benchmarks.soak $(SOAK_ARGS)
+
 .PHONY: lint
 lint: install ## ruff check, ruff format --check, mypy
 	@echo "[make] ruff check"; $(VENV)/bin/ruff check .
