@@ -25,6 +25,7 @@ from local_cluster.binaries import ensure_binaries
 from local_cluster.product import NAMESPACE, RELEASE, install_product
 from tests.chart.conftest import Helm
 from tests.conftest import KubeCluster
+from tests.export_polling import wait_for_export as poll_export
 
 EXPORTS = "/public-api/v1/companies/exports"
 COMPANIES = "/public-api/v1/companies"
@@ -97,19 +98,7 @@ def new_space(product: Product) -> Callable[..., Space]:
 
 
 def wait_for_export(api: httpx.Client, export_id: int) -> dict[str, Any]:
-    """Polls until the export is completed or failed, waiting as 429 answers tell."""
-    deadline = time.monotonic() + EXPORT_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        response = api.get(f"{EXPORTS}/{export_id}")
-        if response.status_code == 429:
-            time.sleep(float(response.headers["Retry-After"]))
-            continue
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        if body["status"] in ("completed", "failed"):
-            return body
-        time.sleep(1)
-    raise AssertionError(f"export {export_id} did not finish in {EXPORT_TIMEOUT_SECONDS} s")
+    return poll_export(api, export_id, timeout=EXPORT_TIMEOUT_SECONDS, interval=1)
 
 
 def servers_root(kube: KubeCluster) -> Path:

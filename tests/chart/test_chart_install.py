@@ -31,6 +31,7 @@ from local_cluster.product import (
 )
 from tests.chart.conftest import CI_VALUES, MINIMAL_VALUES, Helm
 from tests.conftest import KubeCluster
+from tests.export_polling import wait_for_export as poll_export
 
 pytestmark = pytest.mark.e2e
 
@@ -102,18 +103,7 @@ def admin(kube: KubeCluster) -> Iterator[client.ApiClient]:
 
 
 def _wait_for_export(api: httpx.Client, export_id: int) -> dict[str, Any]:
-    deadline = time.monotonic() + EXPORT_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        response = api.get(f"/public-api/v1/companies/exports/{export_id}")
-        if response.status_code == 429:  # polled the space's status limit away: wait as told
-            time.sleep(float(response.headers["Retry-After"]))
-            continue
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        if body["status"] in ("completed", "failed"):
-            return body
-        time.sleep(0.5)
-    raise AssertionError(f"export {export_id} did not finish in {EXPORT_TIMEOUT_SECONDS} s")
+    return poll_export(api, export_id, timeout=EXPORT_TIMEOUT_SECONDS)
 
 
 def _companies_of_the_day(database_url: str) -> list[tuple[Any, ...]]:

@@ -7,7 +7,6 @@ through the chart's API Service, poll until completed, and compare the file with
 import gzip
 import json
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 from export_contracts.resource import CompanyExportStatus, resource_name
 from local_cluster.binaries import ensure_binaries
 from local_cluster.product import NAMESPACE, RELEASE, ensure_demo_space, helm_install
+from tests.export_polling import wait_for_export as poll_export
 from tests.kind.conftest import APP_IMAGE, EXPORTER_IMAGE
 
 pytestmark = [pytest.mark.kind, pytest.mark.e2e]
@@ -60,18 +60,7 @@ def _s3(port: int) -> Any:
 
 
 def _poll(api: httpx.Client, export_id: int) -> dict[str, Any]:
-    deadline = time.monotonic() + EXPORT_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        response = api.get(f"/public-api/v1/companies/exports/{export_id}")
-        if response.status_code == 429:
-            time.sleep(float(response.headers["Retry-After"]))
-            continue
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        if body["status"] in ("completed", "failed"):
-            return body
-        time.sleep(2)
-    raise AssertionError(f"export {export_id} did not finish in {EXPORT_TIMEOUT_SECONDS} s")
+    return poll_export(api, export_id, timeout=EXPORT_TIMEOUT_SECONDS, interval=2)
 
 
 def test_an_export_on_kind_matches_the_database(loaded_kind: Any) -> None:
