@@ -106,13 +106,19 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(message), exc.status_code, headers=exc.headers)
 
 
-async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+def _log_with_request_id(request: Request, exc: Exception, what: str) -> str:
+    """Logs a failure of ours with its trace under a new request id, which the answer quotes."""
     request_id = uuid.uuid4().hex
     log.error(
-        "unhandled error",
+        what,
         exc_info=exc,
         extra={"request_id": request_id, "path": request.url.path, "method": request.method},
     )
+    return request_id
+
+
+async def _on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    request_id = _log_with_request_id(request, exc, "unhandled error")
     message = (
         f"Internal error on our side (request id {request_id}); retry later, and quote the "
         "request id if it persists."
@@ -124,12 +130,7 @@ RETRY_AFTER_UNAVAILABLE_SECONDS = 5
 
 
 async def _on_dependency_down(request: Request, exc: Exception) -> JSONResponse:
-    request_id = uuid.uuid4().hex
-    log.error(
-        "a dependency is unavailable",
-        exc_info=exc,
-        extra={"request_id": request_id, "path": request.url.path, "method": request.method},
-    )
+    request_id = _log_with_request_id(request, exc, "a dependency is unavailable")
     message = (
         "Temporarily unavailable: the database or the cluster did not answer (request id "
         f"{request_id}); retry in a few seconds."
