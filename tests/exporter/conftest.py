@@ -11,7 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -95,9 +95,9 @@ def parse_line(line: bytes) -> dict[str, Any]:
     """One NDJSON line as Python values; asserts its shape (UTF-8, fields, RFC 3339 UTC)."""
     company = json.loads(line.decode("utf-8"), parse_float=Decimal)
     assert list(company) == list(COMPANY_FIELDS)
-    for field in ("created_at", "updated_at"):
-        assert RFC3339_UTC.match(company[field]), company[field]
-        company[field] = datetime.fromisoformat(company[field])
+    for name in ("created_at", "updated_at"):
+        assert RFC3339_UTC.match(company[name]), company[name]
+        company[name] = datetime.fromisoformat(company[name])
     return company
 
 
@@ -165,9 +165,11 @@ class Exporter:
     database_url: str
     s3: S3Server
     scratch: Path
+    settings: Mapping[str, str] = field(default_factory=dict)  # before the run's overrides
 
     def env(self, space_id: int, start: datetime, end: datetime, key: str) -> dict[str, str]:
         return {
+            **self.settings,
             "PATH": os.environ["PATH"],
             "EXPORT_ID": "7", "SPACE_ID": str(space_id),
             "RANGE_START": start.isoformat(), "RANGE_END": end.isoformat(),

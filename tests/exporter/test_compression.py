@@ -1,34 +1,59 @@
-"""Gzip parts: sizes S3 accepts, one valid gzip file when joined, a hash of exactly those bytes."""
+"""Gzip parts: sizes S3 accepts, one valid gzip member when joined, a hash of exactly those bytes.
+
+Slices are deflated apart and joined (as reader threads do); the result must read back whole
+with every kind of gzip reader, including those that stop after the first member.
+"""
 
 import gzip
 import hashlib
 import os
+import subprocess
+import zlib
 
 import pytest
 
-from company_exporter.compression import GzipParts
+from company_exporter.compression import GzipParts, SliceDeflater
 
 pytestmark = pytest.mark.unit
 
 PART = 64 * 1024
 
 
-def compress_all(chunks: list[bytes], level: int = 2) -> tuple[list[bytes], GzipParts]:
+def compress_slices(slices: list[list[bytes]], level: int = 2) -> tuple[list[bytes], GzipParts]:
     gzip_parts = GzipParts(level, PART)
-    parts = [part for chunk in chunks for part in gzip_parts.add(chunk)]
+    parts = []
+    for chunks in slices:
+        deflater = SliceDeflater(level)
+        for chunk in chunks:
+            parts += gzip_parts.add(deflater.add(chunk))
+        parts += gzip_parts.add(deflater.finish())
+        gzip_parts.end_slice(deflater.crc32, deflater.length)
     parts += gzip_parts.finish()
     return parts, gzip_parts
 
 
-@pytest.mark.parametrize("level", [0, 1, 2, 3])
-def test_parts_join_into_the_input(level: int) -> None:
-    # Random bytes do not compress: many parts; lines of text do: few.
-    chunks = [os.urandom(50_000) for _ in range(10)] + [b'{"id": 1}\n' * 20_000]
+def readers_agree(whole: bytes) -> bytes:
+    """What gzip reads back, after checking zlib (one member only) and gzip -t read the same."""
+    data = gzip.decompress(whole)
+    assert zlib.decompress(whole, wbits=31) == data  # stops after the first member
+    subprocess.run(["gzip", "-t"], input=whole, check=True)
+    return data
 
-    parts, gzip_parts = compress_all(chunks, level)
+
+@pytest.mark.parametrize("level", [0, 1, 2, 3])
+def test_slices_join_into_the_input(level: int) -> None:
+    # Random bytes do not compress: many parts; lines of text do: few.
+    slices = [
+        [os.urandom(50_000) for _ in range(5)],
+        [b'{"id": 1}\n' * 20_000],
+        [],  # a slice without rows
+        [os.urandom(50_000) for _ in range(5)] + [b'{"id": 2}\n' * 5_000],
+    ]
+
+    parts, gzip_parts = compress_slices(slices, level)
 
     whole = b"".join(parts)
-    assert gzip.decompress(whole) == b"".join(chunks)
+    assert readers_agree(whole) == b"".join(chunk for chunks in slices for chunk in chunks)
     assert all(len(part) == PART for part in parts[:-1])
     assert 0 < len(parts[-1]) <= PART
     assert gzip_parts.bytes_out == len(whole)
@@ -36,13 +61,18 @@ def test_parts_join_into_the_input(level: int) -> None:
 
 
 def test_no_input_is_a_valid_empty_gzip() -> None:
-    parts, _ = compress_all([])
+    parts, _ = compress_slices([])
 
     assert len(parts) == 1
-    assert gzip.decompress(parts[0]) == b""
+    assert readers_agree(parts[0]) == b""
 
 
-def test_the_output_is_one_gzip_member_with_a_standard_header() -> None:
-    parts, _ = compress_all([b"hello\n"])
+def test_the_trailer_holds_the_crc_and_length_of_all_slices() -> None:
+    slices = [[b"hello\n"], [b"world\n" * 1000], [b"again\n"]]
+    data = b"".join(chunk for chunks in slices for chunk in chunks)
 
-    assert parts[0][:3] == b"\x1f\x8b\x08"  # gzip magic, deflate
+    whole = b"".join(compress_slices(slices)[0])
+
+    assert whole[:3] == b"\x1f\x8b\x08"  # gzip magic, deflate
+    assert int.from_bytes(whole[-8:-4], "little") == zlib.crc32(data)
+    assert int.from_bytes(whole[-4:], "little") == len(data)

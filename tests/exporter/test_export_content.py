@@ -1,14 +1,20 @@
-"""What an export holds: every row of the range once, in order, equal to its database row."""
+"""What an export holds: every row of the range once, in order, equal to its database row.
+
+Every test runs twice: read on one connection, and cut into as many slices as the rows (at
+least twelve) read by three connections side by side, which is what large exports do.
+"""
 
 import gzip
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
+from company_exporter.slices import time_slices
 from export_database.generate import DEFAULT_FIRST_INSTANT, DEFAULT_SPREAD, generate_companies
 from local_cluster.s3 import S3Server
 from tests.exporter.conftest import (
@@ -25,6 +31,17 @@ pytestmark = pytest.mark.integration
 WHOLE_START = DEFAULT_FIRST_INSTANT
 WHOLE_END = DEFAULT_FIRST_INSTANT + DEFAULT_SPREAD + timedelta(days=1)
 MICROSECOND = timedelta(microseconds=1)
+READINGS = {
+    "one connection": {"EXPORT_DATABASE_CONNECTIONS": "1"},
+    "sliced, three connections": {"EXPORT_SLICE_ROWS": "1", "EXPORT_DATABASE_CONNECTIONS": "3"},
+}
+
+
+@pytest.fixture(params=READINGS.values(), ids=READINGS.keys())
+def exporter(
+    database_url: str, s3: S3Server, tmp_path: Path, request: pytest.FixtureRequest
+) -> Exporter:
+    return Exporter(database_url, s3, tmp_path, settings=request.param)
 
 
 def assert_export_equals_database(
@@ -68,8 +85,12 @@ def test_100k_export_keeps_memory_flat(
     assert progress, "a long export logs its progress"
     assert all(line["records"] > 0 and line["rows_per_second"] > 0 for line in progress)
     assert [line["records"] for line in progress] == sorted(line["records"] for line in progress)
+    started = next(
+        json.loads(line) for line in run.stderr.splitlines() if '"export started"' in line
+    )
     figures.append(
-        f"exporter, 100k rows: {run.seconds:.2f} s ({result.records / run.seconds:,.0f} rows/s"
+        f"exporter, 100k rows, {started['slices']} slices on {started['connections']}"
+        f" connection(s): {run.seconds:.2f} s ({result.records / run.seconds:,.0f} rows/s"
         f" with start-up), peak RSS {run.peak_rss_mb:.0f} MB, gzip {result.bytes / 1e6:.1f} MB"
     )
     # The NDJSON is ~70 MB; the process stays near its start-up size (parts of 8 MiB, two in
@@ -111,6 +132,26 @@ def test_range_boundaries(exporter: Exporter, s3: S3Server) -> None:
     names = [parse_line(line)["name"] for line in read_export(s3, run.key).lines]
     assert names == ["at start", "inside", "end second", "end second, last microsecond"]
     assert run.result().records == 4
+
+
+def test_rows_on_slice_edges_are_exported_once(exporter: Exporter, s3: S3Server) -> None:
+    start = datetime(2024, 3, 1, tzinfo=UTC)
+    end = start + timedelta(hours=6)
+    edges = [piece.start for piece in time_slices(start, end, 1000, 1, 3)][1:]
+    instants = [at + delta for at in edges for delta in (-MICROSECOND, timedelta(0), MICROSECOND)]
+    space_id = new_space(exporter.database_url)
+    insert_companies(exporter.database_url, space_id, [{"created_at": at} for at in instants])
+
+    run = exporter.run(space_id, start, end)
+
+    exported = [parse_line(line) for line in read_export(s3, run.key).lines]
+    assert exported == database_rows(exporter.database_url, space_id, start, end)
+    assert len(exported) == len(instants) == 3 * (len(edges))
+    sliced = "EXPORT_SLICE_ROWS" in exporter.settings
+    started = next(
+        json.loads(line) for line in run.stderr.splitlines() if '"export started"' in line
+    )
+    assert (started["slices"] >= 12, started["connections"]) == (sliced, 3 if sliced else 1)
 
 
 def test_same_instant_rows_come_in_id_order(exporter: Exporter, s3: S3Server) -> None:

@@ -1,0 +1,147 @@
+"""Reader threads: each reads whole slices on its own connection and deflates them; the export
+takes their output back in slice order.
+
+PostgreSQL's JSON building is the export's limit, and one backend uses one core; two or more
+connections reading different slices use as many cores of the database server. Memory stays
+bounded: a thread may run at most `len(connections)` slices ahead of the one being joined, and
+each slice's queue holds at most `_QUEUED` chunks of ~150 KB of deflated output.
+"""
+
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+
+import psycopg
+
+from company_exporter.compression import SliceDeflater
+from company_exporter.slices import TimeSlice
+from company_exporter.source import Snapshot
+
+_QUEUED = 64
+_WAKE_SECONDS = 0.1  # how often a waiting thread checks whether the export was stopped
+
+
+@dataclass(frozen=True)
+class Deflated:
+    """Deflated output of `records` rows, `ndjson_bytes` before deflating."""
+
+    data: bytes
+    records: int
+    ndjson_bytes: int
+
+
+@dataclass(frozen=True)
+class SliceEnd:
+    """The slice is complete: CRC-32 and length of its NDJSON, for the gzip trailer."""
+
+    crc32: int
+    length: int
+
+
+_Item = Deflated | SliceEnd | BaseException
+
+
+class _StoppedError(Exception):
+    """The export stopped (it failed elsewhere or was cancelled): the thread ends."""
+
+
+class SliceReaders:
+    """`with SliceReaders(...) as readers: for item in readers: ...`; leaving stops the threads."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        connections: Sequence[psycopg.Connection],
+        space_id: int,
+        slices: Sequence[TimeSlice],
+        compression_level: int,
+    ) -> None:
+        self._snapshot = snapshot
+        self._connections = connections
+        self._space_id = space_id
+        self._slices = slices
+        self._level = compression_level
+        self._queues: list[queue.Queue[_Item]] = [queue.Queue(_QUEUED) for _ in slices]
+        self._ahead = threading.Semaphore(len(connections) + 1)
+        self._claim = threading.Lock()
+        self._next_slice = 0
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._work, args=(conn,), name=f"reader-{number}", daemon=True)
+            for number, conn in enumerate(connections)
+        ]
+
+    def __enter__(self) -> "SliceReaders":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        if error is not None:
+            for conn in self._connections:
+                conn.cancel()  # PostgreSQL ends a running COPY; the thread then sees the stop
+        for thread in self._threads:
+            thread.join()
+
+    def __iter__(self) -> Iterator[Deflated | SliceEnd]:
+        """Every slice's output in order; raises the failure of the thread that read a slice."""
+        for slice_queue in self._queues:
+            while True:
+                item = slice_queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if isinstance(item, SliceEnd):
+                    self._ahead.release()
+                    break
+
+    def _work(self, conn: psycopg.Connection) -> None:
+        try:
+            while (index := self._claim_slice()) is not None:
+                self._read(conn, index)
+        except _StoppedError:
+            return
+
+    def _claim_slice(self) -> int | None:
+        while not self._ahead.acquire(timeout=_WAKE_SECONDS):
+            if self._stop.is_set():
+                raise _StoppedError
+        with self._claim:
+            index = self._next_slice
+            self._next_slice += 1
+        return index if index < len(self._slices) else None
+
+    def _read(self, conn: psycopg.Connection, index: int) -> None:
+        out = self._queues[index]
+        time_slice = self._slices[index]
+        deflater = SliceDeflater(self._level)
+        try:
+            batches = self._snapshot.copy_batches(
+                conn, self._space_id, time_slice.start, time_slice.end
+            )
+            for batch in batches:
+                self._put(out, Deflated(deflater.add(batch.lines), batch.records, len(batch.lines)))
+            self._put(out, Deflated(deflater.finish(), 0, 0))
+            self._put(out, SliceEnd(deflater.crc32, deflater.length))
+        except _StoppedError:
+            raise
+        except BaseException as error:  # raised again, in order, by the thread joining slices
+            self._put(out, error)
+            raise _StoppedError from error
+
+    def _put(self, out: "queue.Queue[_Item]", item: _Item) -> None:
+        while True:
+            try:
+                out.put(item, timeout=_WAKE_SECONDS)
+                return
+            except queue.Full:
+                if self._stop.is_set():
+                    raise _StoppedError from None
