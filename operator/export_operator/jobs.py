@@ -65,6 +65,8 @@ def _container_env(
             "AWS_SECRET_ACCESS_KEY", settings.s3_secret_name, settings.s3_secret_access_key_key
         ),
     ]
+    # The exporter's own settings last, sorted: the same settings give the same manifest.
+    env += [{"name": k, "value": v} for k, v in sorted(settings.exporter_env.items())]
     return env
 
 

@@ -4,18 +4,46 @@ Every variable is documented in operator/README.md. Names are `EXPORT_OPERATOR_<
 S3 connection, which uses the names boto3 and the exporter already read.
 """
 
+import re
 from typing import Annotated, Self
 
-from pydantic import AliasChoices, Field, PositiveInt, model_validator
+from pydantic import AliasChoices, Field, PositiveInt, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from export_contracts.exporter import PARAMETER_ENV
 
 # Seconds a presigned GET URL lives; the API signs its own per request with the same lifetime.
 PRESIGN_SECONDS = 900
 
+# Environment variable names in the portable form (POSIX), in capitals; the chart's schema agrees.
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+_OPERATOR_SETS = "to change it, set {} on the operator"
+_REFERENCED = "it is read from a Secret; to change it, set EXPORT_OPERATOR_{}_SECRET_NAME"
+# The variables the operator sets on the exporter's container itself (jobs.py), each with how to
+# change it instead. EXPORTER_ENV may not set them: one value for every Job would override each
+# export's own parameters, or replace a Secret reference with plain text.
+RESERVED_EXPORTER_ENV: dict[str, str] = {
+    **dict.fromkeys(PARAMETER_ENV.values(), "it is a parameter of each export"),
+    "EXPORT_BUCKET": _OPERATOR_SETS.format("EXPORT_BUCKET"),
+    "S3_ENDPOINT_URL": _OPERATOR_SETS.format("S3_ENDPOINT_URL"),
+    "AWS_DEFAULT_REGION": _OPERATOR_SETS.format("AWS_DEFAULT_REGION"),
+    "TERMINATION_MESSAGE_PATH": _OPERATOR_SETS.format("EXPORT_OPERATOR_TERMINATION_MESSAGE_PATH"),
+    "TMPDIR": "it is the Pod's scratch volume, the only writable folder",
+    "DATABASE_URL": _REFERENCED.format("DATABASE"),
+    "AWS_ACCESS_KEY_ID": _REFERENCED.format("S3"),
+    "AWS_SECRET_ACCESS_KEY": _REFERENCED.format("S3"),
+}
+
 
 class OperatorSettings(BaseSettings):
+    # Errors name the setting but do not echo its value: a password pasted into EXPORTER_ENV by
+    # mistake must not reach the operator's log.
     model_config = SettingsConfigDict(
-        env_prefix="EXPORT_OPERATOR_", frozen=True, extra="ignore", populate_by_name=True
+        env_prefix="EXPORT_OPERATOR_",
+        frozen=True,
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,
     )
 
     # Where the operator looks: None watches every namespace.
@@ -44,6 +72,9 @@ class OperatorSettings(BaseSettings):
     memory_request: str = "128Mi"
     memory_limit: str = "512Mi"
     termination_message_path: str = "/dev/termination-log"
+    # Plain settings of the exporter (EXPORT_DATABASE_CONNECTIONS, LOG_LEVEL...), the same on
+    # every Job: a JSON object of names to strings. Not for secrets: they show in the Job's spec.
+    exporter_env: dict[str, str] = Field(default_factory=dict)
 
     # Credentials the Job's Pod reads from Secrets by reference; never copied. These are the
     # names of Secrets and keys, not secrets.
@@ -73,6 +104,15 @@ class OperatorSettings(BaseSettings):
     startup_timeout_seconds: PositiveInt = 300
     job_lost_grace_seconds: PositiveInt = 60
 
+    @field_validator("exporter_env")
+    @classmethod
+    def _exporter_env_is_ours_to_add(cls, env: dict[str, str]) -> dict[str, str]:
+        problems = [_exporter_env_problem(name) for name in sorted(env)]
+        if refused := [problem for problem in problems if problem]:
+            where = "EXPORT_OPERATOR_EXPORTER_ENV (the chart's exporter.settings)"
+            raise ValueError(f"{where}: {'; '.join(refused)}")
+        return env
+
     @model_validator(mode="after")
     def _caps_consistent(self) -> Self:
         if self.max_running_per_space > self.max_running:
@@ -80,3 +120,18 @@ class OperatorSettings(BaseSettings):
                 "EXPORT_OPERATOR_MAX_RUNNING_PER_SPACE must not exceed EXPORT_OPERATOR_MAX_RUNNING"
             )
         return self
+
+
+def _exporter_env_problem(name: str) -> str | None:
+    """Why EXPORTER_ENV may not set `name`, and what to do instead; None when it may."""
+    if not _ENV_NAME.fullmatch(name):
+        return (
+            f"{name!r} is not a valid variable name: use capitals, digits and underscores, "
+            "not starting with a digit (e.g. EXPORT_SLICE_ROWS)"
+        )
+    if name in RESERVED_EXPORTER_ENV:
+        return (
+            f"cannot set {name}, which the operator sets on each export Job itself: "
+            f"remove it ({RESERVED_EXPORTER_ENV[name]})"
+        )
+    return None

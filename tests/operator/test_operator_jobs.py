@@ -4,11 +4,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from export_contracts.exporter import ExitCode, ExporterParameters
 from export_contracts.resource import CompanyExportSpec
 from export_operator.jobs import JobPhase, JobView, Owner, job_manifest, object_key, owner_name
-from export_operator.settings import OperatorSettings
+from export_operator.settings import RESERVED_EXPORTER_ENV, OperatorSettings
 
 pytestmark = pytest.mark.unit
 
@@ -94,6 +95,43 @@ def test_exporter_command_comes_from_settings(
     custom = operator_settings.model_copy(update={"exporter_command": ["python", "/x.py"]})
     manifest = job_manifest(owner, spec, "k", custom)
     assert _container(manifest)["command"] == ["python", "/x.py"]
+
+
+def test_exporter_settings_follow_the_operators_own_variables(
+    owner: Owner, spec: CompanyExportSpec, operator_settings: OperatorSettings
+) -> None:
+    exporter_env = {"LOG_LEVEL": "DEBUG", "EXPORT_DATABASE_CONNECTIONS": "4"}
+    custom = operator_settings.model_copy(update={"exporter_env": exporter_env})
+    env = _container(job_manifest(owner, spec, "k", custom))["env"]
+    assert env[-2:] == [
+        {"name": "EXPORT_DATABASE_CONNECTIONS", "value": "4"},
+        {"name": "LOG_LEVEL", "value": "DEBUG"},
+    ]
+
+
+def test_the_reserved_names_are_exactly_what_the_operator_sets(manifest: dict[str, Any]) -> None:
+    # A variable added to the Job without reserving it could be overridden by exporter_env.
+    assert {e["name"] for e in _container(manifest)["env"]} == set(RESERVED_EXPORTER_ENV)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("DATABASE_URL", "cannot set DATABASE_URL, which the operator sets on each export Job"),
+        ("OBJECT_KEY", "cannot set OBJECT_KEY, which the operator sets"),
+        ("S3_ENDPOINT_URL", "remove it (to change it, set S3_ENDPOINT_URL on the operator)"),
+        ("export_slice_rows", "'export_slice_rows' is not a valid variable name"),
+        ("1ST", "'1ST' is not a valid variable name"),
+        ("A-B", "'A-B' is not a valid variable name"),
+    ],
+)
+def test_exporter_settings_refuse_a_reserved_or_invalid_name(name: str, message: str) -> None:
+    with pytest.raises(ValidationError, match="EXPORT_OPERATOR_EXPORTER_ENV") as refused:
+        OperatorSettings(bucket="exports", exporter_env={"LOG_LEVEL": "DEBUG", name: "pa55word"})
+    assert message in str(refused.value)
+    # Only the offending name, and never its value: it may be a secret put there by mistake.
+    assert "LOG_LEVEL" not in str(refused.value)
+    assert "pa55word" not in str(refused.value)
 
 
 def test_object_key_is_grouped_by_space() -> None:
