@@ -1,5 +1,6 @@
 """The chart as helm renders it: lint, values schema, security defaults, RBAC, secrets, rollouts."""
 
+import json
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from export_operator.settings import RESERVED_EXPORTER_ENV
 from local_cluster.product import CHART
 from tests.chart.conftest import (
     CI_VALUES,
@@ -82,6 +84,14 @@ def test_the_charts_crds_are_the_repositorys_files(helm: Helm, tmp_path: Path) -
         ("database.url=mysql://db/exports", "at '/database/url'"),
         ("api.settings.downloadUrlLifetimeSeconds=30", "downloadUrlLifetimeSeconds': minimum"),
         ("exporter.backoffLimit=11", "at '/exporter/backoffLimit': maximum"),
+        (
+            "exporter.settings.EXPORT_SLICE_ROWS=5000",
+            "at '/exporter/settings/EXPORT_SLICE_ROWS': got number, want string",
+        ),
+        (
+            "exporter.settings.export-slice-rows=5000",
+            "at '/exporter/settings': additional properties 'export-slice-rows' not allowed",
+        ),
         ("operator.settings.logLevel=LOUD", "at '/operator/settings/logLevel'"),
         ("s3.bucket=", "s3.bucket is required"),
         ("database.url=", "database.url is required when database.existingSecret is empty"),
@@ -101,6 +111,24 @@ def test_a_wrong_value_fails_with_a_message_that_names_it(
     with pytest.raises(RenderError) as refused:
         helm.template(MINIMAL_VALUES, settings=(setting,))
     assert message in str(refused.value)
+
+
+@pytest.mark.parametrize("name", sorted(RESERVED_EXPORTER_ENV))
+def test_exporter_settings_refuse_what_the_operator_sets(helm: Helm, name: str) -> None:
+    """Refused at install, not later by the operator's start: the chart's list is the operator's."""
+    with pytest.raises(RenderError) as refused:
+        helm.template(MINIMAL_VALUES, settings=(f"exporter.settings.{name}=x",))
+    assert f"exporter.settings.{name}: the operator sets {name} on each export Job itself" in str(
+        refused.value
+    )
+
+
+def test_exporter_settings_reach_the_operator_as_a_json_object(helm: Helm) -> None:
+    assert _operator_settings(helm.template(MINIMAL_VALUES))["EXPORT_OPERATOR_EXPORTER_ENV"] == "{}"
+    tuned = {"EXPORT_DATABASE_CONNECTIONS": "4", "EXPORT_PART_BYTES": "16777216", "X": 'a "b"'}
+    arguments = [f"exporter.settings.{name}={value}" for name, value in tuned.items()]
+    objects = helm.template(MINIMAL_VALUES, extra=("--set-string", ",".join(arguments)))
+    assert json.loads(_operator_settings(objects)["EXPORT_OPERATOR_EXPORTER_ENV"]) == tuned
 
 
 @pytest.mark.parametrize("values", [MINIMAL_VALUES, PRODUCTION_VALUES], ids=lambda p: p.stem)
@@ -220,6 +248,8 @@ def test_a_changed_setting_changes_the_pod_templates_that_read_it(helm: Helm) ->
         operator_change["release-company-exports-operator"]
         != before["release-company-exports-operator"]
     )
+    tuning = _checksums(helm, "exporter.settings.LOG_LEVEL=DEBUG")
+    assert tuning["release-company-exports-operator"] != before["release-company-exports-operator"]
     secret_change = _checksums(helm, "database.url=postgresql://u:other@db/exports")
     assert secret_change["release-company-exports-api"] != before["release-company-exports-api"]
 

@@ -83,6 +83,8 @@ def objects(helm: Helm) -> list[dict[str, Any]]:
             "operator.settings.maxRunningPerSpace=1",
             "exporter.backoffLimit=5",
         ),
+        # Strings, as the schema wants them: --set would make the number an integer.
+        extra=("--set-string", "exporter.settings.EXPORT_DATABASE_CONNECTIONS=4"),
     )
 
 
@@ -111,6 +113,7 @@ def test_the_operators_environment_is_its_settings_and_reaches_the_export_jobs(
     assert settings.max_running == 4
     assert settings.max_running_per_space == 1
     assert settings.bucket == "company-exports"
+    assert settings.exporter_env == {"EXPORT_DATABASE_CONNECTIONS": "4"}
 
     job = job_manifest(
         Owner("exports", "export-7", "uid-7"), SPEC, "exports/3/k.ndjson.gz", settings
@@ -121,6 +124,7 @@ def test_the_operators_environment_is_its_settings_and_reaches_the_export_jobs(
     (container,) = pod["containers"]
     assert container["image"] == "company-exports:0.1.0"
     assert container["command"] == ["company-exporter"]
+    assert {"name": "EXPORT_DATABASE_CONNECTIONS", "value": "4"} in container["env"]
     # Every Secret the Job references is one the chart creates, with that key in it.
     references = [
         variable["valueFrom"]["secretKeyRef"]
