@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from export_contracts.resource import ConditionStatus, ExportReason, ExportState
+from export_operator.jobs import JOB_NAME_LABEL
 from tests.operator.conftest import CompanySpace
 from tests.operator.operator_harness import REAL_EXPORTER, Harness
 
@@ -28,7 +29,9 @@ def _download(url: str) -> bytes:
 def test_happy_path_to_completed_with_a_working_download(
     harness: Harness, company_space: CompanySpace
 ) -> None:
-    run = harness.start_operator(**REAL_EXPORTER)
+    # A tuning setting of the exporter, passed through the operator to the Job's Pod.
+    tuning = json.dumps({"EXPORT_DATABASE_CONNECTIONS": "3"})
+    run = harness.start_operator(exporter_env=tuning, **REAL_EXPORTER)
     days = (company_space.first, company_space.last)
     name = harness.create_export(1, company_space.space_id, days)
 
@@ -59,6 +62,11 @@ def test_happy_path_to_completed_with_a_working_download(
     assert job is not None
     [owner] = job["metadata"]["owner_references"]
     assert (owner["kind"], owner["name"], owner["controller"]) == ("CompanyExport", name, True)
+    [pod] = harness.core.list_namespaced_pod(
+        harness.namespace, label_selector=f"{JOB_NAME_LABEL}={name}"
+    ).items
+    env = {variable.name: variable.value for variable in pod.spec.containers[0].env}
+    assert env["EXPORT_DATABASE_CONNECTIONS"] == "3"
     harness.wait_gone(
         lambda: 'company_exports{state="Completed"} 1.0' not in run.metrics(), "metrics lag"
     )
