@@ -1,12 +1,14 @@
 """Exporter benchmark: the real `company-exporter` against the psql | gzip -1 floor, same run.
 
     .venv/bin/python -m benchmarks.exporter [--sizes 100000 1000000] [--repeats 3]
+                                            [--connections 1 2]
 
 Uses DATABASE_URL, S3_ENDPOINT_URL, AWS_* and EXPORT_BUCKET when DATABASE_URL is set; otherwise
 starts its own PostgreSQL and SeaweedFS (local_cluster) in a temporary folder and stops them at
 the end. Each size gets a space of its own filled by the data generator (kept for later runs
-on the same database). Floor and exporter alternate, and the median of the repeats is printed:
-wall time, rows/s, MB/s of NDJSON, the exporter's peak RSS, and floor time / exporter time
+on the same database). The floor and the exporter with each EXPORT_DATABASE_CONNECTIONS value
+alternate, and the median of the repeats is printed: wall time (the whole process, start-up
+included), rows/s, MB/s of NDJSON, the exporter's peak RSS, and floor time / exporter time
 (>= 1.0 means the exporter is at least as fast as the floor).
 """
 
@@ -96,7 +98,10 @@ def run_floor(env: dict[str, str], space_id: int) -> Run:
     return Run(time.monotonic() - started)
 
 
-def run_exporter(env: dict[str, str], space_id: int) -> tuple[Run, ExporterResult]:
+def run_exporter(
+    env: dict[str, str], space_id: int, connections: int | None = None
+) -> tuple[Run, ExporterResult]:
+    """One run; `connections` sets EXPORT_DATABASE_CONNECTIONS (None: the exporter's default)."""
     exporter = shutil.which("company-exporter", path=str(Path(__file__).parents[1] / ".venv/bin"))
     run_env = {
         **env, "EXPORT_ID": "1", "SPACE_ID": str(space_id),
@@ -104,6 +109,8 @@ def run_exporter(env: dict[str, str], space_id: int) -> tuple[Run, ExporterResul
         "OBJECT_KEY": f"benchmarks/{uuid.uuid4()}.ndjson.gz",
         "TERMINATION_MESSAGE_PATH": os.devnull, "EXPORT_PROGRESS_SECONDS": "3600",
     }  # fmt: skip
+    if connections is not None:
+        run_env["EXPORT_DATABASE_CONNECTIONS"] = str(connections)
     started = time.monotonic()
     process = subprocess.run(
         [exporter or "company-exporter"], env=run_env, capture_output=True, text=True, check=False
@@ -118,37 +125,40 @@ def run_exporter(env: dict[str, str], space_id: int) -> tuple[Run, ExporterResul
     return run, ExporterResult.model_validate_json(process.stdout)
 
 
-def benchmark(env: dict[str, str], count: int, repeats: int) -> None:
+def benchmark(env: dict[str, str], count: int, repeats: int, connections: list[int]) -> None:
     space_id = space_with(env["DATABASE_URL"], count)
-    floors, exports = [], []
-    result = None
+    floors: list[Run] = []
+    exports: dict[int, list[tuple[Run, ExporterResult]]] = {each: [] for each in connections}
     for _ in range(repeats):
         floors.append(run_floor(env, space_id))
-        run, result = run_exporter(env, space_id)
-        exports.append(run)
-    assert result is not None
+        for each in connections:
+            exports[each].append(run_exporter(env, space_id, each))
     floor = statistics.median(run.seconds for run in floors)
-    export = statistics.median(run.seconds for run in exports)
-    ndjson_mb = exports[-1].ndjson_mb
-    print(
-        f"{count:>9,} rows | floor {floor:6.2f} s | exporter {export:6.2f} s"
-        f" | {result.records / export:9,.0f} rows/s | {ndjson_mb / export:6.1f} MB/s NDJSON"
-        f" ({ndjson_mb:.0f} MB -> {result.bytes / 1e6:.1f} MB gzip)"
-        f" | peak RSS {max(run.peak_rss_mb for run in exports):5.1f} MB"
-        f" | ratio floor/exporter {floor / export:4.2f}"
-    )
+    print(f"{count:>9,} rows | floor (psql | gzip -1) {floor:6.2f} s")
+    for each, runs in exports.items():
+        seconds = statistics.median(run.seconds for run, _ in runs)
+        ndjson_mb = runs[-1][0].ndjson_mb
+        result = runs[-1][1]
+        print(
+            f"{'':>14} | exporter, {each} connection(s) {seconds:6.2f} s"
+            f" | {result.records / seconds:9,.0f} rows/s | {ndjson_mb / seconds:6.1f} MB/s NDJSON"
+            f" ({ndjson_mb:.0f} MB -> {result.bytes / 1e6:.1f} MB gzip)"
+            f" | peak RSS {max(run.peak_rss_mb for run, _ in runs):5.1f} MB"
+            f" | ratio floor/exporter {floor / seconds:4.2f}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 2])
     arguments = parser.parse_args()
     with servers() as env:
         env = {**env, "EXPORT_BUCKET": env.get("EXPORT_BUCKET", "company-exports")}
         migrate(env["DATABASE_URL"])
         for count in arguments.sizes:
-            benchmark(env, count, arguments.repeats)
+            benchmark(env, count, arguments.repeats, arguments.connections)
 
 
 if __name__ == "__main__":

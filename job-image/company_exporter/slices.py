@@ -16,7 +16,7 @@ from itertools import pairwise
 MAX_SLICES = 1024
 # Slices per connection at least, once an export is sliced: connections that finish early take
 # another slice instead of idling, whatever the data's spread over the range.
-SLICES_PER_CONNECTION = 4
+SLICES_PER_CONNECTION = 8
 _MICROSECOND = timedelta(microseconds=1)  # PostgreSQL's timestamp resolution
 
 

@@ -34,6 +34,10 @@ _COPY_LINES = sql.SQL(
     " WHERE c.space_id = {space_id} AND c.created_at >= {start} AND c.created_at < {end}"
     " ORDER BY c.created_at, c.id) TO STDOUT (FORMAT binary)"
 )
+_CREATED_SPAN = (
+    "SELECT min(created_at), max(created_at) FROM companies"
+    " WHERE space_id = %s AND created_at >= %s AND created_at < %s"
+)
 _ROWS_IN_RANGE = (
     "EXPLAIN (FORMAT JSON) SELECT 1 FROM companies"
     " WHERE space_id = %s AND created_at >= %s AND created_at < %s"
@@ -156,6 +160,16 @@ class Snapshot:
         """Raises BadRequestError unless the space exists in the snapshot."""
         if self._value("SELECT 1 FROM spaces WHERE id = %s", space_id) is None:
             raise BadRequestError(f"space {space_id} does not exist: export a space that exists")
+
+    def created_span(
+        self, space_id: int, start: datetime, end: datetime
+    ) -> tuple[datetime, datetime] | None:
+        """The first and last created_at in the range (two index lookups), or None if empty."""
+        try:
+            row = self.first.execute(_CREATED_SPAN, (space_id, start, end)).fetchone()
+        except psycopg.Error as error:
+            raise export_failure(self._database_url, error) from error
+        return None if row is None or row[0] is None else (row[0], row[1])
 
     def estimated_rows(self, space_id: int, start: datetime, end: datetime) -> int:
         """The planner's guess of the rows in the range: instant, from the table's statistics."""

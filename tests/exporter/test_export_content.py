@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from company_exporter.slices import time_slices
 from export_database.generate import DEFAULT_FIRST_INSTANT, DEFAULT_SPREAD, generate_companies
 from local_cluster.s3 import S3Server
 from tests.exporter.conftest import (
@@ -132,26 +131,6 @@ def test_range_boundaries(exporter: Exporter, s3: S3Server) -> None:
     names = [parse_line(line)["name"] for line in read_export(s3, run.key).lines]
     assert names == ["at start", "inside", "end second", "end second, last microsecond"]
     assert run.result().records == 4
-
-
-def test_rows_on_slice_edges_are_exported_once(exporter: Exporter, s3: S3Server) -> None:
-    start = datetime(2024, 3, 1, tzinfo=UTC)
-    end = start + timedelta(hours=6)
-    edges = [piece.start for piece in time_slices(start, end, 1000, 1, 3)][1:]
-    instants = [at + delta for at in edges for delta in (-MICROSECOND, timedelta(0), MICROSECOND)]
-    space_id = new_space(exporter.database_url)
-    insert_companies(exporter.database_url, space_id, [{"created_at": at} for at in instants])
-
-    run = exporter.run(space_id, start, end)
-
-    exported = [parse_line(line) for line in read_export(s3, run.key).lines]
-    assert exported == database_rows(exporter.database_url, space_id, start, end)
-    assert len(exported) == len(instants) == 3 * (len(edges))
-    sliced = "EXPORT_SLICE_ROWS" in exporter.settings
-    started = next(
-        json.loads(line) for line in run.stderr.splitlines() if '"export started"' in line
-    )
-    assert (started["slices"] >= 12, started["connections"]) == (sliced, 3 if sliced else 1)
 
 
 def test_same_instant_rows_come_in_id_order(exporter: Exporter, s3: S3Server) -> None:

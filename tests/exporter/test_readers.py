@@ -1,0 +1,95 @@
+"""Slice readers against the real PostgreSQL: slices given exactly, so rows can sit on the edges.
+
+The exporter picks its slices from the planner's estimate; here they are chosen by the test, and
+what the readers hand back, joined in order, must be the plain SELECT's rows, each once.
+"""
+
+import gzip
+import threading
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from company_exporter.compression import GzipParts
+from company_exporter.errors import RetriableError
+from company_exporter.readers import SliceEnd, SliceReaders
+from company_exporter.slices import TimeSlice, time_slices
+from company_exporter.source import Snapshot
+from tests.exporter.conftest import database_rows, insert_companies, new_space, parse_line
+
+pytestmark = pytest.mark.integration
+
+START = datetime(2024, 3, 1, tzinfo=UTC)
+END = START + timedelta(hours=6)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def export_lines(
+    database_url: str, space_id: int, slices: list[TimeSlice], connections: int
+) -> list[bytes]:
+    """The slices read by `connections` readers, joined as the export joins them, gunzipped."""
+    gzip_parts = GzipParts(2, 5 * 1024 * 1024)
+    parts: list[bytes] = []
+    with Snapshot(database_url, export_id=1) as snapshot:
+        readers = [snapshot.first, *(snapshot.reader() for _ in range(connections - 1))]
+        with SliceReaders(snapshot, readers, space_id, slices, 2) as output:
+            for item in output:
+                if isinstance(item, SliceEnd):
+                    gzip_parts.end_slice(item.crc32, item.length)
+                else:
+                    parts += gzip_parts.add(item.data)
+    parts += gzip_parts.finish()
+    return gzip.decompress(b"".join(parts)).splitlines()
+
+
+@pytest.mark.parametrize("connections", [1, 3])
+def test_rows_on_slice_edges_come_once_in_order(database_url: str, connections: int) -> None:
+    slices = time_slices(START, END, 100, 1, connections)
+    edges = [piece.start for piece in slices[1:]]
+    instants = [at + delta for at in edges for delta in (-MICROSECOND, timedelta(0), MICROSECOND)]
+    instants += [START, END - MICROSECOND, edges[3], edges[3]]  # and equal ones on an edge
+    space_id = new_space(database_url)
+    insert_companies(database_url, space_id, [{"created_at": at} for at in instants])
+
+    lines = export_lines(database_url, space_id, slices, connections)
+
+    assert [parse_line(line) for line in lines] == database_rows(database_url, space_id, START, END)
+    assert len(lines) == len(instants)
+
+
+def test_empty_slices_between_full_ones(database_url: str) -> None:
+    space_id = new_space(database_url)
+    insert_companies(
+        database_url, space_id, [{"created_at": START}, {"created_at": END - MICROSECOND}]
+    )
+
+    lines = export_lines(database_url, space_id, time_slices(START, END, 100, 1, 3), 3)
+
+    assert [parse_line(line)["created_at"] for line in lines] == [START, END - MICROSECOND]
+
+
+def test_a_lost_backend_fails_the_export_and_stops_every_reader(database_url: str) -> None:
+    space_id = new_space(database_url)
+    rows = [{"created_at": START + timedelta(seconds=second)} for second in range(3000)]
+    insert_companies(database_url, space_id, rows)
+    threads_before = threading.active_count()
+
+    with pytest.raises(RetriableError, match="failed during the export"):
+        read_and_terminate_backends(database_url, space_id, time_slices(START, END, 100, 1, 2))
+
+    assert threading.active_count() == threads_before  # every reader thread ended
+
+
+def read_and_terminate_backends(database_url: str, space_id: int, slices: list[TimeSlice]) -> None:
+    """Reads on two connections; after the first item, PostgreSQL terminates both backends."""
+    with Snapshot(database_url, export_id=424242) as snapshot:
+        readers = [snapshot.first, snapshot.reader()]
+        with SliceReaders(snapshot, readers, space_id, slices, 2) as output:
+            for number, _ in enumerate(output):
+                if number == 1:
+                    with psycopg.connect(database_url, autocommit=True) as conn:
+                        conn.execute(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                            " WHERE application_name = 'company-exporter/424242'"
+                        )
