@@ -20,6 +20,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from psycopg import pq, sql
@@ -148,12 +149,16 @@ class Snapshot:
             raise export_failure(self._database_url, error) from error
         return conn
 
-    def _value(self, query: str, *params: object) -> object:
-        """The first column of the first row the first connection answers, or None."""
+    def _row(self, query: str, *params: object) -> tuple[Any, ...] | None:
+        """The first row the first connection answers, or None."""
         try:
-            row = self.first.execute(query, params or None).fetchone()
+            return self.first.execute(query, params or None).fetchone()
         except psycopg.Error as error:
             raise export_failure(self._database_url, error) from error
+
+    def _value(self, query: str, *params: object) -> object:
+        """The first column of the first row the first connection answers, or None."""
+        row = self._row(query, *params)
         return None if row is None else row[0]
 
     def require_space(self, space_id: int) -> None:
@@ -165,10 +170,7 @@ class Snapshot:
         self, space_id: int, start: datetime, end: datetime
     ) -> tuple[datetime, datetime] | None:
         """The first and last created_at in the range (two index lookups), or None if empty."""
-        try:
-            row = self.first.execute(_CREATED_SPAN, (space_id, start, end)).fetchone()
-        except psycopg.Error as error:
-            raise export_failure(self._database_url, error) from error
+        row = self._row(_CREATED_SPAN, space_id, start, end)
         return None if row is None or row[0] is None else (row[0], row[1])
 
     def estimated_rows(self, space_id: int, start: datetime, end: datetime) -> int:
@@ -185,14 +187,17 @@ class Snapshot:
             space_id=space_id, start=start, end=end,
         ).as_bytes(conn)  # fmt: skip
         pgconn = conn.pgconn
-        pgconn.send_query(query)
-        started = pgconn.get_result()
-        if started is None or started.status != pq.ExecStatus.COPY_OUT:
-            raise export_failure(self._database_url, _said(pgconn, started))
-        yield from self._batches(pgconn)
-        while (ended := pgconn.get_result()) is not None:
-            if ended.status != pq.ExecStatus.COMMAND_OK:
-                raise export_failure(self._database_url, _said(pgconn, ended))
+        try:
+            pgconn.send_query(query)
+            started = pgconn.get_result()
+            if started is None or started.status != pq.ExecStatus.COPY_OUT:
+                raise export_failure(self._database_url, _said(pgconn, started))
+            yield from self._batches(pgconn)
+            while (ended := pgconn.get_result()) is not None:
+                if ended.status != pq.ExecStatus.COMMAND_OK:
+                    raise export_failure(self._database_url, _said(pgconn, ended))
+        except psycopg.Error as error:  # libpq itself failed: the connection was lost
+            raise export_failure(self._database_url, error) from error
 
     def _batches(self, pgconn: pq.abc.PGconn) -> Iterator[Batch]:
         """The COPY's rows joined into batches; ends at the COPY's end.
@@ -212,9 +217,8 @@ class Snapshot:
         header_pending = True
         while True:
             length, message = get_copy_data(1)
-            if (
-                header_pending and length > 0
-            ):  # the first message: the header, then a row or the end
+            # The first message holds the COPY header, then the first row or the end.
+            if header_pending and length > 0:
                 header_pending = False
                 message = _without_header(message)
                 length = len(message)
