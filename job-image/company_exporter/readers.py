@@ -7,11 +7,11 @@ bounded: a thread may run at most `len(connections)` slices ahead of the one bei
 each slice's queue holds at most `_QUEUED` chunks of ~150 KB of deflated output.
 """
 
+import contextlib
 import queue
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 
 import psycopg
 
@@ -21,6 +21,7 @@ from company_exporter.source import Snapshot
 
 _QUEUED = 64
 _WAKE_SECONDS = 0.1  # how often a waiting thread checks whether the export was stopped
+_CANCEL_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -78,16 +79,13 @@ class SliceReaders:
             thread.start()
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
         self._stop.set()
         if error is not None:
             for conn in self._connections:
-                conn.cancel()  # PostgreSQL ends a running COPY; the thread then sees the stop
+                # PostgreSQL ends a running COPY, so a thread waiting for rows sees the stop.
+                with contextlib.suppress(psycopg.Error):  # best effort: the thread may be done
+                    conn.cancel_safe(timeout=_CANCEL_SECONDS)
         for thread in self._threads:
             thread.join()
 
