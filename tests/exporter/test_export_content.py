@@ -1,7 +1,7 @@
 """What an export holds: every row of the range once, in order, equal to its database row.
 
-Every test runs twice: read on one connection, and cut into as many slices as the rows (at
-least twelve) read by three connections side by side, which is what large exports do.
+Every test runs twice: read on one connection, and cut into a slice per estimated row (24 at
+least, 1,024 at most) read by three connections side by side, which is what large exports do.
 """
 
 import gzip
