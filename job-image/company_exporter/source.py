@@ -145,6 +145,11 @@ class Snapshot:
             # JIT compiles each query for ~20-50 ms and measured no faster on these rows; with
             # a query per slice it would only cost.
             conn.execute("SET LOCAL jit = off")
+            # Rows come in the index's order, never sorted: on rows stored out of created_at
+            # order the planner sorts each slice instead, which holds the whole slice before its
+            # first row and spills to the database's disk past work_mem (16 slices of a 100k
+            # space: 0.69 s sorted, 0.57 s along the index).
+            conn.execute("SET LOCAL enable_sort = off")
         except psycopg.Error as error:
             raise export_failure(self._database_url, error) from error
         return conn
