@@ -4,6 +4,8 @@ The API runs in this process (a thread), on a free loopback port, against the se
 PostgreSQL, S3 and Kubernetes API server; tests talk to it over HTTP as any client would.
 """
 
+import base64
+import json
 import socket
 import threading
 import time
@@ -67,6 +69,63 @@ def until_refused(send: Callable[[], httpx.Response], limit: int) -> list[httpx.
     assert limit <= len(answers) - 1 <= limit + regained, (len(answers), regained)
     assert {a.status_code for a in answers[:-1]} <= {200, 202}
     return answers
+
+
+def walk_both_ways(http: httpx.Client, first_url: str) -> list[dict[str, Any]]:
+    """Pages forward from `first_url` to the last page, then back to the first by prev_cursor.
+
+    Checks what a client of a Laravel cursor paginator relies on: the first page has no prev and
+    the last no next; going back shows each page as it was going forward (same items, same
+    order) and ends on a first page without prev; from a page reached going back, next leads
+    forward again; every page URL is this request with the cursor, other parameters kept.
+    Returns the pages seen going forward (each list request is one of the space's budget).
+    """
+    forward = [_get(http, first_url)]
+    while forward[-1]["next_cursor"]:
+        forward.append(_get(http, forward[-1]["next_page_url"]))
+    backward = [forward[-1]]
+    while backward[-1]["prev_cursor"]:
+        backward.append(_get(http, _with_cursor(first_url, backward[-1]["prev_cursor"])))
+    backward.reverse()
+    assert [page["data"] for page in backward] == [page["data"] for page in forward]
+    assert forward[0]["prev_cursor"] is None
+    for page, following in zip(backward[:-1], forward[1:], strict=True):
+        assert _get(http, page["next_page_url"])["data"] == following["data"]
+    for page in forward + backward:
+        for kind in ("next", "prev"):
+            _check_page_url(page[f"{kind}_page_url"], page[f"{kind}_cursor"], first_url)
+    return forward
+
+
+def _check_page_url(url: str | None, cursor: str | None, first_url: str) -> None:
+    if cursor is None:
+        assert url is None
+        return
+    assert url is not None
+    got, want = httpx.URL(url), httpx.URL(_with_cursor(first_url, cursor))
+    assert (got.path, got.params) == (want.path, want.params)
+
+
+def _get(http: httpx.Client, url: str) -> dict[str, Any]:
+    response = http.get(url)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _with_cursor(url: str, cursor: str) -> str:
+    return str(httpx.URL(url).copy_set_param("cursor", cursor))
+
+
+def tampered(cursor: str) -> list[str]:
+    """Versions of a cursor a client might have altered: each must be refused as a 422."""
+    position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    altered = [
+        {**position, "points_to_next_items": "sideways"},
+        {**dict.fromkeys(position, "x"), "points_to_next_items": False},
+    ]
+    encoded = [base64.urlsafe_b64encode(json.dumps(a).encode()).decode() for a in altered]
+    return [*encoded, cursor[:-4], cursor + "x"]
 
 
 @pytest.fixture(scope="session")

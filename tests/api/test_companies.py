@@ -1,4 +1,4 @@
-"""List Companies: the export's date semantics, keyset pagination, and the export line's JSON."""
+"""List Companies: the exports' date semantics, keyset paging both ways, the export line's JSON."""
 
 import json
 from collections.abc import Callable
@@ -11,7 +11,7 @@ import pytest
 
 from export_database.company_json import COMPANY_JSON
 from export_database.generate import generate_companies
-from tests.api.conftest import ApiServer, Space, until_refused
+from tests.api.conftest import ApiServer, Space, tampered, until_refused, walk_both_ways
 
 pytestmark = pytest.mark.integration
 
@@ -65,24 +65,52 @@ def test_the_range_is_start_inclusive_and_the_whole_last_second(
     assert response.headers["X-RateLimit-Limit"] == "30"
 
 
-def test_pages_follow_each_other_without_gaps_or_repeats(
+def test_pages_follow_each_other_both_ways_without_gaps_or_repeats(
     api: ApiServer, space: Space, db: psycopg.Connection
 ) -> None:
     generate_companies(db, space.id, 25, seed=7, first_instant=START, spread=END - START)
     same_instant = [add_company(db, space.id, START + timedelta(hours=1)) for _ in range(3)]
-    seen: list[int] = []
     with api.client(space.token) as http:
-        url: str | None = str(httpx.URL(PATH, params={**DAY, "per_page": 4}))
-        while url:
-            page = http.get(url).json()
-            assert len(page["data"]) <= 4
-            seen += [company["id"] for company in page["data"]]
-            url = page["next_page_url"]
+        pages = walk_both_ways(http, str(httpx.URL(PATH, params={**DAY, "per_page": 4})))
     expected = db.execute(
         "SELECT id FROM companies WHERE space_id = %s ORDER BY created_at, id", (space.id,)
     ).fetchall()
-    assert seen == [row[0] for row in expected]
-    assert set(same_instant) <= set(seen)
+    assert [len(page["data"]) for page in pages] == [4] * 7  # 28: the last page exactly full
+    assert [company["id"] for page in pages for company in page["data"]] == [
+        row[0] for row in expected
+    ]
+    assert set(same_instant) <= {company["id"] for page in pages for company in page["data"]}
+
+
+@pytest.mark.parametrize(("per_page", "sizes"), [(1, [1] * 7), (2, [2, 2, 2, 1]), (7, [7])])
+def test_paging_back_through_equal_created_at_orders_them_by_id(
+    api: ApiServer, space: Space, db: psycopg.Connection, per_page: int, sizes: list[int]
+) -> None:
+    noon = START + timedelta(hours=12)
+    ids = [add_company(db, space.id, START)]
+    ids += [add_company(db, space.id, noon) for _ in range(5)]  # every page edge is a tie
+    ids.append(add_company(db, space.id, END - timedelta(seconds=1)))
+    with api.client(space.token) as http:
+        pages = walk_both_ways(http, str(httpx.URL(PATH, params={**DAY, "per_page": per_page})))
+    assert [len(page["data"]) for page in pages] == sizes
+    assert [company["id"] for page in pages for company in page["data"]] == ids
+
+
+def test_a_tampered_backward_cursor_is_a_422(
+    api: ApiServer, space: Space, db: psycopg.Connection
+) -> None:
+    for hour in range(2):
+        add_company(db, space.id, START + timedelta(hours=hour))
+    with api.client(space.token) as http:
+        first = http.get(PATH, params={**DAY, "per_page": 1}).json()
+        backward_cursor = http.get(first["next_page_url"]).json()["prev_cursor"]
+        answers = [
+            http.get(PATH, params={**DAY, "per_page": 1, "cursor": cursor})
+            for cursor in tampered(backward_cursor)
+        ]
+    for answer in answers:
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"].startswith("cursor: not a cursor this API issued")
 
 
 def test_other_spaces_companies_never_appear(

@@ -1,8 +1,8 @@
 """List Companies (`GET /public-api/v1/companies`): the real-time path the seed points to.
 
-The same date semantics as exports, keyset pagination on (created_at, id) with the index exports
-use, and the very JSON of an export line: PostgreSQL builds it with `COMPANY_JSON`, and the page
-is spliced around those texts, so List Companies and exports can never disagree.
+The same date semantics as exports, keyset pagination both ways on (created_at, id) with the
+index exports use, and the very JSON of an export line: PostgreSQL builds it with `COMPANY_JSON`,
+and the page is spliced around those texts, so List Companies and exports can never disagree.
 """
 
 import json
@@ -11,12 +11,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from psycopg import sql
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from export_api.cursors import decode_cursor, encode_cursor
+from export_api.cursors import decode_cursor
 from export_api.dates import Edge, resolve_bound, resolve_range
 from export_api.deps import CompanyReader, ServicesDep
 from export_api.models import CompanyPage, error_responses, success_response
+from export_api.pagination import (
+    CURSOR_DESCRIPTION,
+    KeysetPage,
+    Position,
+    keyset_page,
+    page_envelope,
+    reads_backward,
+)
 from export_database.company_json import COMPANY_JSON
 
 PATH = "/public-api/v1/companies"
@@ -34,9 +42,12 @@ _LocalTime = Annotated[
 ]
 
 
-class _Position(BaseModel):
+class _Position(Position):
     created_at: datetime
     id: Annotated[int, Field(ge=1)]
+
+
+_Row = tuple[int, datetime, str]  # id, created_at, the export line's JSON
 
 
 @router.get(
@@ -52,21 +63,17 @@ async def list_companies(
     services: ServicesDep,
     start_date: _LocalTime = None,
     end_date: _LocalTime = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[str | None, Query(max_length=500, description=CURSOR_DESCRIPTION)] = None,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 200,
 ) -> Response:
     """Companies created in [start_date, end_date] (both optional), in (created_at, id) order."""
     bounds = _bounds(start_date, end_date, principal.timezone)
-    after = decode_cursor(_Position, cursor) if cursor else None
-    query, params = _query(principal.space_id, bounds, after, per_page + 1)
+    at = decode_cursor(_Position, cursor) if cursor else None
+    query, params = _query(principal.space_id, bounds, at, per_page + 1)
     async with services.pool.connection() as conn:
-        rows = await (await conn.execute(query, params)).fetchall()
-    page, more = rows[:per_page], len(rows) > per_page
-    next_cursor = None
-    if more:
-        last_id, last_created_at, _ = page[-1]
-        next_cursor = encode_cursor(_Position(created_at=last_created_at, id=last_id))
-    return _page_response(request, [line for _, _, line in page], per_page, next_cursor)
+        rows: list[_Row] = await (await conn.execute(query, params)).fetchall()
+    page = keyset_page(rows, per_page, at, lambda row: _Position(created_at=row[1], id=row[0]))
+    return _page_response(request, per_page, page)
 
 
 def _bounds(
@@ -83,10 +90,10 @@ def _bounds(
 def _query(
     space_id: int,
     bounds: tuple[datetime | None, datetime | None],
-    after: _Position | None,
+    at: _Position | None,
     limit: int,
 ) -> tuple[sql.Composed, dict[str, Any]]:
-    conditions = [sql.SQL("c.space_id = %(space)s")]
+    conditions: list[sql.Composable] = [sql.SQL("c.space_id = %(space)s")]
     params: dict[str, Any] = {"space": space_id, "limit": limit}
     start, end = bounds
     if start is not None:
@@ -95,30 +102,27 @@ def _query(
     if end is not None:
         conditions.append(sql.SQL("c.created_at < %(end)s"))
         params["end"] = end
-    if after is not None:
-        conditions.append(sql.SQL("(c.created_at, c.id) > (%(after_at)s, %(after_id)s)"))
-        params.update(after_at=after.created_at, after_id=after.id)
+    # A backward page reads the index the other way, from the cursor's row towards the start.
+    backward = reads_backward(at)
+    if at is not None:
+        comparison = sql.SQL("<" if backward else ">")
+        conditions.append(
+            sql.SQL("(c.created_at, c.id) {} (%(at_created_at)s, %(at_id)s)").format(comparison)
+        )
+        params.update(at_created_at=at.created_at, at_id=at.id)
     query = sql.SQL(
         "SELECT c.id, c.created_at, ({line})::text FROM companies c WHERE {conditions} "
-        "ORDER BY c.created_at, c.id LIMIT %(limit)s"
-    ).format(line=sql.SQL(COMPANY_JSON), conditions=sql.SQL(" AND ").join(conditions))
+        "ORDER BY c.created_at {order}, c.id {order} LIMIT %(limit)s"
+    ).format(
+        line=sql.SQL(COMPANY_JSON),
+        conditions=sql.SQL(" AND ").join(conditions),
+        order=sql.SQL("DESC" if backward else "ASC"),
+    )
     return query, params
 
 
-def _page_response(
-    request: Request, lines: list[str], per_page: int, next_cursor: str | None
-) -> Response:
-    envelope = {
-        "path": str(request.url.replace(query="")),
-        "per_page": per_page,
-        "next_cursor": next_cursor,
-        "next_page_url": (
-            str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
-        ),
-        "prev_cursor": None,
-        "prev_page_url": None,
-    }
+def _page_response(request: Request, per_page: int, page: KeysetPage[_Row]) -> Response:
     # The companies are JSON texts from PostgreSQL: spliced in, not parsed and encoded again.
-    head = json.dumps(envelope, separators=(",", ":"))[:-1]
-    body = f'{head},"data":[{",".join(lines)}]}}'
+    head = json.dumps(page_envelope(request, per_page, page), separators=(",", ":"))[:-1]
+    body = f'{head},"data":[{",".join(line for _, _, line in page.items)}]}}'
     return Response(body.encode(), media_type="application/json")
