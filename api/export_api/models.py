@@ -68,10 +68,19 @@ class Page(BaseModel, Generic[ItemT]):
     data: list[ItemT]
     path: str
     per_page: int
-    next_cursor: str | None
-    next_page_url: str | None
-    prev_cursor: str | None = None
-    prev_page_url: str | None = None
+    next_cursor: Annotated[
+        str | None, Field(description="Send as `cursor` for the next page; null on the last page.")
+    ]
+    next_page_url: Annotated[
+        str | None, Field(description="This request with cursor=next_cursor, the rest kept.")
+    ]
+    prev_cursor: Annotated[
+        str | None,
+        Field(description="Send as `cursor` for the previous page; null on the first page."),
+    ]
+    prev_page_url: Annotated[
+        str | None, Field(description="This request with cursor=prev_cursor, the rest kept.")
+    ]
 
 
 class ExportPage(Page[ExportResponse]):

@@ -4,7 +4,9 @@ Where the operator would write status, these tests patch the status subresource 
 the operator does, so the API's side is tested alone (the full flow is in the end-to-end tests).
 """
 
+import base64
 import gzip
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -20,7 +22,14 @@ from export_api.kube import ExportCache
 from export_api.views import status_name
 from export_contracts.resource import GROUP, PLURAL, VERSION, resource_name
 from local_cluster.s3 import S3Server
-from tests.api.conftest import NAMESPACE, ApiServer, Space, until_refused
+from tests.api.conftest import (
+    NAMESPACE,
+    ApiServer,
+    Space,
+    tampered,
+    until_refused,
+    walk_both_ways,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -225,18 +234,64 @@ def test_list_is_newest_first_paginated_and_filterable(
         poll_until(api, http, ids[1], "completed")
         first = http.get(PATH, params={"per_page": 2}).json()
         second = http.get(first["next_page_url"]).json()
+        back = http.get(second["prev_page_url"]).json()
         completed = http.get(PATH, params={"status": "completed"}).json()
         bad_cursor = http.get(PATH, params={"cursor": "bm9wZQ"})
+        # A cursor issued before prev_cursor existed still pages forward.
+        legacy = http.get(PATH, params={"per_page": 2, "cursor": _cursor(before_id=ids[1])})
     assert [e["export_id"] for e in first["data"]] == [ids[2], ids[1]]
     assert first["per_page"] == 2
     assert first["next_cursor"]
+    assert first["prev_cursor"] is None
     assert [e["export_id"] for e in second["data"]] == [ids[0]]
     assert second["next_cursor"] is None
     assert second["next_page_url"] is None
+    assert back["data"] == first["data"]
+    assert back["prev_cursor"] is None
+    assert legacy.json()["data"] == second["data"]
     assert [e["export_id"] for e in completed["data"]] == [ids[1]]
     assert completed["data"][0]["download_url"].startswith(s3.endpoint_url)
     assert bad_cursor.status_code == 422
     assert bad_cursor.json()["error"].startswith("cursor:")
+
+
+def _cursor(**position: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("per_page", "pages"),
+    [
+        (1, [[4], [3], [2], [1], [0]]),  # every page exactly full, the last one too
+        (2, [[4, 3], [2, 1], [0]]),
+        (5, [[4, 3, 2, 1, 0]]),
+    ],
+)
+def test_list_pages_back_through_exactly_the_pages_seen_forward(
+    api: ApiServer, space: Space, per_page: int, pages: list[list[int]]
+) -> None:
+    ids = [create(api, space) for _ in range(5)]  # five: what a space may create a minute
+    with api.client(space.token) as http:
+        url = str(httpx.URL(PATH, params={"status": "queued", "per_page": per_page}))
+        seen = walk_both_ways(http, url)
+    assert [[e["export_id"] for e in page["data"]] for page in seen] == [
+        [ids[i] for i in page] for page in pages
+    ]
+
+
+def test_a_tampered_backward_cursor_is_a_422(api: ApiServer, space: Space) -> None:
+    for _ in range(2):
+        create(api, space)
+    with api.client(space.token) as http:
+        first = http.get(PATH, params={"per_page": 1}).json()
+        backward_cursor = http.get(first["next_page_url"]).json()["prev_cursor"]
+        answers = [
+            http.get(PATH, params={"per_page": 1, "cursor": cursor})
+            for cursor in tampered(backward_cursor)
+        ]
+    for answer in answers:
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"].startswith("cursor: not a cursor this API issued")
 
 
 def test_delete_removes_a_finished_export_and_its_file(

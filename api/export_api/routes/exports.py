@@ -2,15 +2,17 @@
 
 import logging
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, Field
 
 from export_api.creation import create_export
-from export_api.cursors import decode_cursor, encode_cursor
+from export_api.cursors import decode_cursor
 from export_api.deps import Creator, ServicesDep, StatusReader, StatusWriter
 from export_api.errors import NotFoundError
 from export_api.kube import ExportRecord
@@ -23,6 +25,7 @@ from export_api.models import (
     error_responses,
     success_response,
 )
+from export_api.pagination import CURSOR_DESCRIPTION, Position, keyset_page, page_envelope
 from export_api.services import Services
 from export_api.views import export_response, status_name
 
@@ -36,8 +39,9 @@ router = APIRouter(
 )
 
 
-class _ListPosition(BaseModel):
-    before_id: Annotated[int, Field(ge=1)]
+class _ListPosition(Position):
+    # Cursors issued before prev_cursor existed name the id before_id (and point forward).
+    export_id: Annotated[int, Field(ge=1, validation_alias=AliasChoices("export_id", "before_id"))]
 
 
 @router.post(
@@ -120,32 +124,39 @@ async def list_exports(
     status_filter: Annotated[
         ExportStatusName | None, Query(alias="status", description="Only exports in this status.")
     ] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=200, description=CURSOR_DESCRIPTION)] = None,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ExportPage:
     """The space's exports, newest first."""
-    before = decode_cursor(_ListPosition, cursor).before_id if cursor else None
+    at = decode_cursor(_ListPosition, cursor) if cursor else None
     now = datetime.now(UTC)
-    matching = [
+    matching = (
         record
-        for record in services.cache.records()
+        for record in _from_cursor(services.cache.records(), at)
         if record.space_id == principal.space_id
-        and (before is None or record.export_id < before)
         and (status_filter is None or status_name(record, now) == status_filter)
-    ]
-    page = matching[:per_page]
-    next_cursor = None
-    if len(matching) > per_page:
-        next_cursor = encode_cursor(_ListPosition(before_id=page[-1].export_id))
-    return ExportPage(
-        data=[export_response(record, now, services.presigner) for record in page],
-        path=str(request.url.replace(query="")),
-        per_page=per_page,
-        next_cursor=next_cursor,
-        next_page_url=(
-            str(request.url.include_query_params(cursor=next_cursor)) if next_cursor else None
-        ),
     )
+    rows = list(islice(matching, per_page + 1))
+    page = keyset_page(rows, per_page, at, lambda record: _ListPosition(export_id=record.export_id))
+    return ExportPage(
+        data=[export_response(record, now, services.presigner) for record in page.items],
+        **page_envelope(request, per_page, page),
+    )
+
+
+def _from_cursor(
+    newest_first: list[ExportRecord], at: _ListPosition | None
+) -> Iterable[ExportRecord]:
+    """The cache's exports on the cursor's side of it, nearest first, as a keyset query reads.
+
+    The list is newest first (highest id first): the exports after the cursor have lower ids;
+    those before it, read backward from the cursor, are the higher ids from the oldest up.
+    """
+    if at is None:
+        return newest_first
+    if at.points_to_next_items:
+        return (record for record in newest_first if record.export_id < at.export_id)
+    return (record for record in reversed(newest_first) if record.export_id > at.export_id)
 
 
 @router.delete(
