@@ -46,3 +46,10 @@ def product(installed: Product) -> Product:
 def space(installed: Product) -> Space:
     """A space with 1000 companies a day over 30 days: a day's export is small but not trivial."""
     return add_space(installed.database_url, "faults", companies_per_day=1000, days=30)
+
+
+@pytest.fixture(scope="package")
+def large_space(installed: Product) -> Space:
+    """150,000 companies over 30 days: a month's export keeps its upload open for about a second,
+    long enough to SIGKILL the exporter mid-upload (a small export's upload lasts ~0.2 s)."""
+    return add_space(installed.database_url, "faults-large", companies_per_day=5000, days=30)

@@ -17,9 +17,9 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_killed_exporter_is_retried_and_leaves_one_whole_file(
-    product: Product, space: Space, figures: list[str]
+    product: Product, large_space: Space, figures: list[str]
 ) -> None:
-    client = space.client(product.api_url)
+    client = large_space.client(product.api_url)
     requested = [client.create(day_range(0, 30))]
     client.close()
     export_id = requested[0].export_id
@@ -34,9 +34,9 @@ def test_a_killed_exporter_is_retried_and_leaves_one_whole_file(
 
 
 def test_an_export_whose_every_attempt_is_killed_fails_and_leaves_no_upload(
-    product: Product, space: Space, figures: list[str]
+    product: Product, large_space: Space, figures: list[str]
 ) -> None:
-    client = space.client(product.api_url)
+    client = large_space.client(product.api_url)
     requested = [client.create(day_range(0, 30))]
     client.close()
     export_id = requested[0].export_id
