@@ -51,5 +51,5 @@ def space(installed: Product) -> Space:
 @pytest.fixture(scope="package")
 def large_space(installed: Product) -> Space:
     """150,000 companies over 30 days: a month's export keeps its upload open for about a second,
-    long enough to SIGKILL the exporter mid-upload (a small export's upload lasts ~0.2 s)."""
+    long enough to SIGKILL the exporter or stop S3 mid-upload (a small export's lasts ~0.2 s)."""
     return add_space(installed.database_url, "faults-large", companies_per_day=5000, days=30)

@@ -7,6 +7,7 @@ from tests.faults.harness import (
     Space,
     audit,
     day_range,
+    request_exports,
     wait_until_final,
     wait_until_processing,
 )
@@ -17,9 +18,9 @@ pytestmark = pytest.mark.e2e
 def test_no_status_is_lost_across_an_apiserver_restart(
     product: Product, space: Space, figures: list[str]
 ) -> None:
-    client = space.client(product.api_url)
-    requested = [client.create(day_range(day, 3)) for day in range(0, 24, 3)]
-    client.close()
+    requested = request_exports(
+        product.api_url, space, (day_range(day, 3) for day in range(0, 24, 3))
+    )
     wait_until_processing(product, requested[0].export_id)
     # Jobs finish while it is down; their exports are recorded (and seen by the API) afterwards.
     product.restart_apiserver(down_seconds=5)

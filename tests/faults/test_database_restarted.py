@@ -11,6 +11,7 @@ from tests.faults.harness import (
     day_range,
     export_object,
     failed_exporter_pods,
+    request_exports,
     wait_until_final,
     wait_until_processing,
 )
@@ -21,9 +22,9 @@ pytestmark = pytest.mark.e2e
 def test_exports_running_through_a_database_restart_retry_and_complete(
     product: Product, space: Space, figures: list[str]
 ) -> None:
-    client = space.client(product.api_url)
-    requested = [client.create(day_range(day, 4)) for day in range(0, 24, 4)]
-    client.close()
+    requested = request_exports(
+        product.api_url, space, (day_range(day, 4) for day in range(0, 24, 4))
+    )
     wait_until_processing(product, requested[0].export_id)
     product.stop_postgres()  # a fast shutdown: the exporters' connections break mid-COPY
     time.sleep(1)
@@ -42,9 +43,7 @@ def test_exports_running_through_a_database_restart_retry_and_complete(
 def test_exports_fail_clearly_while_the_database_stays_down(
     product: Product, space: Space, figures: list[str]
 ) -> None:
-    client = space.client(product.api_url)
-    requested = [client.create(day_range(day, 2)) for day in (0, 10)]
-    client.close()
+    requested = request_exports(product.api_url, space, (day_range(day, 2) for day in (0, 10)))
     product.stop_postgres()
     try:
         code, readiness = product.readiness()

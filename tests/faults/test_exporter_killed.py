@@ -8,6 +8,7 @@ from tests.faults.harness import (
     Space,
     audit,
     day_range,
+    request_exports,
     wait_until_final,
     wait_until_no_upload_running,
     wait_until_uploading,
@@ -19,9 +20,7 @@ pytestmark = pytest.mark.e2e
 def test_a_killed_exporter_is_retried_and_leaves_one_whole_file(
     product: Product, large_space: Space, figures: list[str]
 ) -> None:
-    client = large_space.client(product.api_url)
-    requested = [client.create(day_range(0, 30))]
-    client.close()
+    requested = request_exports(product.api_url, large_space, [day_range(0, 30)])
     export_id = requested[0].export_id
     wait_until_uploading(product, timeout=120)  # mid-export: its upload is open
     assert product.kill_exporter(export_id) == 1
@@ -36,9 +35,7 @@ def test_a_killed_exporter_is_retried_and_leaves_one_whole_file(
 def test_an_export_whose_every_attempt_is_killed_fails_and_leaves_no_upload(
     product: Product, large_space: Space, figures: list[str]
 ) -> None:
-    client = large_space.client(product.api_url)
-    requested = [client.create(day_range(0, 30))]
-    client.close()
+    requested = request_exports(product.api_url, large_space, [day_range(0, 30)])
     export_id = requested[0].export_id
     killed: frozenset[str] = frozenset()
     for _attempt in range(EXPORTER_ATTEMPTS):

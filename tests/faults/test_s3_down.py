@@ -10,6 +10,7 @@ from tests.faults.harness import (
     audit,
     day_range,
     export_object,
+    request_exports,
     wait_until_final,
     wait_until_uploading,
 )
@@ -18,11 +19,10 @@ pytestmark = pytest.mark.e2e
 
 
 def test_an_upload_cut_by_an_s3_restart_is_retried_and_completes_whole(
-    product: Product, space: Space, figures: list[str]
+    product: Product, large_space: Space, figures: list[str]
 ) -> None:
-    client = space.client(product.api_url)
-    requested = [client.create(day_range(0, 30))]  # 30,000 companies: the upload takes a while
-    client.close()
+    # 150,000 companies: the upload stays open long enough for S3 to go down under it.
+    requested = request_exports(product.api_url, large_space, [day_range(0, 30)])
     wait_until_uploading(product, timeout=120)
     product.stop_s3()
     time.sleep(2)
@@ -37,9 +37,7 @@ def test_exports_fail_cleanly_while_s3_stays_down(
 ) -> None:
     product.stop_s3()
     try:
-        client = space.client(product.api_url)
-        requested = [client.create(day_range(day, 2)) for day in (0, 10)]
-        client.close()
+        requested = request_exports(product.api_url, space, (day_range(day, 2) for day in (0, 10)))
         # The exporter retries each S3 call, the Job retries the exporter once, then it fails.
         deadline = time.monotonic() + 180
         states = [{}]
