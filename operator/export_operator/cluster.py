@@ -89,6 +89,21 @@ class Cluster:
                 raise ConflictError(f"{namespace}/{name} changed meanwhile") from error
             raise
 
+    def create_event(self, manifest: dict[str, Any]) -> bool:
+        """Creates the Event; False when one of its name exists already (409)."""
+        try:
+            self._core.create_namespaced_event(
+                manifest["metadata"]["namespace"],
+                cast("Any", manifest),
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+        except ApiException as error:
+            if _status(error) == 409:
+                return False
+            raise
+        return True
+
     def create_job(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Creates the Job, or returns the one that already has its name (409: it exists)."""
         namespace, name = manifest["metadata"]["namespace"], manifest["metadata"]["name"]

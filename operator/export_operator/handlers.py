@@ -93,11 +93,14 @@ def delete_export(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 
 
 @kopf.on.event(*EXPORTS)
-def count_export(event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
+def observe_export(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    uid = body["metadata"]["uid"]
     if event["type"] == "DELETED":
-        metrics.EXPORT_STATES.gone(body["metadata"]["uid"])
+        metrics.EXPORT_STATES.gone(uid)
+        _exports(memo).gone(uid)
     else:
-        metrics.EXPORT_STATES.seen(body["metadata"]["uid"], body.get("status", {}).get("state"))
+        metrics.EXPORT_STATES.seen(uid, body.get("status", {}).get("state"))
+        _exports(memo).observe(dict(body))
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={resource.MANAGED_BY_LABEL: resource.MANAGED_BY})

@@ -3,14 +3,15 @@
 Every step is idempotent and safe to repeat after a restart: the Job has the export's name (a
 second create finds the first), status writes are conditional on the object's resourceVersion and
 only ever move the life cycle forward (`status.allowed`), and Events and metrics are emitted only by
-the write that made a transition.
+the write that made a transition, or by a later look at a status whose Event is missing
+(`announcements`).
 """
 
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import kopf
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,6 +24,7 @@ from export_contracts.resource import (
 )
 from export_operator import metrics, status
 from export_operator.admission import Admitter
+from export_operator.announcements import Announcement, Announcer
 from export_operator.cluster import Cluster, ConflictError
 from export_operator.jobs import JobPhase, JobView, Owner, job_manifest, object_key, owner_name
 from export_operator.pods import cannot_start, exporter_result, last_failure
@@ -79,6 +81,14 @@ class Exports:
         self._files = files
         self._settings = settings
         self._admitter = admitter
+        self._announcer = Announcer(cluster)
+
+    def observe(self, body: dict[str, Any]) -> None:
+        """Any watch event of an export: announce its state if that has not happened yet."""
+        self._announcer.observe(body, _now())
+
+    def gone(self, uid: str) -> None:
+        self._announcer.forget(uid)
 
     # --- a new export ---------------------------------------------------------------------------
 
@@ -220,6 +230,7 @@ class Exports:
     def tick(self, body: dict[str, Any]) -> None:
         """Catches what events cannot: a Pod that never starts, a vanished Job, the retention."""
         export = Export(body)
+        self.observe(body)
         state = export.status.state
         if state in (ExportState.QUEUED, ExportState.PROCESSING):
             self._check_job(export)
@@ -326,14 +337,10 @@ class Exports:
         )
 
     def _announce(self, export: Export, transition: status.Transition, now: datetime) -> None:
+        """The Event first: metrics and the log line are per process and best-effort."""
+        said = Announcement(transition.state, transition.reason, transition.message)
+        self._announcer.announce(export.body, said, now)
         metrics.record_transition(transition.state, export.created_at, now)
-        # kopf.event, not kopf.info: our transitions are always posted, whatever posting.level.
-        kopf.event(
-            cast("kopf.Body", export.body),
-            type="Warning" if transition.state is ExportState.FAILED else "Normal",
-            reason=transition.reason.value,
-            message=transition.message,
-        )
         logger.info(
             "export state changed",
             extra={

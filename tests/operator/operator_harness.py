@@ -204,13 +204,17 @@ class Harness:
             f"{current.model_dump(exclude_none=True)}; operator logs in {self.launcher.log_dir}"
         )
 
-    def wait_gone(self, check: Any, what: str, timeout: float = 60) -> None:
+    def wait_for(self, check: Any, what: str, timeout: float = 60) -> None:
+        """Until `check()` is true; fails saying `what` did not happen."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not check():
+            if check():
                 return
             time.sleep(0.2)
-        raise AssertionError(f"{what} still there after {timeout} s")
+        raise AssertionError(f"{what}: not within {timeout} s")
+
+    def wait_gone(self, check: Any, what: str, timeout: float = 60) -> None:
+        self.wait_for(lambda: not check(), f"{what} gone", timeout)
 
     def job(self, name: str) -> dict[str, Any] | None:
         try:

@@ -1,0 +1,156 @@
+"""Each state an export enters is announced by exactly one Kubernetes Event, across restarts.
+
+The Event is derived from the status, not from the moment of the write: its name is fixed by the
+export and the state (`export-7.<uid>.completed`), and it is created directly, so a second create
+answers 409 and nothing is posted twice. The status write comes first; an operator killed between
+the two leaves a state without its Event, and whoever next observes the export (this process on
+the watch event of its own write, or a successor at its first listing) creates the missing one.
+
+What is not repaired, on purpose: a state older than `REPAIR_WINDOW` (Events themselves live one
+hour, the apiserver's default `--event-ttl`, so re-announcing older states after every restart
+would only spam), and an intermediate state (Queued, Processing) that the export already left when
+it is next observed. Metrics and the "export state changed" log line are per process and
+best-effort: a kill between the status write and them loses them.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
+
+from export_contracts import resource
+from export_contracts.resource import CompanyExportStatus, ExportReason, ExportState
+from export_operator.cluster import Cluster
+
+logger = logging.getLogger(__name__)
+
+REPAIR_WINDOW = timedelta(hours=1)
+# The apiserver refuses longer Event messages; cut in the middle, as kopf does.
+MAX_MESSAGE_LENGTH = 1024
+REPORTING_COMPONENT = "company-exports-operator"
+
+
+def event_name(export_name: str, uid: str, state: ExportState) -> str:
+    """One name per (export, state): the uid keeps a re-created export of the same name apart."""
+    return f"{export_name}.{uid}.{state.value.lower()}"
+
+
+def _short(message: str) -> str:
+    if len(message) <= MAX_MESSAGE_LENGTH:
+        return message
+    half = (MAX_MESSAGE_LENGTH - 3) // 2
+    return f"{message[:half]}...{message[-half:]}"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A state an export entered, as its Event says it."""
+
+    state: ExportState
+    reason: ExportReason
+    message: str
+
+    @classmethod
+    def of(cls, status: CompanyExportStatus) -> "Announcement | None":
+        if status.state is None or status.reason is None:
+            return None
+        return cls(status.state, status.reason, status.message or "")
+
+
+def event_manifest(export: dict[str, Any], said: Announcement, now: datetime) -> dict[str, Any]:
+    """The core/v1 Event that announces the state `status` records (shown by `kubectl describe`)."""
+    meta = export["metadata"]
+    stamp = now.isoformat()
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {
+            "name": event_name(meta["name"], meta["uid"], said.state),
+            "namespace": meta["namespace"],
+        },
+        "involvedObject": {
+            "apiVersion": resource.API_VERSION,
+            "kind": resource.KIND,
+            "name": meta["name"],
+            "namespace": meta["namespace"],
+            "uid": meta["uid"],
+        },
+        "type": "Warning" if said.state is ExportState.FAILED else "Normal",
+        "reason": said.reason.value,
+        "message": _short(said.message),
+        "action": said.state.value,
+        "source": {"component": REPORTING_COMPONENT},
+        "reportingComponent": REPORTING_COMPONENT,
+        "reportingInstance": REPORTING_COMPONENT,
+        "firstTimestamp": stamp,
+        "lastTimestamp": stamp,
+        "eventTime": stamp,
+        "count": 1,
+    }
+
+
+def entered_at(status: CompanyExportStatus) -> datetime | None:
+    """When the export entered the state its status records."""
+    return (
+        {
+            ExportState.QUEUED: status.queued_at,
+            ExportState.PROCESSING: status.started_at,
+            ExportState.COMPLETED: status.completed_at,
+            ExportState.FAILED: status.completed_at,
+            ExportState.EXPIRED: status.expires_at,
+        }.get(status.state)
+        if status.state
+        else None
+    )
+
+
+class Announcer:
+    """Creates the Event of each state once; remembers what this process knows is announced."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self._cluster = cluster
+        # The states known to have their Event, by export uid; a restart starts empty and asks.
+        self._announced: dict[str, set[ExportState]] = {}
+
+    def announce(self, export: dict[str, Any], said: Announcement, now: datetime) -> bool:
+        """Creates the Event of the state entered; False when it existed already (or failed)."""
+        uid = export["metadata"]["uid"]
+        if said.state in self._announced.get(uid, ()):
+            return False
+        try:
+            created = self._cluster.create_event(event_manifest(export, said, now))
+        except (ApiException, HTTPError) as error:
+            # The watch event of the status write comes next and tries again (`observe`).
+            logger.warning(
+                "could not announce the export's state; retrying on its next watch event",
+                extra={
+                    "export": export["metadata"]["name"],
+                    "state": said.state.value,
+                    "error": str(error),
+                },
+            )
+            return False
+        self._announced.setdefault(uid, set()).add(said.state)
+        return created
+
+    def observe(self, export: dict[str, Any], now: datetime) -> None:
+        """Announces the recorded state if its Event may be missing (a kill after the write)."""
+        status = CompanyExportStatus.model_validate(export.get("status") or {})
+        said = Announcement.of(status)
+        if said is None or said.state in self._announced.get(export["metadata"]["uid"], ()):
+            return
+        since = entered_at(status)
+        if since is not None and now - since > REPAIR_WINDOW:
+            return
+        if self.announce(export, said, now):
+            logger.info(
+                "export state announced late (the operator stopped between status and Event)",
+                extra={"export": export["metadata"]["name"], "state": said.state.value},
+            )
+
+    def forget(self, uid: str) -> None:
+        """The export is gone: its states need no memory."""
+        self._announced.pop(uid, None)

@@ -1,0 +1,124 @@
+"""Each state an export enters is announced by one Event, also when the operator died in between."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from export_contracts import resource
+from export_contracts.resource import CompanyExportStatus, ExportReason, ExportState
+from export_operator.announcements import (
+    MAX_MESSAGE_LENGTH,
+    REPAIR_WINDOW,
+    Announcement,
+    entered_at,
+    event_manifest,
+    event_name,
+)
+from tests.operator.operator_harness import EXPORTS, Harness
+
+EXPORT = {"metadata": {"name": "export-7", "namespace": "tenant-a", "uid": "3f2c"}}
+NOW = datetime(2024, 3, 1, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("state", "kind"),
+    [(ExportState.COMPLETED, "Normal"), (ExportState.FAILED, "Warning")],
+)
+def test_the_event_is_named_by_export_uid_and_state(state: ExportState, kind: str) -> None:
+    event = event_manifest(EXPORT, Announcement(state, ExportReason.COMPLETED, "done"), NOW)
+    assert event["metadata"] == {
+        "name": f"export-7.3f2c.{state.value.lower()}",
+        "namespace": "tenant-a",
+    }
+    assert event["type"] == kind
+    assert event["involvedObject"]["uid"] == "3f2c"
+    assert event["involvedObject"]["kind"] == resource.KIND
+
+
+def test_names_differ_by_state_and_by_a_recreated_export() -> None:
+    names = {
+        event_name("export-7", uid, state) for uid in ("uid-a", "uid-b") for state in ExportState
+    }
+    assert len(names) == 2 * len(ExportState)
+
+
+def test_a_long_message_is_cut_in_the_middle_to_what_the_apiserver_takes() -> None:
+    message = "start " + "x" * 5000 + " end"
+    said = Announcement(ExportState.FAILED, ExportReason.BACKOFF_LIMIT_EXCEEDED, message)
+    cut = event_manifest(EXPORT, said, NOW)["message"]
+    assert len(cut) <= MAX_MESSAGE_LENGTH
+    assert cut.startswith("start x")
+    assert cut.endswith("x end")
+
+
+def test_the_state_was_entered_when_its_timestamp_says() -> None:
+    queued = CompanyExportStatus(state=ExportState.QUEUED, queued_at=NOW)
+    done = CompanyExportStatus(
+        state=ExportState.COMPLETED, queued_at=NOW, completed_at=NOW + timedelta(1)
+    )
+    assert entered_at(queued) == NOW
+    assert entered_at(done) == NOW + timedelta(1)
+    assert entered_at(CompanyExportStatus()) is None
+
+
+# --- against the apiserver, with the operator started and killed ----------------------------------
+
+
+def _record(harness: Harness, name: str, state: ExportState, at: datetime) -> None:
+    """Writes the status a killed operator left behind: the state, no Event for it."""
+    status = {
+        "state": state.value,
+        "reason": ExportReason.BAD_REQUEST.value,
+        "message": f"recorded by hand for {name}",
+        "completedAt": at.isoformat(),
+    }
+    harness.custom.patch_namespaced_custom_object_status(
+        *EXPORTS, harness.namespace, resource.PLURAL, name, {"status": status}
+    )
+
+
+def _events(harness: Harness, name: str) -> list[Any]:
+    return [
+        event
+        for event in harness.core.list_namespaced_event(
+            harness.namespace,
+            field_selector=f"involvedObject.kind={resource.KIND},involvedObject.name={name}",
+        ).items
+        if event.reason == ExportReason.BAD_REQUEST.value
+    ]
+
+
+def _recorded_failure(harness: Harness, export_id: int, at: datetime) -> str:
+    name = harness.create_export(export_id)
+    _record(harness, name, ExportState.FAILED, at)
+    return name
+
+
+def test_a_state_whose_event_was_lost_is_announced_once_by_the_next_operator(
+    harness: Harness,
+) -> None:
+    now = datetime.now(UTC)
+    lost = _recorded_failure(harness, 300, now)
+    stale = _recorded_failure(harness, 301, now - REPAIR_WINDOW - timedelta(minutes=1))
+    announced = _recorded_failure(harness, 302, now)
+    body = harness.get_export(announced)
+    assert body is not None
+    said = Announcement(ExportState.FAILED, ExportReason.BAD_REQUEST, "announced before the kill")
+    harness.core.create_namespaced_event(harness.namespace, event_manifest(body, said, now))
+
+    first = harness.start_operator()
+    harness.wait_for(lambda: _events(harness, lost), f"an Event for {lost}", timeout=30)
+    harness.kill(first)
+    harness.start_operator("operator-2")
+    # An export recorded after the second start is announced only once the listing was handled.
+    later = _recorded_failure(harness, 303, datetime.now(UTC))
+    harness.wait_for(lambda: _events(harness, later), f"an Event for {later}", timeout=30)
+
+    lost_uid = (harness.get_export(lost) or {})["metadata"]["uid"]
+    assert [e.metadata.name for e in _events(harness, lost)] == [
+        event_name(lost, lost_uid, ExportState.FAILED)
+    ]
+    assert [e.message for e in _events(harness, announced)] == ["announced before the kill"]
+    assert _events(harness, stale) == []
+    assert [e.count for e in _events(harness, lost) + _events(harness, later)] == [1, 1]
