@@ -1,6 +1,7 @@
 """Session fixtures: real servers, started once per test session on free ports, stopped at the end.
 
-- `postgres`: PostgreSQL with an empty `exports` database (`.url` is a libpq URL).
+- `postgres`: PostgreSQL with an empty `exports` database (`.url` is a libpq URL);
+  `empty_database`: the URL of a new database on it, for one test.
 - `s3`: SeaweedFS's S3 gateway, one private bucket (`.endpoint_url`, keys, `.bucket`, `.client()`).
 - `kube`: etcd, kube-apiserver, kube-controller-manager and the test node agent; `.kubeconfig`
   is the admin's, `.env` the environment a component of ours needs to reach all three servers.
@@ -9,11 +10,14 @@
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from local_cluster.control_plane import ControlPlane
 from local_cluster.postgres import Postgres, start_postgres
@@ -50,6 +54,18 @@ def postgres(servers_root: Path) -> Iterator[Postgres]:
         yield start_postgres(launcher, servers_root / "postgres" / "data")
     finally:
         launcher.stop_all()
+
+
+@pytest.fixture
+def empty_database(postgres: Postgres) -> Iterator[str]:
+    """The URL of a new database that nothing else uses; dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin_url = postgres.url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield postgres.url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """`export-operator`: runs the operator's kopf handlers with settings from the environment."""
 
+import argparse
 import logging
 
 import kopf
@@ -22,7 +23,13 @@ class WithoutKopfSettings(logging.Filter):
         return True
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(
+        prog="export-operator",
+        description="Run the CompanyExport operator (settings from the environment, "
+        "EXPORT_OPERATOR_*; operator/README.md lists them). Outside a cluster it connects "
+        "through KUBECONFIG, inside through its service account.",
+    ).parse_args(argv)
     settings = OperatorSettings()
     configure_logging(settings.log_level)
     for handler in logging.getLogger().handlers:

@@ -2,11 +2,14 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from mypy_boto3_s3 import S3Client
+
+if TYPE_CHECKING:  # type stubs are a development dependency, absent where the product runs
+    from mypy_boto3_s3 import S3Client
 
 from export_operator.settings import PRESIGN_SECONDS, OperatorSettings
 from export_operator.status import Download
@@ -14,7 +17,7 @@ from export_operator.status import Download
 
 @dataclass(frozen=True)
 class ExportFiles:
-    client: S3Client
+    client: "S3Client"
 
     @classmethod
     def connect(cls, settings: OperatorSettings) -> "ExportFiles":
