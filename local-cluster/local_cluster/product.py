@@ -1,11 +1,14 @@
 """The product on the local stack: the Helm chart installed as users install it, plus a demo space.
 
-`install_product` is the last step of `make up`. It installs (or upgrades) charts/company-exports
-with `helm upgrade --install`, pointing it at the stack's PostgreSQL and S3; the node agent then
-runs the chart's Pods as local processes under their own service accounts, so the chart's RBAC is
-what the API and the operator really get. It waits until the API answers, makes sure a demo space
-with sample companies exists, issues a fresh API key for it, adds API_URL and API_KEY to the
-stack's env file, and prints what to try next.
+`install_product` is the last step of `make up`. It packages charts/company-exports, pushes it to
+the stack's OCI registry and installs (or upgrades) it from there, as a user installs it (`helm
+upgrade --install RELEASE oci://.../charts/company-exports --version V`), pointing it at the
+stack's PostgreSQL and S3; the node agent then runs the chart's Pods as local processes under
+their own service accounts, so the chart's RBAC is what the API and the operator really get.
+Without a registry in the stack's environment (REGISTRY), one is started for the install alone.
+It waits until the API answers, makes sure a demo space with sample companies exists, issues a
+fresh API key for it, adds API_URL and API_KEY to the stack's env file, and prints what to try
+next.
 
 Local differences from a cluster, all in `local_values`: one API replica on a host port (Services
 are not routable here), free host ports for the operator's health and metrics endpoints, and the
@@ -32,6 +35,7 @@ from export_api.auth import Scope
 from export_database.generate import create_space, generate_companies
 from local_cluster.binaries import ensure_binaries
 from local_cluster.process import free_port, port_is_open
+from local_cluster.registry import ChartRef, Registry, RegistryError, push_chart, temporary_registry
 
 log = logging.getLogger(__name__)
 
@@ -100,14 +104,29 @@ def local_values(env: dict[str, str], ports: LocalPorts) -> dict[str, Any]:
 
 
 def helm_install(
-    helm: Path, kubeconfig: str, values: dict[str, Any], work_dir: Path, timeout_seconds: int = 180
+    helm: Path,
+    kubeconfig: str,
+    values: dict[str, Any],
+    work_dir: Path,
+    timeout_seconds: int = 180,
+    chart: ChartRef | None = None,
 ) -> None:
-    """`helm upgrade --install` of the chart into NAMESPACE, waiting until its Pods are ready."""
+    """`helm upgrade --install` of the chart from its OCI reference into NAMESPACE, waiting until
+    its Pods are ready.
+
+    `chart` is the chart as pushed to a running registry (`push_chart`); without it, the chart is
+    pushed to a registry started under `work_dir` for this install alone.
+    """
+    if chart is None:
+        with temporary_registry(work_dir / "chart-registry") as registry:
+            pushed = push_the_chart(helm, registry, work_dir)
+            helm_install(helm, kubeconfig, values, work_dir, timeout_seconds, pushed)
+        return
     values_file = work_dir / "company-exports-values.json"
     _write_private(values_file, json.dumps(values))  # it holds the database password and S3 keys
     command = [
-        str(helm), "upgrade", "--install", RELEASE, str(CHART),
-        "--namespace", NAMESPACE, "--create-namespace", "--kubeconfig", kubeconfig,
+        str(helm), "upgrade", "--install", RELEASE, chart.url, "--version", chart.version,
+        "--plain-http", "--namespace", NAMESPACE, "--create-namespace", "--kubeconfig", kubeconfig,
         "--values", str(values_file), "--wait", "--timeout", f"{timeout_seconds}s",
     ]  # fmt: skip
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -115,9 +134,17 @@ def helm_install(
         # helm notes each followed symbolic link (the CRDs); only the rest explains the failure.
         errors = [line for line in completed.stderr.splitlines() if not line.startswith("walk.go")]
         raise ProductInstallError(
-            f"helm could not install {CHART.name}: {' '.join(errors)}\n"
+            f"helm could not install {chart.url}: {' '.join(errors)}\n"
             f"Pod logs are under the stack's node/pods folder; `make down && make up` retries."
         )
+
+
+def push_the_chart(helm: Path, registry: Registry | str, work_dir: Path) -> ChartRef:
+    """charts/company-exports packaged under `work_dir` and pushed to the registry."""
+    try:
+        return push_chart(helm, CHART, registry, work_dir / "chart-package")
+    except RegistryError as error:
+        raise ProductInstallError(str(error)) from error
 
 
 def wait_for_api(api_url: str, timeout: float = API_READY_TIMEOUT_SECONDS) -> None:
@@ -213,15 +240,21 @@ Follow it from the cluster side:
 
 
 def install_product(stack_root: Path, env: dict[str, str]) -> dict[str, str]:
-    """Installs the chart into the running stack and prepares the demo; returns API_URL, API_KEY.
+    """Installs the chart into the running stack from its registry (env REGISTRY) and prepares
+    the demo; returns API_URL, API_KEY.
 
     Also writes them into the stack's env file (`<stack_root>/stack.env`),
     replacing values from an earlier run, and prints the walk-through on stdout.
     """
     ports = LocalPorts.choose()
     api_url = f"http://127.0.0.1:{ports.api}"
+    helm = ensure_binaries().helm
+    chart = None
+    if env.get("REGISTRY"):
+        chart = push_the_chart(helm, env["REGISTRY"], stack_root)
+        log.info("pushed the chart to %s, version %s", chart.url, chart.version)
     log.info("installing the chart %s into namespace %s", CHART.name, NAMESPACE)
-    helm_install(ensure_binaries().helm, env["KUBECONFIG"], local_values(env, ports), stack_root)
+    helm_install(helm, env["KUBECONFIG"], local_values(env, ports), stack_root, chart=chart)
     wait_for_api(api_url)
     demo = ensure_demo_space(env["DATABASE_URL"])
     added = {"API_URL": api_url, "API_KEY": demo.api_key}

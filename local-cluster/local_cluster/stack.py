@@ -1,4 +1,5 @@
-"""The whole local stack: control plane, node agent, PostgreSQL and S3, started and stopped as one.
+"""The whole local stack: control plane, node agent, PostgreSQL, S3 and an OCI registry, started
+and stopped as one.
 
 `up` returns when every server is ready; the environment a client needs is `Stack.env` and, for
 shells, `<root>/stack.env`. The processes outlive the Python process that started them (for
@@ -20,6 +21,7 @@ from local_cluster.control_plane import ControlPlane, start_control_plane
 from local_cluster.pki import create_pki
 from local_cluster.postgres import Postgres, start_postgres
 from local_cluster.process import Launcher, Server
+from local_cluster.registry import Registry, start_registry
 from local_cluster.s3 import S3Server, start_s3
 
 NODE_NAME = "local-node"
@@ -36,6 +38,8 @@ class StackEnvironment:
     AWS_SECRET_ACCESS_KEY: str
     AWS_DEFAULT_REGION: str
     EXPORT_BUCKET: str
+    # HOST:PORT of the stack's OCI registry (images and the chart); empty where none runs.
+    REGISTRY: str = ""
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -53,6 +57,7 @@ class Stack:
     control_plane: ControlPlane
     postgres: Postgres
     s3: S3Server
+    registry: Registry
     started_in_seconds: float
 
     @property
@@ -65,6 +70,7 @@ class Stack:
             AWS_SECRET_ACCESS_KEY=self.s3.secret_key,
             AWS_DEFAULT_REGION=self.s3.region,
             EXPORT_BUCKET=self.s3.bucket,
+            REGISTRY=self.registry.address,
         )
 
     def stop(self) -> None:
@@ -81,16 +87,20 @@ def up(root: Path) -> Stack:
     root.mkdir(parents=True, exist_ok=True)
     launcher = Launcher(root / "logs")
     try:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            # PostgreSQL and S3 start while the control plane does; each takes seconds.
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            # PostgreSQL, S3 and the registry start while the control plane does; each takes
+            # seconds.
             postgres_started = pool.submit(start_postgres, launcher, root / "postgres" / "data")
             s3_started = pool.submit(start_s3, launcher, root / "s3")
+            registry_started = pool.submit(start_registry, launcher, root / "registry")
             control_plane = start_kubernetes(launcher, root)
             postgres, s3 = postgres_started.result(), s3_started.result()
+            registry = registry_started.result()
     except BaseException:
         launcher.stop_all()
         raise
-    stack = Stack(root, launcher, control_plane, postgres, s3, time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    stack = Stack(root, launcher, control_plane, postgres, s3, registry, elapsed)
     _record(stack)
     return stack
 

@@ -1,5 +1,8 @@
 """The chart installed into the local cluster the way `make up` installs it, and used through it.
 
+As `make up` does, the chart is pushed to an OCI registry (one this module starts) and installed
+and upgraded from its `oci://` reference.
+
 The node agent runs the chart's Pods as local processes under their own service accounts, so
 what the API and the operator may do is what the chart's RBAC grants: a missing permission fails
 the export below. The tests share one installation and run in file order; the last uninstalls it.
@@ -18,9 +21,11 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from local_cluster.process import Launcher
 from local_cluster.product import (
     CHART,
     DEMO_SPACE_NAME,
@@ -29,6 +34,7 @@ from local_cluster.product import (
     install_product,
     wait_for_api,
 )
+from local_cluster.registry import CHART_REPOSITORY, Registry, start_registry
 from tests.chart.conftest import CI_VALUES, MINIMAL_VALUES, Helm
 from tests.conftest import KubeCluster
 from tests.export_polling import wait_for_export as poll_export
@@ -51,6 +57,8 @@ class Installed:
     api_url: str
     api_key: str
     env_file: Path
+    chart_url: str
+    chart_version: str
 
     def api(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.api_key}"}
@@ -79,15 +87,40 @@ class Kubectl:
 
 
 @pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    root = tmp_path_factory.mktemp("chart-registry")
+    launcher = Launcher(root / "logs")
+    try:
+        yield start_registry(launcher, root)
+    finally:
+        launcher.stop_all()
+
+
+@pytest.fixture(scope="module")
 def installed(
-    kube: KubeCluster, tmp_path_factory: pytest.TempPathFactory, figures: list[str]
+    kube: KubeCluster,
+    registry: Registry,
+    tmp_path_factory: pytest.TempPathFactory,
+    figures: list[str],
+    helm: Helm,
 ) -> Installed:
     stack_root = tmp_path_factory.mktemp("make-up") / "stack"
     stack_root.mkdir()
     started = time.monotonic()
-    added = install_product(stack_root, kube.env)
-    figures.append(f"chart install, API ready, demo space: {time.monotonic() - started:.1f} s")
-    return Installed(kube, added["API_URL"], added["API_KEY"], stack_root / "stack.env")
+    added = install_product(stack_root, {**kube.env, "REGISTRY": registry.address})
+    figures.append(
+        f"chart push, install from the registry, API ready, demo space: "
+        f"{time.monotonic() - started:.1f} s"
+    )
+    chart = yaml.safe_load(helm.run("show", "chart", str(CHART)))
+    return Installed(
+        kube,
+        added["API_URL"],
+        added["API_KEY"],
+        stack_root / "stack.env",
+        f"oci://{registry.address}/{CHART_REPOSITORY}/{chart['name']}",
+        str(chart["version"]),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +157,20 @@ def test_make_up_writes_the_api_url_and_key_beside_the_clusters_names(
     assert f"export API_URL={installed.api_url}" in lines
     assert f"export API_KEY={installed.api_key}" in lines
     assert installed.env_file.stat().st_mode & 0o077 == 0  # it holds a key
+
+
+def test_the_release_is_the_chart_the_registry_holds(
+    installed: Installed, registry: Registry, helm: Helm
+) -> None:
+    tags = httpx.get(f"{registry.url}/v2/{CHART_REPOSITORY}/company-exports/tags/list").json()
+    assert tags["tags"] == [installed.chart_version]
+    release = yaml.safe_load(
+        helm.run(
+            "get", "metadata", RELEASE, "--namespace", NAMESPACE, "-o", "yaml",
+            kubeconfig=installed.kube.kubeconfig,
+        )
+    )  # fmt: skip
+    assert (release["chart"], release["version"]) == ("company-exports", installed.chart_version)
 
 
 def test_notes_say_how_to_reach_the_api_and_create_a_key(installed: Installed, helm: Helm) -> None:
@@ -309,10 +356,14 @@ def _pod_names(kubectl: Kubectl) -> set[str]:
 
 
 def _upgrade(installed: Installed, helm: Helm, *settings: str) -> None:
+    """`helm upgrade` from the registry, as a user upgrades."""
     arguments = [
         "upgrade",
         RELEASE,
-        str(CHART),
+        installed.chart_url,
+        "--version",
+        installed.chart_version,
+        "--plain-http",
         "--namespace",
         NAMESPACE,
         "--reuse-values",
