@@ -40,7 +40,14 @@ from local_cluster.control_plane import start_apiserver
 from local_cluster.pki import create_pki
 from local_cluster.postgres import start_postgres
 from local_cluster.process import free_port
-from local_cluster.product import NAMESPACE, RELEASE, LocalPorts, helm_install, local_values
+from local_cluster.product import (
+    NAMESPACE,
+    RELEASE,
+    LocalPorts,
+    helm_install,
+    local_values,
+    push_the_chart,
+)
 from local_cluster.product import wait_for_api as wait_for_ready_api
 from local_cluster.s3 import start_s3
 from local_cluster.stack import Stack, up
@@ -224,7 +231,10 @@ def start_product(root: Path, extra_values: dict[str, Any] | None = None) -> Pro
         # Never the usual port 8000: a developer's `make up` may take it at any moment.
         ports = LocalPorts(free_port(), free_port(), free_port())
         values = merged(local_values(env, ports), merged(TEST_SETTINGS, extra_values or {}))
-        helm_install(ensure_binaries().helm, env["KUBECONFIG"], values, root)
+        # As `make up` does: the chart pushed to the stack's registry, installed from there.
+        helm = ensure_binaries().helm
+        chart = push_the_chart(helm, stack.registry, root)
+        helm_install(helm, env["KUBECONFIG"], values, root, chart=chart)
         product = Product(
             stack,
             f"http://127.0.0.1:{ports.api}",
