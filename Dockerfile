@@ -1,22 +1,32 @@
-# One image for the three programs: the API (`export-api`), the operator (`export-operator`) and the
-# exporter the export Jobs run (`company-exporter`), plus `export-db` and `export-api-admin`.
+# The product's two images, one target each, built from one wheel:
 #
-# Why one image: the three are one Python distribution that shares its contracts (the
-# CompanyExport spec and status, the exporter's parameters and result) and all its dependencies.
-# Built once and tagged once, the API, the operator and the Jobs it creates always speak the same
-# contract version, and there is one image to scan and sign. The chart names each container's
-# command, so no ENTRYPOINT is needed; CMD runs the API. (job-image/Dockerfile builds a slimmer
-# exporter-only image; the chart runs the export Jobs with it when exporter.image names it.)
+#   company-exports           (target app)      export-api (the default CMD), export-operator,
+#                                               export-db, export-api-admin
+#   company-exports-exporter  (target exporter) company-exporter as ENTRYPOINT, with only the
+#                                               exporter's dependencies, for the export Jobs
 #
-#   docker build -t company-exports:0.1.0 .
+#   docker build --target app -t company-exports:0.1.0 .
+#   docker build --target exporter -t company-exports-exporter:0.1.0 .
 #
-# The base is pinned to an exact release; CI should also pin its digest (python@sha256:...).
-ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
+# Without Docker, `make images` builds both with buildah on a base made from Debian's packages
+# (local-cluster/local_cluster/image_build.py).
+#
+# The base is pinned to an exact release; CI should also pin its digest (python@sha256:...). Any
+# Debian-like base with python3 and its venv module works: the official image's python3 is
+# /usr/local/bin/python3 (with pip), Debian's is /usr/bin/python3 (pip only as ensurepip's wheel),
+# so every step calls `python3` and the pip removal is guarded.
+ARG BASE_IMAGE=python:3.11.11-slim-bookworm
 
-FROM ${PYTHON_IMAGE} AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# pip trusts the certificates of the build's own secret "ca-certificates" when one is given
+# (`--secret id=ca-certificates,src=...`; `make images` passes the host's bundle, for networks whose
+# TLS proxy has its own authority); the secret is mounted for the step only, never stored in a
+# layer. Without it, pip uses the base's bundle.
+#
+# The wheel, built from the source tree; the images install the project from it and nothing else.
+FROM ${BASE_IMAGE} AS wheel
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
-RUN python -m venv /opt/company-exports
+RUN python3 -m venv /opt/build
 COPY pyproject.toml README.md ./
 COPY api/export_api api/export_api
 COPY operator/export_operator operator/export_operator
@@ -24,20 +34,66 @@ COPY job-image/company_exporter job-image/company_exporter
 COPY contracts/export_contracts contracts/export_contracts
 COPY database/export_database database/export_database
 COPY local-cluster/local_cluster local-cluster/local_cluster
-# Not editable, precompiled (the root filesystem is read-only at run time), and no pip left behind.
-RUN /opt/company-exports/bin/pip install . \
-    && /opt/company-exports/bin/python -m compileall -q /opt/company-exports/lib \
-    && /opt/company-exports/bin/pip uninstall -y pip
+# The exporter's dependencies with the version ranges pyproject.toml pins (one source of truth).
+RUN --mount=type=secret,id=ca-certificates \
+    if [ -s /run/secrets/ca-certificates ]; then export PIP_CERT=/run/secrets/ca-certificates; fi \
+    && /opt/build/bin/pip wheel --quiet --no-deps --wheel-dir /wheels . \
+    && python3 -c 'import re, tomllib; \
+wanted = {"pydantic", "pydantic-settings", "psycopg", "boto3", "isal"}; \
+deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; \
+print("\n".join(d for d in deps if re.split(r"[<>=!~\[ ;]", d)[0] in wanted))' \
+    > /wheels/exporter-requirements.txt
 
-FROM ${PYTHON_IMAGE}
-# The runtime needs no package installer either.
-RUN python -m pip uninstall --yes --quiet pip setuptools wheel
-COPY --from=build /opt/company-exports /opt/company-exports
-ENV PATH=/opt/company-exports/bin:$PATH \
-    PYTHONUNBUFFERED=1 \
-    PYTHONDONTWRITEBYTECODE=1
-# A fixed non-root user with no home; the chart adds runAsNonRoot and a read-only root filesystem.
-USER 65532:65532
+# What both images start from: the base without any package installer, a fixed non-root user.
+FROM ${BASE_IMAGE} AS runtime
+RUN if python3 -m pip --version >/dev/null 2>&1; then \
+      python3 -m pip uninstall --yes --quiet pip setuptools wheel; \
+    fi \
+    && rm -rf /usr/share/python-wheels /usr/local/lib/python3*/ensurepip/_bundled
+ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /tmp
+
+# Each image's virtualenv: the wheel (not the source, not editable) and its dependencies; the
+# local cluster's code is test tooling and does not ship; bytecode is compiled now because the
+# root filesystem is read-only at run time ("unchecked-hash": valid whatever the files' mtimes
+# after COPY); pip, setuptools and wheel leave with the build stage.
+FROM ${BASE_IMAGE} AS exporter-build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
+RUN python3 -m venv /opt/company-exporter
+COPY --from=wheel /wheels /wheels
+RUN --mount=type=secret,id=ca-certificates \
+    if [ -s /run/secrets/ca-certificates ]; then export PIP_CERT=/run/secrets/ca-certificates; fi \
+    && /opt/company-exporter/bin/pip install --quiet --no-deps /wheels/company_exports-*.whl \
+    && /opt/company-exporter/bin/pip install --quiet -r /wheels/exporter-requirements.txt \
+    && /opt/company-exporter/bin/pip uninstall --yes --quiet pip setuptools wheel \
+    && rm -rf /opt/company-exporter/lib/python3*/site-packages/local_cluster \
+              /opt/company-exporter/bin/local-cluster \
+    && /opt/company-exporter/bin/python3 -m compileall -q --invalidation-mode unchecked-hash \
+       /opt/company-exporter/lib
+
+FROM runtime AS exporter
+COPY --from=exporter-build /opt/company-exporter /opt/company-exporter
+ENV PATH=/opt/company-exporter/bin:$PATH
+USER 65532:65532
+ENTRYPOINT ["company-exporter"]
+
+FROM ${BASE_IMAGE} AS app-build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
+RUN python3 -m venv /opt/company-exports
+COPY --from=wheel /wheels /wheels
+RUN --mount=type=secret,id=ca-certificates \
+    if [ -s /run/secrets/ca-certificates ]; then export PIP_CERT=/run/secrets/ca-certificates; fi \
+    && /opt/company-exports/bin/pip install --quiet /wheels/company_exports-*.whl \
+    && /opt/company-exports/bin/pip uninstall --yes --quiet pip setuptools wheel \
+    && rm -rf /opt/company-exports/lib/python3*/site-packages/local_cluster \
+              /opt/company-exports/bin/local-cluster \
+    && /opt/company-exports/bin/python3 -m compileall -q --invalidation-mode unchecked-hash \
+       /opt/company-exports/lib
+
+FROM runtime AS app
+COPY --from=app-build /opt/company-exports /opt/company-exports
+ENV PATH=/opt/company-exports/bin:$PATH
+USER 65532:65532
 EXPOSE 8000 8080 9090
+# The chart names each container's command (export-operator, export-db, ...); this runs the API.
 CMD ["export-api"]

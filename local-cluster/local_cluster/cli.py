@@ -1,4 +1,7 @@
-"""`local-cluster up|down|status|env`: the local stack from a shell (what `make up` runs)."""
+"""`local-cluster up|down|status|env|images`: the local stack from a shell (what `make up` runs).
+
+`images` builds the product's two images with buildah (what `make images` runs) and prints them.
+"""
 
 import argparse
 import logging
@@ -6,6 +9,7 @@ import sys
 from pathlib import Path
 
 from local_cluster import stack
+from local_cluster.image_build import ImageBuildError, build_images
 from local_cluster.process import ServerStartError
 from local_cluster.product import ProductInstallError, install_product
 
@@ -15,7 +19,9 @@ DEFAULT_ROOT = Path(".local")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="local-cluster", description=__doc__)
     parser.add_argument(
-        "command", choices=["up", "down", "status", "env"], help="what to do with the stack"
+        "command",
+        choices=["up", "down", "status", "env", "images"],
+        help="what to do with the stack; images: build the product's images",
     )
     parser.add_argument(
         "--root", type=Path, default=DEFAULT_ROOT, help=f"state folder (default {DEFAULT_ROOT})"
@@ -27,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[local-cluster] %(message)s")
+    if arguments.command == "images":
+        return _images()
     root: Path = arguments.root.resolve()
     if arguments.command == "up":
         return _up(root, with_product=not arguments.without_product)
@@ -51,6 +59,18 @@ def _up(root: Path, with_product: bool) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 1
     print(f"environment: source {stack.env_file(root)}")
+    return 0
+
+
+def _images() -> int:
+    repo_root = Path(__file__).resolve().parents[2]
+    try:
+        images = build_images(repo_root, lambda line: print(line, flush=True))
+    except ImageBuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for image in images:
+        print(f"{image.local_ref}  {image.size_bytes / 2**20:.1f} MiB")
     return 0
 
 

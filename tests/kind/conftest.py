@@ -26,10 +26,11 @@ CLUSTER_NAME = "company-exports"
 # A node image of the Kubernetes minor the chart requires (kubeVersion >= 1.31).
 NODE_IMAGE = os.environ.get("KIND_NODE_IMAGE", "kindest/node:v1.31.4")
 REPOSITORY = Path(__file__).resolve().parents[2]
-# The chart's image (API, operator, tools) and the slim exporter image the Jobs run.
+# The chart's image (API, operator, tools) and the slim exporter image the Jobs run, each a
+# target of the root Dockerfile.
 APP_IMAGE = "company-exports:kind"
-EXPORTER_IMAGE = "company-exporter:kind"
-IMAGES = {APP_IMAGE: REPOSITORY / "Dockerfile", EXPORTER_IMAGE: REPOSITORY / "job-image/Dockerfile"}
+EXPORTER_IMAGE = "company-exports-exporter:kind"
+IMAGES = {APP_IMAGE: "app", EXPORTER_IMAGE: "exporter"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -53,8 +54,8 @@ def _missing_requirement() -> str | None:
     return None
 
 
-def _build(image: str, dockerfile: Path) -> None:
-    command = ["docker", "build", "--tag", image, "--file", str(dockerfile), str(REPOSITORY)]
+def _build(image: str, target: str) -> None:
+    command = ["docker", "build", "--tag", image, "--target", target, str(REPOSITORY)]
     subprocess.run(command, check=True, timeout=1800)
 
 
@@ -80,8 +81,8 @@ def loaded_kind() -> Iterator[Any]:
     )
     cluster.create()
     try:
-        for image, dockerfile in IMAGES.items():
-            _build(image, dockerfile)
+        for image, target in IMAGES.items():
+            _build(image, target)
             cluster.load_docker_image(image)
         yield cluster
     finally:
