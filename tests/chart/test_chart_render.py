@@ -259,7 +259,8 @@ def test_the_operator_runs_export_jobs_with_the_charts_image_and_settings(helm: 
     settings = _operator_settings(objects)
     assert settings["EXPORT_OPERATOR_NAMESPACE"] == "exports"
     assert (
-        settings["EXPORT_OPERATOR_EXPORTER_IMAGE"] == "registry.example/acme/company-exports:0.1.0"
+        settings["EXPORT_OPERATOR_EXPORTER_IMAGE"]
+        == "registry.example/acme/company-exports-exporter:0.1.0"
     )
     assert settings["EXPORT_OPERATOR_EXPORTER_COMMAND"] == '["company-exporter"]'
     assert settings["EXPORT_OPERATOR_STANDALONE"] == "false"
@@ -270,16 +271,33 @@ def test_the_operator_runs_export_jobs_with_the_charts_image_and_settings(helm: 
     assert budgets == {"release-company-exports-api", "release-company-exports-operator"}
 
 
-def test_the_export_jobs_may_use_the_slimmer_exporter_image(helm: Helm) -> None:
-    objects = helm.template(
-        PRODUCTION_VALUES, settings=("exporter.image.repository=company-exporter",)
-    )
+def test_an_empty_exporter_repository_runs_the_jobs_with_the_charts_image(helm: Helm) -> None:
+    objects = helm.template(PRODUCTION_VALUES, settings=("exporter.image.repository=",))
     settings = _operator_settings(objects)
     assert (
-        settings["EXPORT_OPERATOR_EXPORTER_IMAGE"] == "registry.example/acme/company-exporter:0.1.0"
+        settings["EXPORT_OPERATOR_EXPORTER_IMAGE"] == "registry.example/acme/company-exports:0.1.0"
     )
     api = _pod_specs(objects)["release-company-exports-api"]["containers"][0]
     assert api["image"] == "registry.example/acme/company-exports:0.1.0"
+
+
+def test_digests_pin_the_images_and_replace_the_tags(helm: Helm) -> None:
+    app, exporter = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    objects = helm.template(
+        PRODUCTION_VALUES,
+        settings=(f"image.digest={app}", f"exporter.image.digest={exporter}", "image.tag=v9"),
+    )
+    api = _pod_specs(objects)["release-company-exports-api"]["containers"][0]
+    assert api["image"] == f"registry.example/acme/company-exports@{app}"
+    assert (
+        _operator_settings(objects)["EXPORT_OPERATOR_EXPORTER_IMAGE"]
+        == f"registry.example/acme/company-exports-exporter@{exporter}"
+    )
+
+
+def test_a_digest_that_is_not_sha256_is_refused(helm: Helm) -> None:
+    with pytest.raises(RenderError, match="digest"):
+        helm.template(PRODUCTION_VALUES, settings=("image.digest=latest",))
 
 
 def test_single_replicas_get_no_disruption_budget_that_would_block_drains(helm: Helm) -> None:

@@ -122,7 +122,7 @@ def test_the_operators_environment_is_its_settings_and_reaches_the_export_jobs(
     assert pod["serviceAccountName"] == f"{PREFIX}-exporter"
     assert job["spec"]["backoffLimit"] == 5
     (container,) = pod["containers"]
-    assert container["image"] == "company-exports:0.1.0"
+    assert container["image"] == "company-exports-exporter:0.1.0"
     assert container["command"] == ["company-exporter"]
     assert {"name": "EXPORT_DATABASE_CONNECTIONS", "value": "4"} in container["env"]
     # Every Secret the Job references is one the chart creates, with that key in it.

@@ -43,25 +43,29 @@ app.kubernetes.io/part-of: company-exports
 
 {{/* The image reference, the same for every container. */}}
 {{- define "company-exports.image" -}}
-{{- include "company-exports.imageReference" (dict "root" . "repository" .Values.image.repository "tag" .Values.image.tag) -}}
+{{- include "company-exports.imageReference" (dict "root" . "image" .Values.image) -}}
 {{- end -}}
 
-{{/* The export Jobs' image: the chart's one image unless exporter.image names another. */}}
+{{/* The export Jobs' image: exporter.image, or the chart's image when its repository is empty. */}}
 {{- define "company-exports.exporterImage" -}}
 {{- if .Values.exporter.image.repository -}}
-{{- include "company-exports.imageReference" (dict "root" . "repository" .Values.exporter.image.repository "tag" .Values.exporter.image.tag) -}}
+{{- include "company-exports.imageReference" (dict "root" . "image" .Values.exporter.image) -}}
 {{- else -}}
 {{- include "company-exports.image" . -}}
 {{- end -}}
 {{- end -}}
 
-{{/* registry/repository:tag: (dict "root" $ "repository" "..." "tag" "..."). */}}
+{{/* registry/repository:tag, or registry/repository@digest when the digest is set:
+(dict "root" $ "image" (dict "repository" "..." "tag" "..." "digest" "...")). */}}
 {{- define "company-exports.imageReference" -}}
-{{- $tag := default .root.Chart.AppVersion .tag -}}
-{{- if .root.Values.image.registry -}}
-{{- printf "%s/%s:%s" (trimSuffix "/" .root.Values.image.registry) .repository $tag -}}
+{{- $name := .image.repository -}}
+{{- with .root.Values.image.registry -}}
+{{- $name = printf "%s/%s" (trimSuffix "/" .) $name -}}
+{{- end -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" $name .image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" .repository $tag -}}
+{{- printf "%s:%s" $name (default .root.Chart.AppVersion .image.tag) -}}
 {{- end -}}
 {{- end -}}
 
