@@ -109,7 +109,7 @@ class MultipartUpload:
     def _start(self) -> None:
         try:
             self._client = s3_client(self._settings)
-            self._abort_earlier_attempts(self._client)
+            self._abort_other_uploads(self._client)
             created = self._client.create_multipart_upload(
                 Bucket=self._bucket, Key=self._key, ContentType=CONTENT_TYPE
             )
@@ -118,12 +118,14 @@ class MultipartUpload:
             raise s3_failure(error, self._bucket, "start the upload") from error
         self._upload_id = created["UploadId"]
 
-    def _abort_earlier_attempts(self, client: "S3Client") -> None:
-        """Aborts uploads to this key that an earlier attempt of the export left open.
+    def _abort_other_uploads(self, client: "S3Client") -> None:
+        """Aborts every upload open to this key but the one in progress.
 
-        The key is this export's alone, so an open upload to it belongs to an earlier Pod of the
-        Job that could not abort it (SIGKILL, out of memory, a lost node). Best effort: without
-        the permission to list uploads, the bucket's lifecycle rule remains the backstop.
+        The key is this export's alone, so another open upload to it is garbage: before ours
+        starts, one an earlier Pod of the Job could not abort (SIGKILL, out of memory, a lost
+        node); after ours ends, one that S3 made for a create whose answer was lost and that
+        botocore then sent again (an S3 restart at that moment). Best effort: without the
+        permission to list uploads, the bucket's lifecycle rule remains the backstop.
         """
         try:
             listed = client.list_multipart_uploads(Bucket=self._bucket, Prefix=self._key)
@@ -133,12 +135,12 @@ class MultipartUpload:
                         Bucket=self._bucket, Key=self._key, UploadId=upload["UploadId"]
                     )
                     log.info(
-                        "aborted an upload an earlier attempt left open",
+                        "aborted an upload left open by an earlier attempt or a retried create",
                         extra={"key": self._key, "upload_id": upload["UploadId"]},
                     )
         except (BotoCoreError, ClientError) as error:
             log.warning(
-                "could not check for uploads an earlier attempt left open",
+                "could not check for other uploads left open to this key",
                 extra={"bucket": self._bucket, "key": self._key, "error": str(error)},
             )
 
@@ -175,8 +177,11 @@ class MultipartUpload:
     ) -> None:
         # Parts still uploading would race the abort: let them end (or fail) first.
         self._pool.shutdown(wait=True, cancel_futures=True)
-        if not self._completed and self._client is not None and self._upload_id:
+        if self._client is None:
+            return
+        if not self._completed and self._upload_id:
             self._abort(self._client)
+        self._abort_other_uploads(self._client)
 
     def _upload_part(self, number: int, part: bytes) -> "CompletedPartTypeDef":
         self._started.result()  # the start runs in the other thread; raises its failure

@@ -1,4 +1,6 @@
-"""A real HTTP proxy in front of the test S3 server that fails or slows chosen UploadPart calls.
+"""A real HTTP proxy in front of the test S3 server that fails or slows chosen UploadPart calls,
+and can lose the answer to the first CreateMultipartUpload (S3 made the upload, the client
+never hears of it and asks again).
 
 The exporter talks to it like to any S3 endpoint; every other request passes through untouched
 (the Host header too, so SigV4 signatures still verify upstream). Test equipment, not product.
@@ -23,10 +25,18 @@ FailRule = Callable[[int, int], bool]
 
 
 class FaultyS3Proxy:
-    def __init__(self, upstream_port: int, fail: FailRule, part_delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        upstream_port: int,
+        fail: FailRule,
+        part_delay: float = 0.0,
+        lose_first_create: bool = False,
+    ) -> None:
         self.upstream_port = upstream_port
         self.fail = fail
         self.part_delay = part_delay
+        self.lose_first_create = lose_first_create
+        self.creates = 0
         self.arrived = threading.Event()  # set when the first part reaches the proxy
         self.attempts: Counter[int] = Counter()
         self.failed: list[tuple[int, int]] = []
@@ -75,6 +85,9 @@ class FaultyS3Proxy:
                     if proxy._should_fail(int(query["partNumber"][0])):
                         self._answer(503, [("Content-Type", "application/xml")], _UNAVAILABLE)
                         return
+                creating = self.command == "POST" and "uploads" in parse_qs(
+                    urlsplit(self.path).query, keep_blank_values=True
+                )
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=60)
                 try:
                     headers = {
@@ -82,9 +95,17 @@ class FaultyS3Proxy:
                     }
                     upstream.request(self.command, self.path, body=body, headers=headers)
                     answer = upstream.getresponse()
-                    self._answer(answer.status, answer.getheaders(), answer.read())
+                    status, answer_headers, answer_body = (
+                        answer.status, answer.getheaders(), answer.read()
+                    )  # fmt: skip
                 finally:
                     upstream.close()
+                if creating:
+                    proxy.creates += 1
+                    if proxy.lose_first_create and proxy.creates == 1:
+                        status, answer_headers = 503, [("Content-Type", "application/xml")]
+                        answer_body = _UNAVAILABLE
+                self._answer(status, answer_headers, answer_body)
 
             def _answer(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
                 self.send_response(status)

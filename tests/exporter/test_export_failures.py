@@ -144,6 +144,21 @@ def test_s3_failing_mid_upload_aborts_the_upload(
     assert open_uploads(s3, run.key) == []
 
 
+def test_an_upload_whose_creation_answer_was_lost_is_aborted(
+    exporter: Exporter, s3: S3Server, small_space: int
+) -> None:
+    never_fail = lambda part, attempt: False  # noqa: E731
+    with FaultyS3Proxy(s3.port, fail=never_fail, lose_first_create=True) as proxy:
+        run = exporter.run(
+            small_space, START, END, overrides={"S3_ENDPOINT_URL": proxy.endpoint_url}
+        )
+
+    assert run.result().records > 0
+    assert proxy.creates == 2  # S3 made two uploads; the exporter knew only the second
+    assert object_exists(s3, run.key)
+    assert open_uploads(s3, run.key) == []
+
+
 def test_transient_s3_errors_are_retried(exporter: Exporter, s3: S3Server, space_100k: int) -> None:
     with FaultyS3Proxy(s3.port, fail=lambda part, attempt: attempt == 1) as proxy:
         overrides = {**SMALL_PARTS, "S3_ENDPOINT_URL": proxy.endpoint_url}

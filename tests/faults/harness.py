@@ -46,7 +46,7 @@ from local_cluster.product import (
     LocalPorts,
     helm_install,
     local_values,
-    push_the_chart,
+    publish,
 )
 from local_cluster.product import wait_for_api as wait_for_ready_api
 from local_cluster.s3 import start_s3
@@ -230,11 +230,15 @@ def start_product(root: Path, extra_values: dict[str, Any] | None = None) -> Pro
         env = stack.env.as_dict()
         # Never the usual port 8000: a developer's `make up` may take it at any moment.
         ports = LocalPorts(free_port(), free_port(), free_port())
-        values = merged(local_values(env, ports), merged(TEST_SETTINGS, extra_values or {}))
-        # As `make up` does: the chart pushed to the stack's registry, installed from there.
+        # As `make up` does: the images and the chart pushed to the stack's registry, the chart
+        # installed from there, its Pods naming the images by digest.
         helm = ensure_binaries().helm
-        chart = push_the_chart(helm, stack.registry, root)
-        helm_install(helm, env["KUBECONFIG"], values, root, chart=chart)
+        published = publish(helm, stack.registry, root)
+        values = merged(
+            merged(local_values(env, ports), published.image_values),
+            merged(TEST_SETTINGS, extra_values or {}),
+        )
+        helm_install(helm, env["KUBECONFIG"], values, root, chart=published.chart)
         product = Product(
             stack,
             f"http://127.0.0.1:{ports.api}",
@@ -563,7 +567,8 @@ def _audit_bucket(
     s3 = product.stack.s3.client()
     bucket = product.stack.s3.bucket
     uploads = s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
-    assert [u["Key"] for u in uploads] == [], "multipart uploads left behind"
+    left = [(u["Key"], str(u.get("Initiated"))) for u in uploads]
+    assert left == [], "multipart uploads left behind (key, initiated)"
     keys: dict[str, int] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="exports/"):
         keys.update({obj["Key"]: obj["Size"] for obj in page.get("Contents", [])})
