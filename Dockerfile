@@ -33,7 +33,6 @@ COPY operator/export_operator operator/export_operator
 COPY job-image/company_exporter job-image/company_exporter
 COPY contracts/export_contracts contracts/export_contracts
 COPY database/export_database database/export_database
-COPY local-cluster/local_cluster local-cluster/local_cluster
 # The exporter's dependencies with the version ranges pyproject.toml pins (one source of truth).
 RUN --mount=type=secret,id=ca-certificates \
     if [ -s /run/secrets/ca-certificates ]; then export PIP_CERT=/run/secrets/ca-certificates; fi \
@@ -54,7 +53,8 @@ ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /tmp
 
 # Each image's virtualenv: the wheel (not the source, not editable) and its dependencies; the
-# local cluster's code is test tooling and does not ship; bytecode is compiled now because the
+# local cluster's code is test tooling, kept out of the build context (so out of the wheel built
+# here); its console script, which the wheel's metadata still names, is removed; bytecode is compiled now because the
 # root filesystem is read-only at run time ("unchecked-hash": valid whatever the files' mtimes
 # after COPY); pip, setuptools and wheel leave with the build stage.
 FROM ${BASE_IMAGE} AS exporter-build
@@ -66,8 +66,7 @@ RUN --mount=type=secret,id=ca-certificates \
     && /opt/company-exporter/bin/pip install --quiet --no-deps /wheels/company_exports-*.whl \
     && /opt/company-exporter/bin/pip install --quiet -r /wheels/exporter-requirements.txt \
     && /opt/company-exporter/bin/pip uninstall --yes --quiet pip setuptools wheel \
-    && rm -rf /opt/company-exporter/lib/python3*/site-packages/local_cluster \
-              /opt/company-exporter/bin/local-cluster \
+    && rm /opt/company-exporter/bin/local-cluster \
     && /opt/company-exporter/bin/python3 -m compileall -q --invalidation-mode unchecked-hash \
        /opt/company-exporter/lib
 
@@ -85,8 +84,7 @@ RUN --mount=type=secret,id=ca-certificates \
     if [ -s /run/secrets/ca-certificates ]; then export PIP_CERT=/run/secrets/ca-certificates; fi \
     && /opt/company-exports/bin/pip install --quiet /wheels/company_exports-*.whl \
     && /opt/company-exports/bin/pip uninstall --yes --quiet pip setuptools wheel \
-    && rm -rf /opt/company-exports/lib/python3*/site-packages/local_cluster \
-              /opt/company-exports/bin/local-cluster \
+    && rm /opt/company-exports/bin/local-cluster \
     && /opt/company-exports/bin/python3 -m compileall -q --invalidation-mode unchecked-hash \
        /opt/company-exports/lib
 

@@ -38,7 +38,7 @@ $(INSTALLED): pyproject.toml
 install: system-deps $(INSTALLED) ## Create the virtualenv and install the project with its tools
 
 .PHONY: binaries
-binaries: system-deps ## Build (once, cached) kube-apiserver, kube-controller-manager, etcd and helm
+binaries: system-deps ## Build (once, cached) kube-apiserver, kube-controller-manager, etcd, helm and the registry
 	@local-cluster/build-binaries.sh >/dev/null
 
 .PHONY: images

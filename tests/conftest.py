@@ -3,8 +3,9 @@
 - `postgres`: PostgreSQL with an empty `exports` database (`.url` is a libpq URL);
   `empty_database`: the URL of a new database on it, for one test.
 - `s3`: SeaweedFS's S3 gateway, one private bucket (`.endpoint_url`, keys, `.bucket`, `.client()`).
-- `kube`: etcd, kube-apiserver, kube-controller-manager and the test node agent; `.kubeconfig`
-  is the admin's, `.env` the environment a component of ours needs to reach all three servers.
+- `kube`: etcd, kube-apiserver, kube-controller-manager, the test node agent and an OCI registry;
+  `.kubeconfig` is the admin's, `.env` the environment a component of ours needs to reach the
+  servers (REGISTRY: where `install_product` pushes the images and the chart).
 """
 
 import os
@@ -22,6 +23,7 @@ from psycopg import sql
 from local_cluster.control_plane import ControlPlane
 from local_cluster.postgres import Postgres, start_postgres
 from local_cluster.process import Launcher
+from local_cluster.registry import start_registry
 from local_cluster.s3 import S3Server, start_s3
 from local_cluster.stack import StackEnvironment, start_kubernetes
 
@@ -82,6 +84,7 @@ def kube(servers_root: Path, postgres: Postgres, s3: S3Server) -> Iterator[KubeC
     launcher = Launcher(servers_root / "logs")
     try:
         control_plane = start_kubernetes(launcher, servers_root / "kubernetes")
+        registry = start_registry(launcher, servers_root / "registry")
         env = StackEnvironment(
             KUBECONFIG=str(control_plane.admin_kubeconfig),
             DATABASE_URL=postgres.url,
@@ -90,6 +93,7 @@ def kube(servers_root: Path, postgres: Postgres, s3: S3Server) -> Iterator[KubeC
             AWS_SECRET_ACCESS_KEY=s3.secret_key,
             AWS_DEFAULT_REGION=s3.region,
             EXPORT_BUCKET=s3.bucket,
+            REGISTRY=registry.address,
         )
         yield KubeCluster(control_plane, env.as_dict(), servers_root / "logs")
     finally:

@@ -45,7 +45,10 @@ def _up(root: Path, with_product: bool) -> int:
     if any(server.is_running() for server in stack.recorded_servers(root)):
         print(f"the stack under {root} is already running; `make down` stops it")
         return 0
-    print(f"starting etcd, kube-apiserver, kube-controller-manager, PostgreSQL, S3 in {root}")
+    print(
+        f"starting etcd, kube-apiserver, kube-controller-manager, PostgreSQL, S3 and an OCI "
+        f"registry in {root}"
+    )
     try:
         running = stack.up(root)
     except ServerStartError as error:

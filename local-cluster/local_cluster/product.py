@@ -34,12 +34,20 @@ from export_api.admin import issue_key
 from export_api.auth import Scope
 from export_database.generate import create_space, generate_companies
 from local_cluster.binaries import ensure_binaries
+from local_cluster.image_build import build_images
 from local_cluster.process import free_port, port_is_open
-from local_cluster.registry import ChartRef, Registry, RegistryError, push_chart, temporary_registry
+from local_cluster.registry import (
+    ChartRef,
+    Registry,
+    RegistryError,
+    push_chart,
+    push_image,
+)
 
 log = logging.getLogger(__name__)
 
-CHART = Path(__file__).resolve().parents[2] / "charts" / "company-exports"
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+CHART = REPOSITORY_ROOT / "charts" / "company-exports"
 RELEASE = "company-exports"
 NAMESPACE = "company-exports"
 PREFERRED_API_PORT = 8000
@@ -108,20 +116,11 @@ def helm_install(
     kubeconfig: str,
     values: dict[str, Any],
     work_dir: Path,
+    chart: ChartRef,
     timeout_seconds: int = 180,
-    chart: ChartRef | None = None,
 ) -> None:
-    """`helm upgrade --install` of the chart from its OCI reference into NAMESPACE, waiting until
-    its Pods are ready.
-
-    `chart` is the chart as pushed to a running registry (`push_chart`); without it, the chart is
-    pushed to a registry started under `work_dir` for this install alone.
-    """
-    if chart is None:
-        with temporary_registry(work_dir / "chart-registry") as registry:
-            pushed = push_the_chart(helm, registry, work_dir)
-            helm_install(helm, kubeconfig, values, work_dir, timeout_seconds, pushed)
-        return
+    """`helm upgrade --install` of the chart from its OCI reference (`publish` or `push_chart`
+    put it there) into NAMESPACE, waiting until its Pods are ready."""
     values_file = work_dir / "company-exports-values.json"
     _write_private(values_file, json.dumps(values))  # it holds the database password and S3 keys
     command = [
@@ -139,12 +138,38 @@ def helm_install(
         )
 
 
-def push_the_chart(helm: Path, registry: Registry | str, work_dir: Path) -> ChartRef:
-    """charts/company-exports packaged under `work_dir` and pushed to the registry."""
+@dataclass(frozen=True)
+class Published:
+    """The chart and the images in a registry, and the values that point the chart at them."""
+
+    chart: ChartRef
+    image_values: dict[str, Any]
+
+
+def publish(helm: Path, registry: Registry | str, work_dir: Path) -> Published:
+    """Builds the images (or finds them by content hash), pushes them and the chart.
+
+    The chart's Pods then name each image by registry, repository and digest, so every Pod runs
+    exactly the image pushed, whatever happens to its tag.
+    """
+    pushed: dict[str, dict[str, str]] = {}
     try:
-        return push_chart(helm, CHART, registry, work_dir / "chart-package")
+        for image in build_images(REPOSITORY_ROOT, log.info):
+            started = time.monotonic()
+            reference = push_image(registry, image.local_ref, image.name, image.tag)
+            log.info("pushed %s in %.1f s", reference, time.monotonic() - started)
+            digest = reference.rsplit("@", 1)[1]
+            pushed[image.name] = {"repository": image.name, "tag": image.tag, "digest": digest}
+        chart = push_chart(helm, CHART, registry, work_dir / "chart-package")
     except RegistryError as error:
         raise ProductInstallError(str(error)) from error
+    log.info("pushed the chart to %s, version %s", chart.url, chart.version)
+    address = registry if isinstance(registry, str) else registry.address
+    values = {
+        "image": {"registry": address, **pushed["company-exports"]},
+        "exporter": {"image": pushed["company-exports-exporter"]},
+    }
+    return Published(chart, values)
 
 
 def wait_for_api(api_url: str, timeout: float = API_READY_TIMEOUT_SECONDS) -> None:
@@ -240,8 +265,8 @@ Follow it from the cluster side:
 
 
 def install_product(stack_root: Path, env: dict[str, str]) -> dict[str, str]:
-    """Installs the chart into the running stack from its registry (env REGISTRY) and prepares
-    the demo; returns API_URL, API_KEY.
+    """Pushes the images and the chart to the stack's registry (env REGISTRY), installs the chart
+    from there and prepares the demo; returns API_URL, API_KEY.
 
     Also writes them into the stack's env file (`<stack_root>/stack.env`),
     replacing values from an earlier run, and prints the walk-through on stdout.
@@ -249,12 +274,10 @@ def install_product(stack_root: Path, env: dict[str, str]) -> dict[str, str]:
     ports = LocalPorts.choose()
     api_url = f"http://127.0.0.1:{ports.api}"
     helm = ensure_binaries().helm
-    chart = None
-    if env.get("REGISTRY"):
-        chart = push_the_chart(helm, env["REGISTRY"], stack_root)
-        log.info("pushed the chart to %s, version %s", chart.url, chart.version)
-    log.info("installing the chart %s into namespace %s", CHART.name, NAMESPACE)
-    helm_install(helm, env["KUBECONFIG"], local_values(env, ports), stack_root, chart=chart)
+    published = publish(helm, env["REGISTRY"], stack_root)
+    log.info("installing %s into namespace %s", published.chart.url, NAMESPACE)
+    values = {**local_values(env, ports), **published.image_values}
+    helm_install(helm, env["KUBECONFIG"], values, stack_root, chart=published.chart)
     wait_for_api(api_url)
     demo = ensure_demo_space(env["DATABASE_URL"])
     added = {"API_URL": api_url, "API_KEY": demo.api_key}

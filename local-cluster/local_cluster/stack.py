@@ -38,8 +38,8 @@ class StackEnvironment:
     AWS_SECRET_ACCESS_KEY: str
     AWS_DEFAULT_REGION: str
     EXPORT_BUCKET: str
-    # HOST:PORT of the stack's OCI registry (images and the chart); empty where none runs.
-    REGISTRY: str = ""
+    # HOST:PORT of the stack's OCI registry (images and the chart).
+    REGISTRY: str
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)

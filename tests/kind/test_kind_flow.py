@@ -17,7 +17,8 @@ import pytest
 
 from export_contracts.resource import CompanyExportStatus, resource_name
 from local_cluster.binaries import ensure_binaries
-from local_cluster.product import NAMESPACE, RELEASE, ensure_demo_space, helm_install
+from local_cluster.product import CHART, NAMESPACE, RELEASE, ensure_demo_space, helm_install
+from local_cluster.registry import push_chart, temporary_registry
 from tests.export_polling import wait_for_export as poll_export
 from tests.kind.conftest import APP_IMAGE, EXPORTER_IMAGE
 
@@ -73,10 +74,17 @@ def test_an_export_on_kind_matches_the_database(loaded_kind: Any) -> None:
     ):
         s3 = _s3(s3_port)
         s3.create_bucket(Bucket=BUCKET)
-        with tempfile.TemporaryDirectory() as work_dir:
+        helm = ensure_binaries().helm
+        with (
+            tempfile.TemporaryDirectory() as work_dir,
+            temporary_registry(Path(work_dir) / "registry") as registry,
+        ):
+            # The images are loaded into kind's node; the chart comes from a registry, as users
+            # install it (helm runs here, so a registry on this machine's loopback serves).
+            chart = push_chart(helm, CHART, registry, Path(work_dir) / "chart")
             helm_install(
-                ensure_binaries().helm, str(loaded_kind.kubeconfig_path), _values(),
-                Path(work_dir), timeout_seconds=600,
+                helm, str(loaded_kind.kubeconfig_path), _values(), Path(work_dir), chart,
+                timeout_seconds=600,
             )  # fmt: skip
         database_url = DATABASE.format(host="127.0.0.1", port=db_port)
         demo = ensure_demo_space(database_url)  # the API's init container migrated the schema
