@@ -19,16 +19,15 @@ import psycopg
 import pytest
 import uvicorn
 from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
 
 from export_api.admin import create_space, issue_key, revoke_key
 from export_api.app import create_app
 from export_api.auth import Scope
 from export_api.settings import ApiSettings
-from export_contracts.crd import custom_resource_definition
 from export_database.migrate import migrate
 from local_cluster.postgres import Postgres
 from local_cluster.s3 import S3Server
+from tests.cluster_objects import apply_crd, ensure_namespace
 from tests.conftest import KubeCluster
 
 NAMESPACE = "api-tests"
@@ -137,36 +136,10 @@ def api_database(postgres: Postgres) -> str:
 @pytest.fixture(scope="session")
 def kube_api(kube: KubeCluster) -> Iterator[client.ApiClient]:
     api = config.new_client_from_config(str(kube.kubeconfig))
-    _apply_crd(api)
-    _ensure_namespace(api, NAMESPACE)
+    apply_crd(api)
+    ensure_namespace(api, NAMESPACE)
     yield api
     api.close()
-
-
-def _apply_crd(api: client.ApiClient) -> None:
-    extensions = client.ApiextensionsV1Api(api)
-    crd = custom_resource_definition()
-    try:
-        extensions.create_custom_resource_definition(crd)
-    except ApiException as error:
-        if error.status != 409:
-            raise
-    name = crd["metadata"]["name"]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        conditions = extensions.read_custom_resource_definition(name).status.conditions or []
-        if any(c.type == "Established" and c.status == "True" for c in conditions):
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"CRD {name} not established within 30 s")
-
-
-def _ensure_namespace(api: client.ApiClient, name: str) -> None:
-    try:
-        client.CoreV1Api(api).create_namespace({"metadata": {"name": name}})
-    except ApiException as error:
-        if error.status != 409:
-            raise
 
 
 def api_settings(

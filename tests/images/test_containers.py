@@ -15,17 +15,16 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
+from kubernetes import config
 from psycopg import sql
 
-from export_contracts.crd import custom_resource_definition
 from export_contracts.exporter import ExporterResult
 from export_database.generate import create_space, generate_companies
 from local_cluster.image_build import BuiltImage
 from local_cluster.postgres import Postgres
 from local_cluster.process import free_port
 from local_cluster.s3 import S3Server
+from tests.cluster_objects import apply_crd, ensure_namespace
 from tests.conftest import KubeCluster
 from tests.exporter.conftest import database_rows, parse_line, read_export
 from tests.images.conftest import Containerd
@@ -136,29 +135,6 @@ def test_export_db_migrate_applies_the_schema(migrated: str) -> None:
     assert {"spaces", "api_keys", "companies"} <= tables
 
 
-def _apply_crd_and_namespace(kubeconfig: Path) -> None:
-    api = config.new_client_from_config(str(kubeconfig))
-    extensions = client.ApiextensionsV1Api(api)
-    crd = custom_resource_definition()
-    try:
-        extensions.create_custom_resource_definition(crd)
-    except ApiException as error:
-        if error.status != 409:
-            raise
-    try:
-        client.CoreV1Api(api).create_namespace({"metadata": {"name": API_NAMESPACE}})
-    except ApiException as error:
-        if error.status != 409:
-            raise
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        status = extensions.read_custom_resource_definition(crd["metadata"]["name"]).status
-        if any(c.type == "Established" and c.status == "True" for c in status.conditions or []):
-            break
-        time.sleep(0.2)
-    api.close()
-
-
 def test_export_api_serves_health_and_readiness(
     containerd: Containerd,
     app_image: BuiltImage,
@@ -167,7 +143,10 @@ def test_export_api_serves_health_and_readiness(
     kube: KubeCluster,
     tmp_path: Path,
 ) -> None:
-    _apply_crd_and_namespace(kube.kubeconfig)
+    api = config.new_client_from_config(str(kube.kubeconfig))
+    apply_crd(api)
+    ensure_namespace(api, API_NAMESPACE)
+    api.close()
     # The admin's kubeconfig (credentials embedded), readable by the container's user.
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(kube.kubeconfig.read_text())
