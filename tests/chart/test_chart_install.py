@@ -41,6 +41,12 @@ from tests.export_polling import wait_for_export as poll_export
 
 pytestmark = pytest.mark.e2e
 
+MANIFEST_TYPES = ", ".join(
+    [
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ]
+)
 INSTANCE = f"app.kubernetes.io/instance={RELEASE}"
 API_SA, OPERATOR_SA, EXPORTER_SA = (f"{RELEASE}-{name}" for name in ("api", "operator", "exporter"))
 EXPORTS = "companyexports.exports.companies.dev"
@@ -171,6 +177,34 @@ def test_the_release_is_the_chart_the_registry_holds(
         )
     )  # fmt: skip
     assert (release["chart"], release["version"]) == ("company-exports", installed.chart_version)
+
+
+def _stored_digest(registry: Registry, repository: str) -> str:
+    """The digest of the one tag the registry holds for the repository."""
+    (tag,) = httpx.get(f"{registry.url}/v2/{repository}/tags/list").json()["tags"]
+    manifest = httpx.head(
+        f"{registry.url}/v2/{repository}/manifests/{tag}", headers={"Accept": MANIFEST_TYPES}
+    )
+    assert manifest.status_code == 200, manifest.text
+    return str(manifest.headers["Docker-Content-Digest"])
+
+
+def test_the_pods_and_the_jobs_name_the_pushed_images_by_digest(
+    installed: Installed, registry: Registry, kubectl: Kubectl
+) -> None:
+    expected = {
+        name: f"{registry.address}/{name}@{_stored_digest(registry, name)}"
+        for name in ("company-exports", "company-exports-exporter")
+    }
+    pods = kubectl.json("get", "pods", "-n", NAMESPACE, "-l", INSTANCE)["items"]
+    images = {
+        container["image"]
+        for pod in pods
+        for container in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]
+    }
+    assert images == {expected["company-exports"]}
+    settings = kubectl.json("get", "configmap", f"{RELEASE}-operator", "-n", NAMESPACE)["data"]
+    assert settings["EXPORT_OPERATOR_EXPORTER_IMAGE"] == expected["company-exports-exporter"]
 
 
 def test_notes_say_how_to_reach_the_api_and_create_a_key(installed: Installed, helm: Helm) -> None:
