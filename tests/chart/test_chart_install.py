@@ -25,7 +25,6 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from local_cluster.process import Launcher
 from local_cluster.product import (
     CHART,
     DEMO_SPACE_NAME,
@@ -34,7 +33,7 @@ from local_cluster.product import (
     install_product,
     wait_for_api,
 )
-from local_cluster.registry import CHART_REPOSITORY, Registry, start_registry
+from local_cluster.registry import CHART_REPOSITORY, Registry, temporary_registry
 from tests.chart.conftest import CI_VALUES, MINIMAL_VALUES, Helm
 from tests.conftest import KubeCluster
 from tests.export_polling import wait_for_export as poll_export
@@ -94,12 +93,8 @@ class Kubectl:
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    root = tmp_path_factory.mktemp("chart-registry")
-    launcher = Launcher(root / "logs")
-    try:
-        yield start_registry(launcher, root)
-    finally:
-        launcher.stop_all()
+    with temporary_registry(tmp_path_factory.mktemp("chart-registry")) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

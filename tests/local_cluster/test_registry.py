@@ -13,7 +13,14 @@ import pytest
 from local_cluster.binaries import ensure_binaries
 from local_cluster.process import Launcher
 from local_cluster.product import CHART
-from local_cluster.registry import BUILDAH, Registry, push_chart, push_image, start_registry
+from local_cluster.registry import (
+    BUILDAH,
+    Registry,
+    push_chart,
+    push_image,
+    start_registry,
+    temporary_registry,
+)
 from tests.chart.conftest import MINIMAL_VALUES
 
 pytestmark = pytest.mark.integration
@@ -29,12 +36,10 @@ MANIFEST_TYPES = ", ".join(
 
 
 @pytest.fixture(scope="module")
-def registry(servers_root: Path) -> Iterator[Registry]:
-    launcher = Launcher(servers_root / "logs")
-    try:
-        yield start_registry(launcher, servers_root / "registry")
-    finally:
-        launcher.stop_all()
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    # A folder of its own: the session's cluster runs a registry under servers_root/registry.
+    with temporary_registry(tmp_path_factory.mktemp("registry")) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
