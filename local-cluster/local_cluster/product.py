@@ -1,14 +1,13 @@
 """The product on the local stack: the Helm chart installed as users install it, plus a demo space.
 
-`install_product` is the last step of `make up`. It packages charts/company-exports, pushes it to
-the stack's OCI registry and installs (or upgrades) it from there, as a user installs it (`helm
-upgrade --install RELEASE oci://.../charts/company-exports --version V`), pointing it at the
-stack's PostgreSQL and S3; the node agent then runs the chart's Pods as local processes under
-their own service accounts, so the chart's RBAC is what the API and the operator really get.
-Without a registry in the stack's environment (REGISTRY), one is started for the install alone.
-It waits until the API answers, makes sure a demo space with sample companies exists, issues a
-fresh API key for it, adds API_URL and API_KEY to the stack's env file, and prints what to try
-next.
+`install_product` is the last step of `make up`. `publish` builds the two images (or finds them
+by content hash) and pushes them and charts/company-exports to the stack's OCI registry; the chart
+is then installed (or upgraded) from there, as a user installs it (`helm upgrade --install RELEASE
+oci://.../charts/company-exports --version V`), naming the images by digest and pointing at the
+stack's PostgreSQL and S3. The node agent runs the chart's Pods as local processes under their own
+service accounts, so the chart's RBAC is what the API and the operator really get. It waits until
+the API answers, makes sure a demo space with sample companies exists, issues a fresh API key for
+it, adds API_URL and API_KEY to the stack's env file, and prints what to try next.
 
 Local differences from a cluster, all in `local_values`: one API replica on a host port (Services
 are not routable here), free host ports for the operator's health and metrics endpoints, and the
@@ -38,7 +37,6 @@ from local_cluster.image_build import build_images
 from local_cluster.process import free_port, port_is_open
 from local_cluster.registry import (
     ChartRef,
-    Registry,
     RegistryError,
     push_chart,
     push_image,
@@ -146,8 +144,9 @@ class Published:
     image_values: dict[str, Any]
 
 
-def publish(helm: Path, registry: Registry | str, work_dir: Path) -> Published:
-    """Builds the images (or finds them by content hash), pushes them and the chart.
+def publish(helm: Path, registry: str, work_dir: Path) -> Published:
+    """Builds the images (or finds them by content hash), pushes them and the chart to the
+    registry at `registry` (HOST:PORT).
 
     The chart's Pods then name each image by registry, repository and digest, so every Pod runs
     exactly the image pushed, whatever happens to its tag.
@@ -164,9 +163,8 @@ def publish(helm: Path, registry: Registry | str, work_dir: Path) -> Published:
     except RegistryError as error:
         raise ProductInstallError(str(error)) from error
     log.info("pushed the chart to %s, version %s", chart.url, chart.version)
-    address = registry if isinstance(registry, str) else registry.address
     values = {
-        "image": {"registry": address, **pushed["company-exports"]},
+        "image": {"registry": registry, **pushed["company-exports"]},
         "exporter": {"image": pushed["company-exports-exporter"]},
     }
     return Published(chart, values)

@@ -61,7 +61,7 @@ class Announcement:
 
 
 def event_manifest(export: dict[str, Any], said: Announcement, now: datetime) -> dict[str, Any]:
-    """The core/v1 Event that announces the state `status` records (shown by `kubectl describe`)."""
+    """The core/v1 Event that announces the state entered (shown by `kubectl describe`)."""
     meta = export["metadata"]
     stamp = now.isoformat()
     return {
@@ -94,17 +94,15 @@ def event_manifest(export: dict[str, Any], said: Announcement, now: datetime) ->
 
 def entered_at(status: CompanyExportStatus) -> datetime | None:
     """When the export entered the state its status records."""
-    return (
-        {
-            ExportState.QUEUED: status.queued_at,
-            ExportState.PROCESSING: status.started_at,
-            ExportState.COMPLETED: status.completed_at,
-            ExportState.FAILED: status.completed_at,
-            ExportState.EXPIRED: status.expires_at,
-        }.get(status.state)
-        if status.state
-        else None
-    )
+    if status.state is None:
+        return None
+    return {
+        ExportState.QUEUED: status.queued_at,
+        ExportState.PROCESSING: status.started_at,
+        ExportState.COMPLETED: status.completed_at,
+        ExportState.FAILED: status.completed_at,
+        ExportState.EXPIRED: status.expires_at,
+    }[status.state]
 
 
 class Announcer:

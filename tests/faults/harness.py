@@ -233,7 +233,7 @@ def start_product(root: Path, extra_values: dict[str, Any] | None = None) -> Pro
         # As `make up` does: the images and the chart pushed to the stack's registry, the chart
         # installed from there, its Pods naming the images by digest.
         helm = ensure_binaries().helm
-        published = publish(helm, stack.registry, root)
+        published = publish(helm, stack.registry.address, root)
         values = merged(
             merged(local_values(env, ports), published.image_values),
             merged(TEST_SETTINGS, extra_values or {}),
