@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager, etcd, helm and the OCI registry from their Go
-# modules, once per version, into a cache outside the work tree. A second run with the same versions
+# Builds the local cluster's third-party binaries from their Go modules (Kubernetes' control plane and
+# node, etcd, CoreDNS, helm, the OCI registry) and the Pod sandbox's pause program, once per version, into a cache outside the work tree. A second run with the same versions
 # builds nothing; after a version change, only the binaries of that version are built (the others
 # are copied from the folder of the earlier versions).
 #
@@ -16,9 +16,10 @@ source "$here/versions.env"
 cache="${COMPANY_EXPORTS_CACHE:-$HOME/.cache/company-exports}"
 # Each binary's version is part of the folder's name: "<key>-v<version>" per binary.
 k8s_key="k8s-v$KUBERNETES_VERSION" etcd_key="etcd-v$ETCD_VERSION" helm_key="helm-v$HELM_VERSION"
-registry_key="registry-v$REGISTRY_VERSION"
-bin="$cache/bin/$k8s_key-$etcd_key-$helm_key-$registry_key"
-binaries=(kube-apiserver kube-controller-manager etcd helm registry)
+registry_key="registry-v$REGISTRY_VERSION" coredns_key="coredns-v$COREDNS_VERSION"
+bin="$cache/bin/$k8s_key-$etcd_key-$helm_key-$registry_key-$coredns_key"
+kubernetes_commands=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+binaries=("${kubernetes_commands[@]}" pause etcd helm registry coredns)
 export CGO_ENABLED=0 GOFLAGS="-buildvcs=false -trimpath"
 
 say() { echo "[build-binaries] $*" >&2; }
@@ -35,8 +36,10 @@ build_kubernetes() {
   for staging in $(sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) v0.0.0$#\1#p' "$upstream_mod"); do
     go mod edit -replace="$staging=$staging@$staging_version"
   done
-  go get "k8s.io/kubernetes/cmd/kube-apiserver@v$KUBERNETES_VERSION" \
-    "k8s.io/kubernetes/cmd/kube-controller-manager@v$KUBERNETES_VERSION" 2>>"$cache/go/get.log"
+  local cmd
+  for cmd in "${kubernetes_commands[@]}"; do
+    go get "k8s.io/kubernetes/cmd/$cmd@v$KUBERNETES_VERSION" 2>>"$cache/go/get.log"
+  done
   local minor="${KUBERNETES_VERSION#1.}"; minor="${minor%%.*}"
   local ldflags="-s -w" key value
   for pair in "gitVersion=v$KUBERNETES_VERSION" gitMajor=1 "gitMinor=$minor" gitTreeState=clean \
@@ -44,7 +47,8 @@ build_kubernetes() {
     key="${pair%%=*}" value="${pair#*=}"
     ldflags+=" -X k8s.io/component-base/version.$key=$value -X k8s.io/client-go/pkg/version.$key=$value"
   done
-  for cmd in kube-apiserver kube-controller-manager; do
+  for cmd in "${kubernetes_commands[@]}"; do
+    [ -x "$bin.partial/$cmd" ] && continue
     say "building $cmd v$KUBERNETES_VERSION (cold: several minutes per binary)"
     go build -ldflags "$ldflags" -o "$bin.partial/$cmd" "k8s.io/kubernetes/cmd/$cmd"
   done
@@ -85,6 +89,26 @@ build_registry() {
     -o "$bin.partial/registry" github.com/distribution/distribution/v3/cmd/registry
 }
 
+# The Pod sandbox's program: Kubernetes' own pause.c from the same release's module, linked statically
+# so that an image of this one file needs nothing else.
+build_pause() {
+  local source
+  source="$(go mod download -json "k8s.io/kubernetes@v$KUBERNETES_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  say "building pause v$KUBERNETES_VERSION"
+  gcc -Os -static -DVERSION="v$KUBERNETES_VERSION" -o "$bin.partial/pause" "$source/build/pause/linux/pause.c"
+  strip "$bin.partial/pause"
+}
+
+# CoreDNS, the cluster's DNS server (its kubernetes plugin answers for Services).
+build_coredns() {
+  local mod="$cache/go/coredns-v$COREDNS_VERSION"
+  mkdir -p "$mod" && cd "$mod"
+  [ -f go.mod ] || go mod init local.build/coredns >/dev/null 2>&1
+  go get "github.com/coredns/coredns@v$COREDNS_VERSION" 2>>"$cache/go/get.log"
+  say "building coredns v$COREDNS_VERSION"
+  go build -ldflags "-s -w" -o "$bin.partial/coredns" github.com/coredns/coredns
+}
+
 # A binary whose version did not change is taken from a cached folder whose name has its key
 # ("k8s-v1.37.2" for both Kubernetes binaries), so a new registry version does not rebuild Kubernetes.
 reuse() {
@@ -115,18 +139,22 @@ if has_all "$bin"; then
 else
   started=$SECONDS
   mkdir -p "$bin.partial"
-  [ -x "$bin.partial/kube-apiserver" ] || reuse kube-apiserver "$k8s_key" || true
-  [ -x "$bin.partial/kube-controller-manager" ] || reuse kube-controller-manager "$k8s_key" || true
+  for name in "${kubernetes_commands[@]}" pause; do
+    [ -x "$bin.partial/$name" ] || reuse "$name" "$k8s_key" || true
+  done
   [ -x "$bin.partial/etcd" ] || reuse etcd "$etcd_key" || true
   [ -x "$bin.partial/helm" ] || reuse helm "$helm_key" || true
   [ -x "$bin.partial/registry" ] || reuse registry "$registry_key" || true
+  [ -x "$bin.partial/coredns" ] || reuse coredns "$coredns_key" || true
   if ! has_all "$bin.partial"; then
     command -v go >/dev/null || { say "Go is missing: install Go >= 1.26 (Debian's golang-go is too old)"; exit 1; }
   fi
   [ -x "$bin.partial/etcd" ] || build_etcd
   [ -x "$bin.partial/helm" ] || build_helm
   [ -x "$bin.partial/registry" ] || build_registry
-  { [ -x "$bin.partial/kube-apiserver" ] && [ -x "$bin.partial/kube-controller-manager" ]; } || build_kubernetes
+  [ -x "$bin.partial/coredns" ] || build_coredns
+  [ -x "$bin.partial/pause" ] || build_pause
+  has_all "$bin.partial" || build_kubernetes
   rm -rf "$bin" && mv "$bin.partial" "$bin"
   say "built in $((SECONDS - started)) s: $bin"
 fi

@@ -1,11 +1,14 @@
 """Session fixtures: real servers, started once per test session on free ports, stopped at the end.
 
+- `node_network`: the node's network namespace link (see local_cluster.node_network); every server
+  below listens on its machine-side address, where the node's Pods reach them.
 - `postgres`: PostgreSQL with an empty `exports` database (`.url` is a libpq URL);
   `empty_database`: the URL of a new database on it, for one test.
 - `s3`: SeaweedFS's S3 gateway, one private bucket (`.endpoint_url`, keys, `.bucket`, `.client()`).
-- `kube`: etcd, kube-apiserver, kube-controller-manager, the test node agent and an OCI registry;
-  `.kubeconfig` is the admin's, `.env` the environment a component of ours needs to reach the
-  servers (REGISTRY: where `install_product` pushes the images and the chart).
+- `kube`: an OCI registry, etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a real
+  node (containerd, kubelet, kube-proxy, CoreDNS); `.kubeconfig` is the admin's, `.env` the
+  environment a component of ours needs to reach the servers (REGISTRY: where `install_product`
+  pushes the images and the chart; NODE_ADDRESS: where NodePort Services answer).
 """
 
 import os
@@ -20,9 +23,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from local_cluster.binaries import ensure_binaries
 from local_cluster.control_plane import ControlPlane
+from local_cluster.node import Node, clear_node
+from local_cluster.node_network import NodeNetwork, create_node_network, remove_node_network
 from local_cluster.postgres import Postgres, start_postgres
 from local_cluster.process import Launcher
+from local_cluster.product import Published, publish
 from local_cluster.registry import start_registry
 from local_cluster.s3 import S3Server, start_s3
 from local_cluster.stack import StackEnvironment, start_kubernetes
@@ -31,6 +38,7 @@ from local_cluster.stack import StackEnvironment, start_kubernetes
 @dataclass
 class KubeCluster:
     control_plane: ControlPlane
+    node: Node
     env: dict[str, str]
     logs: Path
 
@@ -50,10 +58,24 @@ def servers_root() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def postgres(servers_root: Path) -> Iterator[Postgres]:
+def node_network() -> Iterator[NodeNetwork]:
+    network = create_node_network()
+    try:
+        yield network
+    finally:
+        remove_node_network(network)
+
+
+@pytest.fixture(scope="session")
+def postgres(servers_root: Path, node_network: NodeNetwork) -> Iterator[Postgres]:
     launcher = Launcher(servers_root / "logs")
     try:
-        yield start_postgres(launcher, servers_root / "postgres" / "data")
+        yield start_postgres(
+            launcher,
+            servers_root / "postgres" / "data",
+            host=node_network.host_address,
+            clients=node_network.link_cidr,
+        )
     finally:
         launcher.stop_all()
 
@@ -71,20 +93,25 @@ def empty_database(postgres: Postgres) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def s3(servers_root: Path) -> Iterator[S3Server]:
+def s3(servers_root: Path, node_network: NodeNetwork) -> Iterator[S3Server]:
     launcher = Launcher(servers_root / "logs")
     try:
-        yield start_s3(launcher, servers_root / "s3")
+        yield start_s3(launcher, servers_root / "s3", host=node_network.host_address)
     finally:
         launcher.stop_all()
 
 
 @pytest.fixture(scope="session")
-def kube(servers_root: Path, postgres: Postgres, s3: S3Server) -> Iterator[KubeCluster]:
+def kube(
+    servers_root: Path, node_network: NodeNetwork, postgres: Postgres, s3: S3Server
+) -> Iterator[KubeCluster]:
     launcher = Launcher(servers_root / "logs")
+    root = servers_root / "kubernetes"
     try:
-        control_plane = start_kubernetes(launcher, servers_root / "kubernetes")
-        registry = start_registry(launcher, servers_root / "registry")
+        registry = start_registry(
+            launcher, servers_root / "registry", host=node_network.host_address
+        )
+        control_plane, node = start_kubernetes(launcher, root, node_network, registry.address)
         env = StackEnvironment(
             KUBECONFIG=str(control_plane.admin_kubeconfig),
             DATABASE_URL=postgres.url,
@@ -94,10 +121,20 @@ def kube(servers_root: Path, postgres: Postgres, s3: S3Server) -> Iterator[KubeC
             AWS_DEFAULT_REGION=s3.region,
             EXPORT_BUCKET=s3.bucket,
             REGISTRY=registry.address,
+            NODE_ADDRESS=node_network.node_address,
         )
-        yield KubeCluster(control_plane, env.as_dict(), servers_root / "logs")
+        yield KubeCluster(control_plane, node, env.as_dict(), servers_root / "logs")
     finally:
         launcher.stop_all()
+        clear_node(root / "node")
+
+
+@pytest.fixture(scope="session")
+def published(kube: KubeCluster, tmp_path_factory: pytest.TempPathFactory) -> Published:
+    """The images built from our Dockerfile and the chart, pushed to the cluster's registry once
+    per session (`publish`, as `make up` does)."""
+    work_dir = tmp_path_factory.mktemp("publish")
+    return publish(ensure_binaries().helm, kube.env["REGISTRY"], work_dir)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

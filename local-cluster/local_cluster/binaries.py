@@ -26,6 +26,27 @@ class Binaries:
         return self.folder / "kube-controller-manager"
 
     @property
+    def kube_scheduler(self) -> Path:
+        return self.folder / "kube-scheduler"
+
+    @property
+    def kubelet(self) -> Path:
+        return self.folder / "kubelet"
+
+    @property
+    def kube_proxy(self) -> Path:
+        return self.folder / "kube-proxy"
+
+    @property
+    def coredns(self) -> Path:
+        return self.folder / "coredns"
+
+    @property
+    def pause(self) -> Path:
+        """Kubernetes' pause program (static), the only file of the Pod sandbox image."""
+        return self.folder / "pause"
+
+    @property
     def helm(self) -> Path:
         return self.folder / "helm"
 

@@ -1,4 +1,5 @@
-"""etcd, kube-apiserver and kube-controller-manager on 127.0.0.1: envtest plus the controllers."""
+"""The control plane: etcd (on 127.0.0.1), kube-apiserver (on the machine's end of the node's link,
+where the node and its Pods reach it), kube-controller-manager and kube-scheduler."""
 
 import ssl
 import urllib.request
@@ -7,8 +8,9 @@ from pathlib import Path
 
 from local_cluster.binaries import Binaries
 from local_cluster.kubeconfig import write_kubeconfig
-from local_cluster.pki import ClusterPki
-from local_cluster.process import Launcher, Server, free_port
+from local_cluster.node_network import NodeNetwork
+from local_cluster.pki import ClusterPki, issue_certificate
+from local_cluster.process import Launcher, Server, can_listen, free_port
 
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 # The controllers the product and its tests rely on: Jobs run and finish, owners collect their
@@ -25,6 +27,13 @@ CONTROLLERS = (
     "pod-garbage-collector-controller",
     "disruption-controller",
     "cronjob-controller",
+    # What a real node needs: Service endpoints for kube-proxy and CoreDNS, the CA bundle every
+    # Pod's service-account volume projects.
+    "endpointslice-controller",
+    "endpoints-controller",
+    "root-ca-certificate-publisher-controller",
+    # Lifts the not-ready taint a kubelet registers its Node with, once the Node is Ready.
+    "node-lifecycle-controller",
 )
 
 
@@ -33,18 +42,40 @@ class ControlPlane:
     etcd: Server
     apiserver: Server
     controller_manager: Server
+    scheduler: Server
     apiserver_port: int
     admin_kubeconfig: Path
     etcd_port: int
+    network: NodeNetwork
+    pki: ClusterPki
 
     @property
     def servers(self) -> list[Server]:
         """In the order they must stop: dependents first."""
-        return [self.controller_manager, self.apiserver, self.etcd]
+        return [self.scheduler, self.controller_manager, self.apiserver, self.etcd]
 
     @property
     def server_url(self) -> str:
-        return f"https://127.0.0.1:{self.apiserver_port}"
+        return f"https://{self.network.host_address}:{self.apiserver_port}"
+
+    def kubeconfig_for(self, name: str, user: str, group: str | None = None) -> Path:
+        """A kubeconfig with a new client certificate for `user` (in `group`)."""
+        return client_kubeconfig(self.pki, self.server_url, name, user, group)
+
+
+def client_kubeconfig(
+    pki: ClusterPki, server_url: str, name: str, user: str, group: str | None = None
+) -> Path:
+    """Writes `<pki>/<name>.kubeconfig` with a new client certificate for `user` (in `group`)."""
+    certificate = issue_certificate(pki, name, user, group)
+    return write_kubeconfig(
+        pki.folder / f"{name}.kubeconfig",
+        server=server_url,
+        ca_cert=pki.ca_cert,
+        user=user,
+        client_cert=certificate.cert,
+        client_key=certificate.key,
+    )
 
 
 def start_etcd(launcher: Launcher, binaries: Binaries, data_dir: Path) -> tuple[Server, int]:
@@ -66,26 +97,48 @@ def start_apiserver(
     launcher: Launcher,
     binaries: Binaries,
     pki: ClusterPki,
+    network: NodeNetwork,
     etcd_port: int,
     port: int | None = None,
 ) -> tuple[Server, int]:
-    """Starts kube-apiserver on `port` (a restart reuses the old one, so kubeconfigs stay valid)."""
+    """Starts kube-apiserver on `port` (a restart reuses the old one, so kubeconfigs stay valid).
+
+    It listens on the machine's end of the node's link only: the node, its Pods (through the
+    `kubernetes` Service, which kube-proxy maps to this address) and local clients reach it there.
+    """
     port = port or free_port()
+    address = network.host_address
+    serving = issue_certificate(
+        pki, "apiserver", "kube-apiserver",
+        addresses=(address, network.kubernetes_service_address, "127.0.0.1"),
+        dns_names=("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+                   "kubernetes.default.svc.cluster.local"),
+    )  # fmt: skip
+    # The apiserver's identity towards the kubelet (logs, exec, port-forward).
+    kubelet_client = issue_certificate(
+        pki, "apiserver-kubelet-client", "kube-apiserver-kubelet-client", "system:masters"
+    )
     server = launcher.start(
         "kube-apiserver",
         [binaries.kube_apiserver, f"--etcd-servers=http://127.0.0.1:{etcd_port}",
-         f"--secure-port={port}", "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
-         f"--tls-cert-file={pki.apiserver_cert}", f"--tls-private-key-file={pki.apiserver_key}",
-         f"--client-ca-file={pki.ca_cert}", "--authorization-mode=RBAC",
+         f"--secure-port={port}", f"--bind-address={address}", f"--advertise-address={address}",
+         f"--tls-cert-file={serving.cert}", f"--tls-private-key-file={serving.key}",
+         f"--client-ca-file={pki.ca_cert}", "--authorization-mode=Node,RBAC",
+         "--enable-admission-plugins=NodeRestriction",
+         f"--kubelet-client-certificate={kubelet_client.cert}",
+         f"--kubelet-client-key={kubelet_client.key}",
+         f"--kubelet-certificate-authority={pki.ca_cert}",
+         "--kubelet-preferred-address-types=InternalIP",
          f"--service-account-issuer={SERVICE_ACCOUNT_ISSUER}",
          f"--service-account-key-file={pki.service_account_public_key}",
          f"--service-account-signing-key-file={pki.service_account_key}",
-         "--service-cluster-ip-range=10.0.0.0/24", "--allow-privileged=true",
-         "--endpoint-reconciler-type=none", "--enable-priority-and-fairness=false",
-         "--profiling=false", "--v=1"],
+         f"--service-cluster-ip-range={network.service_cidr}", "--allow-privileged=false",
+         "--service-node-port-range=30000-32767",
+         "--enable-priority-and-fairness=false", "--profiling=false", "--v=1"],
     )  # fmt: skip
     context = ssl.create_default_context(cafile=str(pki.ca_cert))
-    server.wait_until(lambda: _http_ok(f"https://127.0.0.1:{port}/readyz", context), timeout=90)
+    url = f"https://{address}:{port}/readyz"
+    server.wait_until(lambda: _http_ok(url, context), timeout=90)
     return server, port
 
 
@@ -103,22 +156,47 @@ def start_controller_manager(
     )  # fmt: skip
 
 
+def start_scheduler(launcher: Launcher, binaries: Binaries, kubeconfig: Path) -> Server:
+    return launcher.start(
+        "kube-scheduler",
+        [binaries.kube_scheduler, f"--kubeconfig={kubeconfig}",
+         f"--authentication-kubeconfig={kubeconfig}", f"--authorization-kubeconfig={kubeconfig}",
+         "--leader-elect=false", f"--secure-port={free_port()}", "--bind-address=127.0.0.1",
+         "--v=1"],
+    )  # fmt: skip
+
+
 def start_control_plane(
-    launcher: Launcher, binaries: Binaries, pki: ClusterPki, state_dir: Path
+    launcher: Launcher, binaries: Binaries, pki: ClusterPki, network: NodeNetwork, state_dir: Path
 ) -> ControlPlane:
-    """Starts the three servers in order and writes the admin kubeconfig."""
+    """Starts the servers in order and writes the admin kubeconfig."""
     etcd, etcd_port = start_etcd(launcher, binaries, state_dir / "etcd")
-    apiserver, port = start_apiserver(launcher, binaries, pki, etcd_port)
+    # The port of an earlier run, when free: the `kubernetes` Service's endpoint, which the
+    # apiserver does not move to a new port of the same address, and kubeconfigs keep working.
+    port_file = state_dir / "apiserver.port"
+    earlier = int(port_file.read_text()) if port_file.exists() else 0
+    if not (earlier and can_listen(network.host_address, earlier)):
+        earlier = free_port()
+    port_file.write_text(str(earlier))
+    apiserver, port = start_apiserver(launcher, binaries, pki, network, etcd_port, earlier)
+    server_url = f"https://{network.host_address}:{port}"
     kubeconfig = write_kubeconfig(
         state_dir / "admin.kubeconfig",
-        server=f"https://127.0.0.1:{port}",
+        server=server_url,
         ca_cert=pki.ca_cert,
         user="company-exports-admin",
         client_cert=pki.admin_cert,
         client_key=pki.admin_key,
     )
     controller_manager = start_controller_manager(launcher, binaries, pki, kubeconfig)
-    return ControlPlane(etcd, apiserver, controller_manager, port, kubeconfig, etcd_port)
+    scheduler = start_scheduler(
+        launcher,
+        binaries,
+        client_kubeconfig(pki, server_url, "kube-scheduler", "system:kube-scheduler"),
+    )
+    return ControlPlane(
+        etcd, apiserver, controller_manager, scheduler, port, kubeconfig, etcd_port, network, pki
+    )
 
 
 def _http_ok(url: str, context: ssl.SSLContext | None = None) -> bool:

@@ -67,6 +67,8 @@ APT_SOURCES = (Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/so
 SYSTEM_CA = "/etc/ssl/certs/ca-certificates.crt"
 # The image name and the Dockerfile target that builds it.
 IMAGES = (("company-exports", "app"), ("company-exports-exporter", "exporter"))
+# The Pod sandbox image the node's containerd runs for every Pod.
+PAUSE_IMAGE = "company-exports-pause"
 # The files of the build context besides the package folders (see .dockerignore).
 CONTEXT_FILES = ("Dockerfile", "pyproject.toml", "README.md", ".dockerignore")
 
@@ -121,6 +123,30 @@ def build_images(repo_root: Path, log: Callable[[str], None]) -> list[BuiltImage
             log(f"[images] {ref}: {image.size_bytes / 2**20:.1f} MiB")
             built.append(image)
         return built
+
+
+def build_pause_image(pause: Path, log: Callable[[str], None]) -> BuiltImage:
+    """The Pod sandbox image: Kubernetes' static pause program alone, run as nobody (65535).
+
+    Tagged by the program's hash, so an unchanged program is found, not rebuilt.
+    """
+    tag = hashlib.sha256(pause.read_bytes()).hexdigest()[:12]
+    ref = f"localhost/{PAUSE_IMAGE}:{tag}"
+    with _locked(cache_dir() / "images.lock", log):
+        if not _image_exists(ref):
+            container = _run([*BUILDAH, "from", "scratch"]).strip()
+            try:
+                _run([*BUILDAH, "copy", "--chmod", "0755", container, str(pause), "/pause"])
+                _run(
+                    [*BUILDAH, "config", "--entrypoint", '["/pause"]', "--cmd", "",
+                     "--user", "65535:65535", container],
+                )  # fmt: skip
+                _run([*BUILDAH, "commit", "--rm", container, ref])
+            except BaseException:
+                subprocess.run([*BUILDAH, "rm", container], capture_output=True, check=False)
+                raise
+            log(f"[images] built {ref}")
+    return BuiltImage(PAUSE_IMAGE, tag, ref, _image_size(ref))
 
 
 def base_recipe() -> dict[str, object]:

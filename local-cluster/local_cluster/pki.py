@@ -1,5 +1,6 @@
-"""Certificates and keys of the local control plane: one CA, the apiserver's serving certificate,
-an admin client certificate, and the service-account signing key pair."""
+"""Certificates and keys of the local cluster: one CA, an admin client certificate and the
+service-account signing key pair, kept between runs; and the certificates each start issues for the
+addresses of that run (serving certificates) and for each part's identity (client certificates)."""
 
 import datetime
 import ipaddress
@@ -27,14 +28,6 @@ class ClusterPki:
     @property
     def ca_key(self) -> Path:
         return self.folder / "ca.key"
-
-    @property
-    def apiserver_cert(self) -> Path:
-        return self.folder / "apiserver.crt"
-
-    @property
-    def apiserver_key(self) -> Path:
-        return self.folder / "apiserver.key"
 
     @property
     def admin_cert(self) -> Path:
@@ -67,21 +60,6 @@ def create_pki(folder: Path) -> ClusterPki:
         .sign(ca_key, hashes.SHA256())
     )
     _write(pki.ca_cert, pki.ca_key, ca_cert, ca_key)
-    serving_key = _new_key()
-    alt_names = x509.SubjectAlternativeName(
-        [
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            x509.IPAddress(ipaddress.ip_address("10.0.0.1")),
-            x509.DNSName("localhost"),
-            x509.DNSName("kubernetes.default.svc"),
-        ]
-    )
-    serving = (
-        _builder(_name("kube-apiserver"), ca_name, serving_key.public_key())
-        .add_extension(alt_names, critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    _write(pki.apiserver_cert, pki.apiserver_key, serving, serving_key)
     admin_key = _new_key()
     admin = _builder(
         _name("company-exports-admin", organization="system:masters"),
@@ -97,6 +75,41 @@ def create_pki(folder: Path) -> ClusterPki:
         )
     )
     return pki
+
+
+@dataclass(frozen=True)
+class Certificate:
+    cert: Path
+    key: Path
+
+
+def issue_certificate(
+    pki: ClusterPki,
+    name: str,
+    common_name: str,
+    organization: str | None = None,
+    addresses: tuple[str, ...] = (),
+    dns_names: tuple[str, ...] = (),
+) -> Certificate:
+    """Signs a new certificate with the cluster's CA into `<folder>/<name>.crt` and `.key`.
+
+    A client certificate's common name and organization are the user and group Kubernetes sees;
+    a serving certificate names the IP addresses and DNS names it answers for.
+    """
+    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    ca_name = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes()).subject
+    key = _new_key()
+    builder = _builder(_name(common_name, organization), ca_name, key.public_key())
+    alt_names: list[x509.GeneralName] = [
+        x509.IPAddress(ipaddress.ip_address(address)) for address in addresses
+    ]
+    alt_names += [x509.DNSName(dns_name) for dns_name in dns_names]
+    if alt_names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+    certificate = Certificate(pki.folder / f"{name}.crt", pki.folder / f"{name}.key")
+    _write(certificate.cert, certificate.key, builder.sign(ca_key, hashes.SHA256()), key)
+    return certificate
 
 
 def _new_key() -> ec.EllipticCurvePrivateKey:

@@ -21,11 +21,13 @@ class Postgres:
     server: Server
     port: int
     password: str
+    host: str = "127.0.0.1"
+    clients: str = "127.0.0.1/32"
 
     @property
     def url(self) -> str:
         """A libpq URL of the database, for the product and for psql."""
-        return f"postgresql://{USER}:{self.password}@127.0.0.1:{self.port}/{DATABASE}"
+        return f"postgresql://{USER}:{self.password}@{self.host}:{self.port}/{DATABASE}"
 
     def stop(self) -> None:
         self.server.stop()
@@ -45,8 +47,18 @@ def postgres_bin_dir() -> Path:
     )
 
 
-def start_postgres(launcher: Launcher, data_dir: Path, port: int | None = None) -> Postgres:
-    """Initialises `data_dir` (once) and starts the server; returns when it accepts connections."""
+def start_postgres(
+    launcher: Launcher,
+    data_dir: Path,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    clients: str = "127.0.0.1/32",
+) -> Postgres:
+    """Initialises `data_dir` (once) and starts the server; returns when it accepts connections.
+
+    It listens on 127.0.0.1 and on `host` (the address the cluster's Pods reach), nowhere else,
+    and takes password logins from 127.0.0.1 and the `clients` network only.
+    """
     bin_dir = postgres_bin_dir()
     run_as = _unprivileged_user()
     password_file = data_dir.parent / f"{data_dir.name}.password"
@@ -54,14 +66,21 @@ def start_postgres(launcher: Launcher, data_dir: Path, port: int | None = None) 
         _initdb(launcher, bin_dir, data_dir, password_file, run_as)
     password = password_file.read_text().strip()
     port = port or free_port()
+    hba_file = data_dir.parent / f"{data_dir.name}.hba.conf"
+    hba_file.write_text(
+        "local all all trust\n"
+        "host all all 127.0.0.1/32 scram-sha-256\n"
+        f"host all all {clients} scram-sha-256\n"
+    )
     server = launcher.start(
         "postgres",
-        [bin_dir / "postgres", "-D", data_dir, "-p", str(port), "-c", "listen_addresses=127.0.0.1",
+        [bin_dir / "postgres", "-D", data_dir, "-p", str(port),
+         "-c", f"listen_addresses={_listen_addresses(host)}", "-c", f"hba_file={hba_file}",
          "-c", f"unix_socket_directories={data_dir}", "-c", "fsync=off",
          "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"],
         user=run_as,
     )  # fmt: skip
-    postgres = Postgres(server=server, port=port, password=password)
+    postgres = Postgres(server=server, port=port, password=password, host=host, clients=clients)
     server.wait_until(lambda: _accepts_connections(postgres), timeout=30)
     return postgres
 
@@ -94,7 +113,7 @@ def _initdb(
 
 def _accepts_connections(postgres: Postgres) -> bool:
     """Connects to the maintenance database and creates ours if initdb just made the server."""
-    admin_url = f"postgresql://{USER}:{postgres.password}@127.0.0.1:{postgres.port}/postgres"
+    admin_url = postgres.url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin_url, connect_timeout=2, autocommit=True) as connection:
         exists = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)
@@ -102,6 +121,10 @@ def _accepts_connections(postgres: Postgres) -> bool:
         if not exists:
             connection.execute(f'CREATE DATABASE "{DATABASE}"')
     return True
+
+
+def _listen_addresses(host: str) -> str:
+    return "127.0.0.1" if host == "127.0.0.1" else f"127.0.0.1,{host}"
 
 
 def _unprivileged_user() -> str | None:

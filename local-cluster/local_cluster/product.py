@@ -4,14 +4,14 @@
 by content hash) and pushes them and charts/company-exports to the stack's OCI registry; the chart
 is then installed (or upgraded) from there, as a user installs it (`helm upgrade --install RELEASE
 oci://.../charts/company-exports --version V`), naming the images by digest and pointing at the
-stack's PostgreSQL and S3. The node agent runs the chart's Pods as local processes under their own
-service accounts, so the chart's RBAC is what the API and the operator really get. It waits until
-the API answers, makes sure a demo space with sample companies exists, issues a fresh API key for
-it, adds API_URL and API_KEY to the stack's env file, and prints what to try next.
+stack's PostgreSQL and S3. The node runs the chart's Pods as containers of those images. It waits
+until the API answers through its Service, makes sure a demo space with sample companies exists,
+issues a fresh API key for it, adds API_URL and API_KEY to the stack's env file, and prints what
+to try next.
 
-Local differences from a cluster, all in `local_values`: one API replica on a host port (Services
-are not routable here), free host ports for the operator's health and metrics endpoints, and the
-Recreate strategy, since two API processes cannot listen on one host port during a rollout.
+Local differences from a cluster, all in `local_values`: one API replica (the machine has two
+cores), and the API's Service on node port API_NODE_PORT, which clients reach at the node's
+address.
 """
 
 import json
@@ -34,7 +34,6 @@ from export_api.auth import Scope
 from export_database.generate import create_space, generate_companies
 from local_cluster.binaries import ensure_binaries
 from local_cluster.image_build import build_images
-from local_cluster.process import free_port, port_is_open
 from local_cluster.registry import (
     ChartRef,
     RegistryError,
@@ -48,7 +47,7 @@ REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 CHART = REPOSITORY_ROOT / "charts" / "company-exports"
 RELEASE = "company-exports"
 NAMESPACE = "company-exports"
-PREFERRED_API_PORT = 8000
+API_NODE_PORT = 30080
 API_READY_TIMEOUT_SECONDS = 180.0
 
 # The demo space: companies spread over January 2024, so the seed's example day has plenty.
@@ -65,33 +64,14 @@ class ProductInstallError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class LocalPorts:
-    """Host ports of the chart's Pods (every Pod of the local stack shares the host's network)."""
-
-    api: int
-    operator_health: int
-    operator_metrics: int
-
-    @classmethod
-    def choose(cls) -> "LocalPorts":
-        """The usual API port when it is free; any free ports for the rest, all distinct."""
-        chosen = {PREFERRED_API_PORT} if not port_is_open(PREFERRED_API_PORT) else set()
-        while len(chosen) < 3:
-            chosen.add(free_port())
-        api = PREFERRED_API_PORT if PREFERRED_API_PORT in chosen else min(chosen)
-        health, metrics = sorted(chosen - {api})
-        return cls(api=api, operator_health=health, operator_metrics=metrics)
-
-
-@dataclass(frozen=True)
 class DemoSpace:
     space_id: int
     companies: int
     api_key: str
 
 
-def local_values(env: dict[str, str], ports: LocalPorts) -> dict[str, Any]:
-    """The chart's values for the local stack: its PostgreSQL, its S3, and host ports."""
+def local_values(env: dict[str, str]) -> dict[str, Any]:
+    """The chart's values for the local stack: its PostgreSQL, its S3, the API's node port."""
     return {
         "database": {"url": env["DATABASE_URL"]},
         "s3": {
@@ -101,12 +81,13 @@ def local_values(env: dict[str, str], ports: LocalPorts) -> dict[str, Any]:
             "accessKeyId": env["AWS_ACCESS_KEY_ID"],
             "secretAccessKey": env["AWS_SECRET_ACCESS_KEY"],
         },
-        "api": {"replicas": 1, "port": ports.api, "strategy": {"type": "Recreate"}},
-        "operator": {
-            "healthPort": ports.operator_health,
-            "metricsPort": ports.operator_metrics,
-        },
+        "api": {"replicas": 1, "service": {"type": "NodePort", "nodePort": API_NODE_PORT}},
     }
+
+
+def api_url(env: dict[str, str]) -> str:
+    """Where clients reach the API of the local stack: its Service's node port."""
+    return f"http://{env['NODE_ADDRESS']}:{API_NODE_PORT}"
 
 
 def helm_install(
@@ -132,7 +113,8 @@ def helm_install(
         errors = [line for line in completed.stderr.splitlines() if not line.startswith("walk.go")]
         raise ProductInstallError(
             f"helm could not install {chart.url}: {' '.join(errors)}\n"
-            f"Pod logs are under the stack's node/pods folder; `make down && make up` retries."
+            "See the Pods' state and logs with `kubectl -n company-exports get pods` and "
+            "`kubectl -n company-exports logs POD`; `make down && make up` retries."
         )
 
 
@@ -142,6 +124,8 @@ class Published:
 
     chart: ChartRef
     image_values: dict[str, Any]
+    # Image name -> `REGISTRY/NAME@sha256:...`, as a Pod names it.
+    references: dict[str, str]
 
 
 def publish(helm: Path, registry: str, work_dir: Path) -> Published:
@@ -152,11 +136,13 @@ def publish(helm: Path, registry: str, work_dir: Path) -> Published:
     exactly the image pushed, whatever happens to its tag.
     """
     pushed: dict[str, dict[str, str]] = {}
+    references: dict[str, str] = {}
     try:
         for image in build_images(REPOSITORY_ROOT, log.info):
             started = time.monotonic()
             reference = push_image(registry, image.local_ref, image.name, image.tag)
             log.info("pushed %s in %.1f s", reference, time.monotonic() - started)
+            references[image.name] = reference
             digest = reference.rsplit("@", 1)[1]
             pushed[image.name] = {"repository": image.name, "tag": image.tag, "digest": digest}
         chart = push_chart(helm, CHART, registry, work_dir / "chart-package")
@@ -167,7 +153,7 @@ def publish(helm: Path, registry: str, work_dir: Path) -> Published:
         "image": {"registry": registry, **pushed["company-exports"]},
         "exporter": {"image": pushed["company-exports-exporter"]},
     }
-    return Published(chart, values)
+    return Published(chart, values, references)
 
 
 def wait_for_api(api_url: str, timeout: float = API_READY_TIMEOUT_SECONDS) -> None:
@@ -184,7 +170,7 @@ def wait_for_api(api_url: str, timeout: float = API_READY_TIMEOUT_SECONDS) -> No
         time.sleep(1)
     raise ProductInstallError(
         f"the API at {api_url} was not ready after {timeout:.0f} s ({last_error}); "
-        "see the api.log of its Pod under the stack's node/pods folder"
+        "see `kubectl -n company-exports get pods` and the API Pod's `kubectl logs`"
     )
 
 
@@ -269,17 +255,16 @@ def install_product(stack_root: Path, env: dict[str, str]) -> dict[str, str]:
     Also writes them into the stack's env file (`<stack_root>/stack.env`),
     replacing values from an earlier run, and prints the walk-through on stdout.
     """
-    ports = LocalPorts.choose()
-    api_url = f"http://127.0.0.1:{ports.api}"
+    url = api_url(env)
     helm = ensure_binaries().helm
     published = publish(helm, env["REGISTRY"], stack_root)
     log.info("installing %s into namespace %s", published.chart.url, NAMESPACE)
-    values = {**local_values(env, ports), **published.image_values}
+    values = {**local_values(env), **published.image_values}
     helm_install(helm, env["KUBECONFIG"], values, stack_root, chart=published.chart)
-    wait_for_api(api_url)
+    wait_for_api(url)
     demo = ensure_demo_space(env["DATABASE_URL"])
-    added = {"API_URL": api_url, "API_KEY": demo.api_key}
+    added = {"API_URL": url, "API_KEY": demo.api_key}
     env_file = stack_root / "stack.env"
     update_env_file(env_file, added)
-    sys.stdout.write(walkthrough(api_url, env_file, demo, env["EXPORT_BUCKET"]))
+    sys.stdout.write(walkthrough(url, env_file, demo, env["EXPORT_BUCKET"]))
     return added

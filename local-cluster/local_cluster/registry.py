@@ -16,7 +16,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import urllib.error
@@ -29,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from local_cluster.binaries import ensure_binaries
-from local_cluster.process import Launcher, Server, free_port
+from local_cluster.process import Launcher, Server, can_listen, free_port
 
 CHART_REPOSITORY = "charts"
 # The storage driver the images are built with; every buildah command must name the same one.
@@ -47,11 +46,12 @@ class RegistryError(RuntimeError):
 class Registry:
     server: Server
     port: int
+    host: str = "127.0.0.1"
 
     @property
     def address(self) -> str:
         """HOST:PORT, the way image references and `oci://` URLs name the registry."""
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -70,8 +70,11 @@ class ChartRef:
     digest: str
 
 
-def start_registry(launcher: Launcher, root: Path, port: int | None = None) -> Registry:
-    """Starts the registry with its data under `root/data`; returns once `GET /v2/` answers.
+def start_registry(
+    launcher: Launcher, root: Path, port: int | None = None, host: str = "127.0.0.1"
+) -> Registry:
+    """Starts the registry with its data under `root/data`, listening on `host` only (the node's
+    containerd pulls from there); returns once `GET /v2/` answers.
 
     Without `port`, a registry started under `root` before gets its earlier port back when that is
     free (image references name the port), else any free port.
@@ -81,8 +84,8 @@ def start_registry(launcher: Launcher, root: Path, port: int | None = None) -> R
     earlier = json.loads(config_file.read_text())["http"] if config_file.exists() else {}
     if port is None:
         earlier_port = int(earlier["addr"].rsplit(":", 1)[1]) if "addr" in earlier else 0
-        port = earlier_port if earlier_port and _can_listen(earlier_port) else free_port()
-    address = f"127.0.0.1:{port}"
+        port = earlier_port if earlier_port and can_listen(host, earlier_port) else free_port()
+    address = f"{host}:{port}"
     # The secret that signs upload sessions, kept across restarts of the same registry.
     secret = earlier.get("secret") or secrets.token_urlsafe(32)
     config = {
@@ -107,7 +110,7 @@ def start_registry(launcher: Launcher, root: Path, port: int | None = None) -> R
         # Traces would go to an OTLP collector on localhost:4318 by default.
         env={"OTEL_TRACES_EXPORTER": "none"},
     )
-    registry = Registry(server, port)
+    registry = Registry(server, port, host)
     server.wait_until(lambda: _answers(registry), timeout=READY_TIMEOUT_SECONDS)
     return registry
 
@@ -166,17 +169,6 @@ def push_chart(helm: Path, chart_dir: Path, registry: Registry | str, workdir: P
 
 def _address(registry: Registry | str) -> str:
     return registry if isinstance(registry, str) else registry.address
-
-
-def _can_listen(port: int) -> bool:
-    """Whether a listener could bind 127.0.0.1:`port` now (as Go's do, with SO_REUSEADDR)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def _answers(registry: Registry) -> bool:

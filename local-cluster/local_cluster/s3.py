@@ -37,10 +37,11 @@ class S3Server:
     secret_key: str
     bucket: str = BUCKET
     region: str = REGION
+    host: str = "127.0.0.1"
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def client(self) -> "S3Client":
         return boto3.client(
@@ -65,8 +66,13 @@ def weed_binary() -> Path:
     return Path(found)
 
 
-def start_s3(launcher: Launcher, data_dir: Path, port: int | None = None) -> S3Server:
-    """Starts SeaweedFS with its S3 gateway and creates the private bucket."""
+def start_s3(
+    launcher: Launcher, data_dir: Path, port: int | None = None, host: str = "127.0.0.1"
+) -> S3Server:
+    """Starts SeaweedFS with its S3 gateway and creates the private bucket.
+
+    Every one of its listeners binds `host` (the address the cluster's Pods reach) only.
+    """
     credentials_file = data_dir / "identities.json"
     data_dir.mkdir(parents=True, exist_ok=True)
     if not credentials_file.exists():
@@ -77,12 +83,12 @@ def start_s3(launcher: Launcher, data_dir: Path, port: int | None = None) -> S3S
     internal_ports = [f"{flag}={free_port()}" for flag in _INTERNAL_PORT_FLAGS]
     server = launcher.start(
         "s3",
-        [weed_binary(), "server", f"-dir={data_dir / 'data'}", "-ip=127.0.0.1",
-         "-ip.bind=127.0.0.1", "-filer", "-s3", f"-s3.port={port}", "-s3.port.iceberg=0",
+        [weed_binary(), "server", f"-dir={data_dir / 'data'}", f"-ip={host}",
+         f"-ip.bind={host}", "-filer", "-s3", f"-s3.port={port}", "-s3.port.iceberg=0",
          "-s3.port.lance=0", f"-s3.config={credentials_file}", "-master.telemetry=false",
          "-volume.max=50", "-master.volumeSizeLimitMB=256", *internal_ports],
     )  # fmt: skip
-    s3 = S3Server(server, port, identity["accessKey"], identity["secretKey"])
+    s3 = S3Server(server, port, identity["accessKey"], identity["secretKey"], host=host)
     server.wait_until(lambda: _answers_signed_requests(s3), timeout=60)
     return s3
 

@@ -1,4 +1,4 @@
-"""The whole local stack: control plane, node agent, PostgreSQL, S3 and an OCI registry, started
+"""The whole local stack: control plane, a real node, PostgreSQL, S3 and an OCI registry, started
 and stopped as one.
 
 `up` returns when every server is ready; the environment a client needs is `Stack.env` and, for
@@ -8,23 +8,20 @@ shells, `<root>/stack.env`. The processes outlive the Python process that starte
 
 import json
 import shlex
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from kubernetes import client, config
-
 from local_cluster.binaries import ensure_binaries
 from local_cluster.control_plane import ControlPlane, start_control_plane
+from local_cluster.node import Node, clear_node, start_node
+from local_cluster.node_network import NodeNetwork, create_node_network, remove_node_network
 from local_cluster.pki import create_pki
 from local_cluster.postgres import Postgres, start_postgres
 from local_cluster.process import Launcher, Server
 from local_cluster.registry import Registry, start_registry
 from local_cluster.s3 import S3Server, start_s3
-
-NODE_NAME = "local-node"
 
 
 @dataclass(frozen=True)
@@ -40,6 +37,8 @@ class StackEnvironment:
     EXPORT_BUCKET: str
     # HOST:PORT of the stack's OCI registry (images and the chart).
     REGISTRY: str
+    # The node's InternalIP, where NodePort Services answer (the API's, on the local stack).
+    NODE_ADDRESS: str
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -55,6 +54,7 @@ class Stack:
     root: Path
     launcher: Launcher
     control_plane: ControlPlane
+    node: Node
     postgres: Postgres
     s3: S3Server
     registry: Registry
@@ -71,58 +71,59 @@ class Stack:
             AWS_DEFAULT_REGION=self.s3.region,
             EXPORT_BUCKET=self.s3.bucket,
             REGISTRY=self.registry.address,
+            NODE_ADDRESS=self.node.network.node_address,
         )
 
     def stop(self) -> None:
         self.launcher.stop_all()
+        _clear_machine(self.root)
         (self.root / "stack.json").unlink(missing_ok=True)
 
 
 def up(root: Path) -> Stack:
     """Starts everything under `root`, which keeps data, certificates and identities between runs.
 
-    On any failure, stops whatever had started and re-raises: nothing is left running.
+    On any failure, stops whatever had started, removes what it set up on the machine and
+    re-raises: nothing is left running.
     """
     started = time.monotonic()
     root.mkdir(parents=True, exist_ok=True)
     launcher = Launcher(root / "logs")
+    network = create_node_network()
+    network.save(root / "network.json")
+    host = network.host_address
     try:
         with ThreadPoolExecutor(max_workers=3) as pool:
-            # PostgreSQL, S3 and the registry start while the control plane does; each takes
-            # seconds.
-            postgres_started = pool.submit(start_postgres, launcher, root / "postgres" / "data")
-            s3_started = pool.submit(start_s3, launcher, root / "s3")
-            registry_started = pool.submit(start_registry, launcher, root / "registry")
-            control_plane = start_kubernetes(launcher, root)
+            # PostgreSQL and S3 start while Kubernetes does; each takes seconds. The node pulls
+            # its sandbox image from the registry, so that one comes first.
+            postgres_started = pool.submit(
+                start_postgres,
+                launcher,
+                root / "postgres" / "data",
+                host=host,
+                clients=network.link_cidr,
+            )
+            s3_started = pool.submit(start_s3, launcher, root / "s3", host=host)
+            registry = start_registry(launcher, root / "registry", host=host)
+            control_plane, node = start_kubernetes(launcher, root, network, registry.address)
             postgres, s3 = postgres_started.result(), s3_started.result()
-            registry = registry_started.result()
     except BaseException:
         launcher.stop_all()
+        _clear_machine(root)
         raise
     elapsed = time.monotonic() - started
-    stack = Stack(root, launcher, control_plane, postgres, s3, registry, elapsed)
+    stack = Stack(root, launcher, control_plane, node, postgres, s3, registry, elapsed)
     _record(stack)
     return stack
 
 
-def start_kubernetes(launcher: Launcher, root: Path) -> ControlPlane:
-    """etcd, kube-apiserver, kube-controller-manager and the node agent, with state under `root`."""
-    pki = create_pki(root / "pki")
-    control_plane = start_control_plane(launcher, ensure_binaries(), pki, root)
-    start_node_agent(launcher, control_plane.admin_kubeconfig, root / "node")
-    return control_plane
-
-
-def start_node_agent(launcher: Launcher, kubeconfig: Path, work_dir: Path) -> Server:
-    """The test node agent (plays kubelet); ready once its Node reports Ready."""
-    agent = launcher.start(
-        "node-agent",
-        [sys.executable, "-m", "local_cluster.node_agent", "--kubeconfig", str(kubeconfig),
-         "--node-name", NODE_NAME, "--work-dir", str(work_dir)],
-    )  # fmt: skip
-    api = client.CoreV1Api(config.new_client_from_config(str(kubeconfig)))
-    agent.wait_until(lambda: _node_is_ready(api), timeout=30)
-    return agent
+def start_kubernetes(
+    launcher: Launcher, root: Path, network: NodeNetwork, registry: str
+) -> tuple[ControlPlane, Node]:
+    """The control plane and the node, with state under `root`; the node pulls from `registry`."""
+    binaries = ensure_binaries()
+    control_plane = start_control_plane(launcher, binaries, create_pki(root / "pki"), network, root)
+    return control_plane, start_node(launcher, binaries, control_plane, registry, root / "node")
 
 
 def recorded_servers(root: Path) -> list[Server]:
@@ -141,8 +142,18 @@ def down(root: Path) -> list[str]:
     servers = recorded_servers(root)
     for server in reversed(servers):
         server.stop()
+    _clear_machine(root)
     (root / "stack.json").unlink(missing_ok=True)
     return [server.name for server in servers]
+
+
+def _clear_machine(root: Path) -> None:
+    """What the node left on the machine (containers, cgroups), then its network."""
+    clear_node(root / "node")
+    recorded = root / "network.json"
+    if recorded.exists():
+        remove_node_network(NodeNetwork.load(recorded))
+        recorded.unlink()
 
 
 def env_file(root: Path) -> Path:
@@ -159,9 +170,3 @@ def _record(stack: Stack) -> None:
     path = env_file(stack.root)
     path.write_text(stack.env.as_shell())
     path.chmod(0o600)
-
-
-def _node_is_ready(api: client.CoreV1Api) -> bool:
-    node = api.read_node(NODE_NAME)
-    conditions = (node.status.conditions if node.status else None) or []
-    return any(c.type == "Ready" and c.status == "True" for c in conditions)

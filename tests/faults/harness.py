@@ -12,7 +12,6 @@ at the exports the test created, and installation-wide only at what no later tes
 """
 
 import gzip
-import json
 import os
 import signal
 import time
@@ -37,13 +36,11 @@ from export_database.company_json import COMPANY_JSON
 from export_database.generate import generate_companies
 from local_cluster.binaries import ensure_binaries
 from local_cluster.control_plane import start_apiserver
-from local_cluster.pki import create_pki
 from local_cluster.postgres import start_postgres
-from local_cluster.process import free_port
 from local_cluster.product import (
     NAMESPACE,
     RELEASE,
-    LocalPorts,
+    api_url,
     helm_install,
     local_values,
     publish,
@@ -91,7 +88,7 @@ class Product:
         return self.stack.postgres.url
 
     def stop(self) -> None:
-        """Stops every server of the stack (and the Pods' processes with the node agent)."""
+        """Stops every server of the stack, its node and the node's containers."""
         self.admin.close()
         self.stack.stop()
 
@@ -111,17 +108,17 @@ class Product:
 
     def start_postgres(self) -> None:
         data = self.stack.root / "postgres" / "data"
+        postgres = self.stack.postgres
         self.stack.postgres = start_postgres(
-            self.stack.launcher, data, port=self.stack.postgres.port
+            self.stack.launcher, data, postgres.port, postgres.host, postgres.clients
         )
 
     def stop_s3(self) -> None:
         _stop(self.stack, self.stack.s3.server)
 
     def start_s3(self) -> None:
-        self.stack.s3 = start_s3(
-            self.stack.launcher, self.stack.root / "s3", port=self.stack.s3.port
-        )
+        s3 = self.stack.s3
+        self.stack.s3 = start_s3(self.stack.launcher, self.stack.root / "s3", s3.port, s3.host)
 
     def restart_apiserver(self, down_seconds: float) -> None:
         control_plane = self.stack.control_plane
@@ -130,12 +127,13 @@ class Product:
         control_plane.apiserver, _port = start_apiserver(
             self.stack.launcher,
             ensure_binaries(),
-            create_pki(self.stack.root / "pki"),
+            control_plane.pki,
+            control_plane.network,
             control_plane.etcd_port,
             port=control_plane.apiserver_port,
         )
 
-    # --- the chart's Pods, which the node agent runs as local processes ---
+    # --- the chart's Pods: containers on the stack's node ---
 
     def component_pods(self, component: str) -> list[client.V1Pod]:
         selector = f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/component={component}"
@@ -143,11 +141,12 @@ class Product:
         return [pod for pod in pods if pod.metadata.deletion_timestamp is None]
 
     def pod_pids(self, pod: client.V1Pod) -> list[int]:
-        """Process ids of the pod's running containers, from the node agent's process records."""
-        meta = pod.metadata
-        folder = self.stack.root / "node" / "pods" / f"{meta.namespace}_{meta.name}_{meta.uid}"
+        """Process ids in the Pod's running containers (not its sandbox), from their cgroups."""
         return [
-            int(json.loads(record.read_text())["pid"]) for record in folder.glob("*.process.json")
+            pid
+            for status in pod.status.container_statuses or []
+            if status.container_id and status.state and status.state.running
+            for pid in self.stack.node.container_pids(status.container_id.split("://", 1)[1])
         ]
 
     def kill_pods(self, pods: list[client.V1Pod]) -> int:
@@ -156,7 +155,7 @@ class Product:
         for pod in pods:
             for pid in self.pod_pids(pod):
                 with _gone_already():
-                    os.killpg(pid, signal.SIGKILL)
+                    os.kill(pid, signal.SIGKILL)
                     killed += 1
         return killed
 
@@ -228,22 +227,16 @@ def start_product(root: Path, extra_values: dict[str, Any] | None = None) -> Pro
     stack = up(root)
     try:
         env = stack.env.as_dict()
-        # Never the usual port 8000: a developer's `make up` may take it at any moment.
-        ports = LocalPorts(free_port(), free_port(), free_port())
         # As `make up` does: the images and the chart pushed to the stack's registry, the chart
         # installed from there, its Pods naming the images by digest.
         helm = ensure_binaries().helm
         published = publish(helm, stack.registry.address, root)
         values = merged(
-            merged(local_values(env, ports), published.image_values),
+            merged(local_values(env), published.image_values),
             merged(TEST_SETTINGS, extra_values or {}),
         )
         helm_install(helm, env["KUBECONFIG"], values, root, chart=published.chart)
-        product = Product(
-            stack,
-            f"http://127.0.0.1:{ports.api}",
-            config.new_client_from_config(env["KUBECONFIG"]),
-        )
+        product = Product(stack, api_url(env), config.new_client_from_config(env["KUBECONFIG"]))
         product.wait_for_api()
     except BaseException:
         stack.stop()

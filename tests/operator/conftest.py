@@ -19,6 +19,7 @@ from export_database.generate import create_space, generate_companies
 from export_database.migrate import migrate
 from export_operator.jobs import Owner
 from export_operator.settings import OperatorSettings
+from local_cluster.product import Published
 from tests.operator.operator_harness import CRD_FILE, PEERING_CRD_FILE, Harness
 
 
@@ -80,9 +81,11 @@ def export_crd(kube_api: ApiClient) -> None:
 
 
 @pytest.fixture
-def harness(kube: Any, kube_api: ApiClient, export_crd: None, tmp_path: Path) -> Iterator[Harness]:
+def harness(
+    kube: Any, kube_api: ApiClient, export_crd: None, published: Published, tmp_path: Path
+) -> Iterator[Harness]:
     """A fresh namespace with the exporter's Secrets; operators started in it stop at the end."""
-    harness = Harness(kube, kube_api, tmp_path)
+    harness = Harness(kube, kube_api, published, tmp_path)
     harness.create_namespace()
     yield harness
     harness.close()

@@ -2,11 +2,9 @@
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 import uuid
@@ -24,19 +22,15 @@ from kubernetes.client.exceptions import ApiException
 from export_contracts import resource
 from export_contracts.resource import CompanyExportStatus, ExportState
 from local_cluster.process import Launcher, Server, free_port, port_is_open
+from local_cluster.product import Published
 
 FAKE_EXPORTER = Path(__file__).with_name("fake_exporter.py")
 KUBECTL = str(Path(sys.executable).with_name("kubectl"))
 CRD_FILE = Path(__file__).parents[2] / "crds" / "companyexports.exports.companies.dev.yaml"
 PEERING_CRD_FILE = CRD_FILE.with_name("kopf-peering.yaml")
 EXPORTS = (resource.GROUP, resource.VERSION)
-# The real exporter, as the chart runs it (the image table gives its entry point).
-REAL_EXPORTER = {
-    "exporter_image": "company-exports-exporter:0.1.0",
-    "exporter_command": '["company-exporter"]',
-}
+EXPORTER_IMAGE = "company-exports-exporter"
 DAY = (date(2024, 1, 15), date(2024, 1, 15))
-PLAN_ROOT = Path.home() / ".cache" / "company-exports" / "operator-tests"
 
 
 @dataclass
@@ -60,15 +54,13 @@ class OperatorRun:
 class Harness:
     """A namespace with the exporter's Secrets, an operator for it, and helpers to drive exports."""
 
-    def __init__(self, kube: Any, kube_api: ApiClient, root: Path) -> None:
+    def __init__(self, kube: Any, kube_api: ApiClient, published: Published, root: Path) -> None:
         self.kube = kube
         self.namespace = f"op-{uuid.uuid4().hex[:8]}"
-        # Not under /tmp: the Job's Pod mounts its scratch volume there, and the node agent would
-        # rewrite a command argument under /tmp to that volume's folder. The same holds for the
-        # fake exporter itself when the checkout lives under /tmp, so it runs from a copy here.
-        PLAN_ROOT.mkdir(parents=True, exist_ok=True)
-        self.plan_dir = Path(tempfile.mkdtemp(prefix=f"{self.namespace}-", dir=PLAN_ROOT))
-        self.fake_exporter = Path(shutil.copy(FAKE_EXPORTER, self.plan_dir))
+        self.exporter_image = published.references[EXPORTER_IMAGE]
+        # Where the fake exporter finds its plan and leaves its runs: the Pod shares no folder
+        # with the test, only the bucket.
+        self.plan_prefix = f"test-plans/{self.namespace}"
         self.core = client.CoreV1Api(kube_api)
         self.batch = client.BatchV1Api(kube_api)
         self.custom = client.CustomObjectsApi(kube_api)
@@ -100,9 +92,9 @@ class Harness:
             "EXPORT_OPERATOR_STANDALONE": "true",
             "EXPORT_OPERATOR_LIVENESS_ENDPOINT": f"http://127.0.0.1:{health}/healthz",
             "EXPORT_OPERATOR_METRICS_PORT": str(metrics),
-            "EXPORT_OPERATOR_EXPORTER_IMAGE": "company-exports-test-exporter:1",
+            "EXPORT_OPERATOR_EXPORTER_IMAGE": self.exporter_image,
             "EXPORT_OPERATOR_EXPORTER_COMMAND": json.dumps(
-                ["python", str(self.fake_exporter), str(self.plan_dir)]
+                ["python", "-c", FAKE_EXPORTER.read_text(), self.plan_prefix]
             ),
             "EXPORT_OPERATOR_JOB_BACKOFF_LIMIT": "1",
             "EXPORT_OPERATOR_STARTUP_TIMEOUT_SECONDS": "8",
@@ -137,8 +129,19 @@ class Harness:
         if run.server.popen is not None:
             run.server.popen.wait(timeout=10)
 
+    def real_exporter(self) -> dict[str, str]:
+        """Operator settings that run the real exporter, as the chart does."""
+        return {"exporter_image": self.exporter_image, "exporter_command": '["company-exporter"]'}
+
     def plan(self, export_id: int, **plan: Any) -> None:
-        (self.plan_dir / f"{export_id}.json").write_text(json.dumps(plan))
+        self.kube_s3().put_object(
+            Bucket=self.bucket, Key=f"{self.plan_prefix}/{export_id}.json", Body=json.dumps(plan)
+        )
+
+    def attempts(self, export_id: int) -> int:
+        """How often the fake exporter ran for the export."""
+        key = f"{self.plan_prefix}/{export_id}.attempts"
+        return int(self.kube_s3().get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
     def create_export(
         self, export_id: int, space_id: int = 1, days: tuple[date, date] = DAY
@@ -249,16 +252,18 @@ class Harness:
         )
 
     def runs(self) -> list[tuple[str, int, int, float]]:
-        """(event, export id, space id, time) lines the fake exporter logged."""
-        log = self.plan_dir / "runs.log"
-        if not log.exists():
-            return []
-        return [
-            (event, int(export_id), int(space_id), float(at))
-            for event, export_id, space_id, at in (
-                line.split() for line in log.read_text().splitlines()
-            )
+        """(event, export id, space id, time) of each start and end the fake exporter logged."""
+        s3 = self.kube_s3()
+        listed = s3.list_objects_v2(Bucket=self.bucket, Prefix=f"{self.plan_prefix}/runs/")
+        lines = [
+            s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read().decode()
+            for item in listed.get("Contents", [])
         ]
+        runs = [
+            (event, int(export_id), int(space_id), float(at))
+            for event, export_id, space_id, at in (line.split() for line in lines)
+        ]
+        return sorted(runs, key=lambda run: run[3])
 
     def kubectl(
         self, *args: str, input_text: str | None = None
@@ -270,7 +275,10 @@ class Harness:
 
     def close(self) -> None:
         self.launcher.stop_all()
-        shutil.rmtree(self.plan_dir, ignore_errors=True)
+        s3 = self.kube_s3()
+        listed = s3.list_objects_v2(Bucket=self.bucket, Prefix=f"{self.plan_prefix}/")
+        for item in listed.get("Contents", []):
+            s3.delete_object(Bucket=self.bucket, Key=item["Key"])
         # With no operator left to run the cleanup, the finalizers would keep the namespace
         # Terminating for the rest of the session.
         exports = self.custom.list_namespaced_custom_object(

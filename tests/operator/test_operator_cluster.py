@@ -62,7 +62,7 @@ def test_retry_then_success(harness: Harness) -> None:
     done = harness.wait_state(name, COMPLETED, FAILED, timeout=90)
 
     assert done.state is COMPLETED
-    assert (harness.plan_dir / "3.attempts").read_text() == "2"
+    assert harness.attempts(3) == 2
 
 
 def test_bad_request_fails_at_once_with_the_exporters_message(harness: Harness) -> None:
@@ -75,7 +75,7 @@ def test_bad_request_fails_at_once_with_the_exporters_message(harness: Harness) 
     assert (failed.state, failed.reason) == (FAILED, ExportReason.BAD_REQUEST)
     assert failed.message is not None
     assert "space 1 has no timezone" in failed.message
-    assert (harness.plan_dir / "4.attempts").read_text() == "1"
+    assert harness.attempts(4) == 1
     assert failed.conditions[0].status is ConditionStatus.FALSE
     assert ("BadRequest", failed.message) in harness.events(name)
 

@@ -13,7 +13,7 @@ import pytest
 from export_contracts.resource import ConditionStatus, ExportReason, ExportState
 from export_operator.jobs import JOB_NAME_LABEL
 from tests.operator.conftest import CompanySpace
-from tests.operator.operator_harness import REAL_EXPORTER, Harness
+from tests.operator.operator_harness import Harness
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ def test_happy_path_to_completed_with_a_working_download(
 ) -> None:
     # A tuning setting of the exporter, passed through the operator to the Job's Pod.
     tuning = json.dumps({"EXPORT_DATABASE_CONNECTIONS": "3"})
-    run = harness.start_operator(exporter_env=tuning, **REAL_EXPORTER)
+    run = harness.start_operator(exporter_env=tuning, **harness.real_exporter())
     days = (company_space.first, company_space.last)
     name = harness.create_export(1, company_space.space_id, days)
 
@@ -77,7 +77,7 @@ def test_happy_path_to_completed_with_a_working_download(
 def test_kubectl_get_shows_space_state_records_size(
     harness: Harness, company_space: CompanySpace
 ) -> None:
-    harness.start_operator(**REAL_EXPORTER)
+    harness.start_operator(**harness.real_exporter())
     name = harness.create_export(2, company_space.space_id, (company_space.first,) * 2)
     done = harness.wait_state(name, COMPLETED, FAILED)
     assert done.state is COMPLETED, done.message
@@ -92,7 +92,7 @@ def test_kubectl_get_shows_space_state_records_size(
 
 
 def test_unknown_space_is_a_bad_request_that_fails_at_once(harness: Harness) -> None:
-    harness.start_operator(**REAL_EXPORTER)
+    harness.start_operator(**harness.real_exporter())
     name = harness.create_export(3, space_id=987_654)
 
     failed = harness.wait_state(name, COMPLETED, FAILED)
@@ -110,7 +110,7 @@ def test_unknown_space_is_a_bad_request_that_fails_at_once(harness: Harness) -> 
 def test_delete_after_completion_deletes_the_file(
     harness: Harness, company_space: CompanySpace
 ) -> None:
-    harness.start_operator(**REAL_EXPORTER)
+    harness.start_operator(**harness.real_exporter())
     name = harness.create_export(4, company_space.space_id, (company_space.first,) * 2)
     done = harness.wait_state(name, COMPLETED, FAILED)
     assert done.object_key
@@ -124,7 +124,7 @@ def test_delete_after_completion_deletes_the_file(
 
 
 def test_retention_expires_the_file(harness: Harness, company_space: CompanySpace) -> None:
-    harness.start_operator(retention_seconds=2, **REAL_EXPORTER)
+    harness.start_operator(retention_seconds=2, **harness.real_exporter())
     name = harness.create_export(5, company_space.space_id, (company_space.first,) * 2)
     done = harness.wait_state(name, COMPLETED, FAILED)
     assert done.object_key
@@ -142,7 +142,7 @@ def test_time_from_create_to_completed(
     harness: Harness, company_space: CompanySpace, figures: list[str]
 ) -> None:
     """A small export (one day of one space), ten times one after another: the median."""
-    harness.start_operator(**REAL_EXPORTER)
+    harness.start_operator(**harness.real_exporter())
     seconds = []
     for export_id in range(10, 20):
         started = time.monotonic()

@@ -1,0 +1,365 @@
+"""A real Kubernetes node: containerd (with runc and the CNI plugins), the kubelet, kube-proxy and
+CoreDNS, running the chart's Pods as containers of the cluster registry's images.
+
+All four run in one mount and network namespace of the node's own, held open by a small process
+(`node-namespace`). Why, and what it changes on the machine:
+
+- **Network**: see `node_network`. The node's iptables chains, bridge and forwarding stay inside.
+- **Mounts**: the namespace has tmpfs over `/run` (containerd's state, runc's, Pod network
+  namespaces), `/var/lib` (the kubelet's fixed `/var/lib/kubelet/device-plugins`, the CNI
+  plugins' caches) and `/var/log` (the kubelet's `/var/log/containers` links), and the
+  kubelet's volume mounts happen there too: all of it disappears with the namespace.
+- **Sysctls**: the kubelet sets `vm.overcommit_memory`, `kernel.panic` and
+  `kernel.panic_on_oops` for the whole machine when they differ from what it expects; inside the
+  namespace, files holding its expected values are mounted over those three, so it finds nothing
+  to change.
+- **cgroups**: Pods go under `/company-exports-node<slot>` of each cgroup v1 hierarchy.
+
+`clear_node` (after the processes are stopped) kills whatever containers are left, removes those
+cgroups and the machine's end of the network: `make down` leaves the machine as `make up` found it.
+"""
+
+import json
+import logging
+import os
+import signal
+import time
+import urllib.request
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubernetes import client, config
+
+from local_cluster.binaries import Binaries
+from local_cluster.control_plane import ControlPlane
+from local_cluster.image_build import build_pause_image
+from local_cluster.node_config import (
+    CONTAINERD_SOCKET,
+    COREDNS_READY_PORT,
+    KUBE_PROXY_HEALTH_PORT,
+    NODE_NAME,
+    cgroup_root,
+    cni_config,
+    containerd_config,
+    corefile,
+    kube_proxy_config,
+    kubelet_config,
+    registry_hosts,
+)
+from local_cluster.node_network import NodeNetwork, attach_node, remove_node_network
+from local_cluster.pki import issue_certificate
+from local_cluster.process import Launcher, Server
+from local_cluster.registry import push_image
+
+log = logging.getLogger(__name__)
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+# What the kubelet expects of these machine-wide sysctls; it finds them so inside the namespace.
+MASKED_SYSCTLS = {"vm/overcommit_memory": "1", "kernel/panic": "10", "kernel/panic_on_oops": "1"}
+NODE_READY_TIMEOUT_SECONDS = 120
+HIDDEN_IN_NAMESPACE = ("/run", "/var/lib", "/var/log")
+NAMESPACE_SCRIPT = """set -e
+mount -t tmpfs -o mode=0755 node-run /run
+mount -t tmpfs -o mode=0755 node-var-lib /var/lib
+mount -t tmpfs -o mode=0755 node-var-log /var/log
+while [ $# -gt 1 ]; do mount --bind "$1" "/proc/sys/$2"; shift 2; done
+touch "$1"
+exec sleep infinity
+"""
+
+
+class NodeStartError(RuntimeError):
+    """The node could not start; the message names the part and its log."""
+
+
+@dataclass
+class Node:
+    network: NodeNetwork
+    state_dir: Path
+    namespace: Server
+    servers: list[Server]
+
+    def inside(self, *command: str) -> list[str]:
+        """`command` run in the node's namespaces (where `ip` or `nft` see the node's network)."""
+        return [*_inside(self.namespace.pid), *command]
+
+    def container_pids(self, container_id: str) -> list[int]:
+        """The processes of one container (its id as the Pod's status gives it, without
+        `containerd://`), from its cgroup."""
+        root = CGROUP_ROOT / "memory" / cgroup_root(self.network).lstrip("/")
+        return [
+            int(pid)
+            for procs in root.glob(f"**/{container_id}/cgroup.procs")
+            for pid in procs.read_text().split()
+        ]
+
+
+def start_node(
+    launcher: Launcher,
+    binaries: Binaries,
+    control_plane: ControlPlane,
+    registry: str,
+    state_dir: Path,
+) -> Node:
+    """Starts the node's parts in order; returns once the Node is Ready and DNS answers."""
+    network = control_plane.network
+    if any(state_dir.resolve().is_relative_to(hidden) for hidden in HIDDEN_IN_NAMESPACE):
+        raise NodeStartError(
+            f"the node's state folder {state_dir} may not be under {', '.join(HIDDEN_IN_NAMESPACE)}"
+            " (the node's namespace mounts tmpfs over them): choose another stack folder"
+        )
+    state_dir.mkdir(parents=True, exist_ok=True)
+    sandbox_image = _publish_pause_image(binaries, registry)
+    namespace = _start_namespace(launcher, state_dir)
+    _record(state_dir, network, namespace)
+    attach_node(network, namespace.pid)
+    inside = _inside(namespace.pid)
+    _create_cgroup_root(network)
+    containerd = launcher.start(
+        "containerd",
+        [*inside, "containerd", "--config", _write_containerd_config(state_dir, network, registry,
+                                                                     sandbox_image)],
+    )  # fmt: skip
+    socket = Path(f"/proc/{namespace.pid}/root{CONTAINERD_SOCKET}")
+    containerd.wait_until(socket.exists, timeout=30)
+    kubelet = _start_kubelet(launcher, binaries, control_plane, state_dir, inside)
+    kube_proxy = _start_kube_proxy(launcher, binaries, control_plane, state_dir, inside)
+    coredns = _start_coredns(launcher, binaries, control_plane, state_dir, inside)
+    api = client.CoreV1Api(config.new_client_from_config(str(control_plane.admin_kubeconfig)))
+    kubelet.wait_until(lambda: _node_is_ready(api), timeout=NODE_READY_TIMEOUT_SECONDS)
+    kube_proxy.wait_until(
+        lambda: _http_ok(f"http://{network.node_address}:{KUBE_PROXY_HEALTH_PORT}/healthz"), 60
+    )
+    coredns.wait_until(
+        lambda: _http_ok(f"http://{network.node_address}:{COREDNS_READY_PORT}/ready"), 60
+    )
+    return Node(network, state_dir, namespace, [containerd, kubelet, kube_proxy, coredns])
+
+
+def clear_node(state_dir: Path) -> None:
+    """Removes what a node under `state_dir` left on the machine once its processes are stopped
+    (or killed): containers and shims, cgroups, the machine's end of the network. Idempotent."""
+    record = state_dir / "node.json"
+    if not record.exists():
+        return
+    recorded = json.loads(record.read_text())
+    network = NodeNetwork(recorded["slot"])
+    _kill_namespace(recorded["mount_namespace"])
+    _remove_cgroup_root(network)
+    remove_node_network(network)
+    record.unlink()
+
+
+def _start_namespace(launcher: Launcher, state_dir: Path) -> Server:
+    masks: list[str] = []
+    for name, value in MASKED_SYSCTLS.items():
+        holder = state_dir / "sysctl" / name.replace("/", ".")
+        holder.parent.mkdir(exist_ok=True)
+        holder.write_text(f"{value}\n")
+        masks += [str(holder), name]
+    ready = state_dir / "namespace.ready"
+    ready.unlink(missing_ok=True)
+    server = launcher.start(
+        "node-namespace",
+        ["unshare", "--mount", "--net", "--propagation", "slave", "--", "sh", "-c",
+         NAMESPACE_SCRIPT, "node-namespace", *masks, str(ready)],
+    )  # fmt: skip
+    server.wait_until(ready.exists, timeout=10)
+    return server
+
+
+def _record(state_dir: Path, network: NodeNetwork, namespace: Server) -> None:
+    """What `clear_node` needs later, from another process (`make down`)."""
+    mount_namespace = str(Path(f"/proc/{namespace.pid}/ns/mnt").readlink())
+    (state_dir / "node.json").write_text(
+        json.dumps({"slot": network.slot, "mount_namespace": mount_namespace})
+    )
+
+
+def _publish_pause_image(binaries: Binaries, registry: str) -> str:
+    image = build_pause_image(binaries.pause, log.info)
+    return push_image(registry, image.local_ref, image.name, image.tag)
+
+
+def _write_containerd_config(
+    state_dir: Path, network: NodeNetwork, registry: str, sandbox_image: str
+) -> Path:
+    folder = state_dir / "containerd"
+    hosts = folder / "certs.d" / registry
+    hosts.mkdir(parents=True, exist_ok=True)
+    (hosts / "hosts.toml").write_text(registry_hosts(registry))
+    cni = state_dir / "cni"
+    (cni / "net.d").mkdir(parents=True, exist_ok=True)
+    (cni / "net.d" / "10-company-exports.conflist").write_text(
+        cni_config(network, str(cni / "networks"))
+    )
+    path = folder / "config.toml"
+    path.write_text(
+        containerd_config(str(folder), str(cni / "net.d"), str(folder / "certs.d"), sandbox_image)
+    )
+    return path
+
+
+def _start_kubelet(
+    launcher: Launcher,
+    binaries: Binaries,
+    control_plane: ControlPlane,
+    state_dir: Path,
+    inside: list[str],
+) -> Server:
+    network, pki = control_plane.network, control_plane.pki
+    serving = issue_certificate(
+        pki, "kubelet", f"system:node:{NODE_NAME}", "system:nodes",
+        addresses=(network.node_address,), dns_names=(NODE_NAME,),
+    )  # fmt: skip
+    kubeconfig = control_plane.kubeconfig_for("kubelet-client", f"system:node:{NODE_NAME}",
+                                              "system:nodes")  # fmt: skip
+    resolv_conf = state_dir / "resolv.conf"
+    resolv_conf.write_text("")  # Pods on the host's DNS policy get no outside resolver either
+    settings = state_dir / "kubelet.json"
+    settings.write_text(
+        kubelet_config(network, str(pki.ca_cert), str(serving.cert), str(serving.key),
+                       str(state_dir / "pod-logs"), str(resolv_conf))
+    )  # fmt: skip
+    return launcher.start(
+        "kubelet",
+        [*inside, binaries.kubelet, f"--config={settings}", f"--kubeconfig={kubeconfig}",
+         f"--hostname-override={NODE_NAME}", f"--node-ip={network.node_address}",
+         f"--root-dir={state_dir / 'kubelet'}", "--v=1"],
+    )  # fmt: skip
+
+
+def _start_kube_proxy(
+    launcher: Launcher,
+    binaries: Binaries,
+    control_plane: ControlPlane,
+    state_dir: Path,
+    inside: list[str],
+) -> Server:
+    kubeconfig = control_plane.kubeconfig_for("kube-proxy", "system:kube-proxy")
+    settings = state_dir / "kube-proxy.json"
+    settings.write_text(kube_proxy_config(control_plane.network, str(kubeconfig)))
+    return launcher.start(
+        "kube-proxy", [*inside, binaries.kube_proxy, f"--config={settings}", "--v=1"]
+    )
+
+
+def _start_coredns(
+    launcher: Launcher,
+    binaries: Binaries,
+    control_plane: ControlPlane,
+    state_dir: Path,
+    inside: list[str],
+) -> Server:
+    _grant_dns_reader(control_plane)
+    kubeconfig = control_plane.kubeconfig_for("coredns", "system:coredns")
+    path = state_dir / "Corefile"
+    path.write_text(corefile(control_plane.network, str(kubeconfig)))
+    return launcher.start("coredns", [*inside, binaries.coredns, "-conf", str(path)])
+
+
+def _grant_dns_reader(control_plane: ControlPlane) -> None:
+    """The read-only access CoreDNS's kubernetes plugin needs (as Kubernetes' own addon grants)."""
+    rbac = client.RbacAuthorizationV1Api(
+        config.new_client_from_config(str(control_plane.admin_kubeconfig))
+    )
+    role = client.V1ClusterRole(
+        metadata=client.V1ObjectMeta(name="system:coredns"),
+        rules=[
+            client.V1PolicyRule(
+                api_groups=[""], resources=["services", "pods", "namespaces"],
+                verbs=["list", "watch"],
+            ),
+            client.V1PolicyRule(
+                api_groups=["discovery.k8s.io"], resources=["endpointslices"],
+                verbs=["list", "watch"],
+            ),
+        ],
+    )  # fmt: skip
+    binding = client.V1ClusterRoleBinding(
+        metadata=client.V1ObjectMeta(name="system:coredns"),
+        role_ref=client.V1RoleRef(
+            api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="system:coredns"
+        ),
+        subjects=[
+            client.RbacV1Subject(
+                kind="User", name="system:coredns", api_group="rbac.authorization.k8s.io"
+            )
+        ],
+    )
+    for create in (
+        lambda: rbac.create_cluster_role(role),
+        lambda: rbac.create_cluster_role_binding(binding),
+    ):
+        try:
+            create()
+        except client.ApiException as error:
+            if error.status != 409:  # a restarted stack has them already
+                raise
+
+
+def _hierarchies() -> list[Path]:
+    """The cgroup hierarchies: v1's, and v2's `unified` (no controllers here, but the kubelet
+    creates its cgroup root there too)."""
+    return [
+        folder
+        for folder in sorted(CGROUP_ROOT.iterdir())
+        if folder.is_dir() and not folder.is_symlink()
+    ]
+
+
+def _create_cgroup_root(network: NodeNetwork) -> None:
+    """The kubelet checks that its cgroup root exists in every hierarchy; cpuset needs its CPUs
+    and memory nodes copied from the parent before a process may join."""
+    for hierarchy in _hierarchies():
+        folder = hierarchy / cgroup_root(network).lstrip("/")
+        folder.mkdir(exist_ok=True)
+        for setting in ("cpuset.cpus", "cpuset.mems"):
+            if (hierarchy / setting).exists():
+                (folder / setting).write_text((hierarchy / setting).read_text())
+
+
+def _remove_cgroup_root(network: NodeNetwork) -> None:
+    for _ in range(50):
+        left = False
+        for hierarchy in _hierarchies():
+            root = hierarchy / cgroup_root(network).lstrip("/")
+            if not root.exists():
+                continue
+            for folder in sorted(root.glob("**/"), key=lambda path: -len(path.parts)):
+                for pid in (folder / "cgroup.procs").read_text().split():
+                    with suppress(ProcessLookupError):
+                        os.kill(int(pid), signal.SIGKILL)
+                with suppress(OSError):
+                    folder.rmdir()
+            left = left or root.exists()
+        if not left:
+            return
+        time.sleep(0.1)
+    raise NodeStartError(f"cgroups under {cgroup_root(network)} could not be removed")
+
+
+def _kill_namespace(mount_namespace: str) -> None:
+    """SIGKILL to every process left in the node's mount namespace (containerd's shims)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with suppress(OSError):
+            if str((entry / "ns" / "mnt").readlink()) == mount_namespace:
+                os.kill(int(entry.name), signal.SIGKILL)
+
+
+def _inside(namespace_pid: int) -> list[str]:
+    return ["nsenter", "--target", str(namespace_pid), "--mount", "--net", "--"]
+
+
+def _node_is_ready(api: client.CoreV1Api) -> bool:
+    node = api.read_node(NODE_NAME)
+    conditions = (node.status.conditions if node.status else None) or []
+    return any(c.type == "Ready" and c.status == "True" for c in conditions)
+
+
+def _http_ok(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+        return bool(response.status == 200)

@@ -1,0 +1,162 @@
+"""The node's network: a network namespace of its own, joined to the machine by one veth pair.
+
+Everything Kubernetes does to a network (the Pod bridge, kube-proxy's and the kubelet's iptables
+chains, `ip_forward`, the CNI plugins' NAT) happens inside the node's namespace, so the machine's
+own rules, routes and sysctls stay as they were, and two clusters (`make up` beside `make test`)
+never meet. Each cluster takes a free *slot* N (the kernel allocates it: creating the veth whose
+name carries N fails when another cluster holds it) and uses:
+
+    10.200.N.1/30  the machine's end of the link: kube-apiserver, PostgreSQL, S3 and the registry
+                   listen here (and PostgreSQL on 127.0.0.1 too), never on 0.0.0.0
+    10.200.N.2/30  the node's end: the node's InternalIP (kubelet, NodePorts)
+    10.201.N.0/24  Pods, on the bridge `cni0`; 10.201.N.1 is the bridge and the cluster DNS
+    10.202.N.0/24  Services (10.202.N.1 is `kubernetes.default`)
+
+Containment: the node's namespace has no default route, so a Pod reaches only the cluster's own
+CIDRs and the machine's end of the link; a forward rule drops anything else a Pod sends, and the
+machine holds `unreachable` routes for the Pod and Service CIDRs, so no packet for them can leave
+through the machine's default route.
+"""
+
+import ipaddress
+import json
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+SLOTS = range(256)
+BRIDGE = "cni0"
+NODE_LINK = "uplink"
+CONTAINMENT_TABLE = "company_exports_containment"
+
+
+class NodeNetworkError(RuntimeError):
+    """The node's network could not be set up; the message says what to check."""
+
+
+@dataclass(frozen=True)
+class NodeNetwork:
+    slot: int
+
+    @property
+    def host_link(self) -> str:
+        """The machine's end of the veth pair (its name is the slot's lock)."""
+        return f"cexp{self.slot}"
+
+    @property
+    def host_address(self) -> str:
+        return f"10.200.{self.slot}.1"
+
+    @property
+    def node_address(self) -> str:
+        return f"10.200.{self.slot}.2"
+
+    @property
+    def link_cidr(self) -> str:
+        return f"10.200.{self.slot}.0/30"
+
+    @property
+    def pod_cidr(self) -> str:
+        return f"10.201.{self.slot}.0/24"
+
+    @property
+    def pod_gateway(self) -> str:
+        """The bridge's address: the Pods' default gateway, and where cluster DNS answers."""
+        return f"10.201.{self.slot}.1"
+
+    @property
+    def service_cidr(self) -> str:
+        return f"10.202.{self.slot}.0/24"
+
+    @property
+    def kubernetes_service_address(self) -> str:
+        return str(ipaddress.ip_network(self.service_cidr)[1])
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self)))
+
+    @classmethod
+    def load(cls, path: Path) -> "NodeNetwork":
+        return cls(**json.loads(path.read_text()))
+
+
+def create_node_network() -> NodeNetwork:
+    """Takes the first free slot: its veth pair and the machine's unreachable routes."""
+    for slot in SLOTS:
+        network = NodeNetwork(slot)
+        created = subprocess.run(
+            ["ip", "link", "add", network.host_link, "type", "veth", "peer", "name",
+             f"{network.host_link}n"],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if created.returncode == 0:
+            break
+        if "File exists" not in created.stderr:
+            raise NodeNetworkError(
+                f"cannot create a veth link ({created.stderr.strip()}): the real node needs root "
+                "and veth support; on a machine without them, use the kind path (see README)"
+            )
+    else:
+        raise NodeNetworkError(f"all {len(SLOTS)} node slots are taken: run `make down` first")
+    try:
+        _ip("addr", "add", f"{network.host_address}/30", "dev", network.host_link)
+        _ip("link", "set", network.host_link, "up")
+        for cidr in (network.pod_cidr, network.service_cidr):
+            _ip("route", "replace", "unreachable", cidr)
+    except BaseException:
+        remove_node_network(network)
+        raise
+    return network
+
+
+def attach_node(network: NodeNetwork, namespace_pid: int) -> None:
+    """Moves the node's end of the link into the namespace of `namespace_pid` and configures it:
+    link address, the Pod bridge, forwarding inside the namespace only, the containment rule."""
+    _ip("link", "set", f"{network.host_link}n", "netns", str(namespace_pid))
+    inside = ["nsenter", "--target", str(namespace_pid), "--net", "--"]
+    for command in (
+        ["ip", "link", "set", "lo", "up"],
+        ["ip", "link", "set", f"{network.host_link}n", "name", NODE_LINK],
+        ["ip", "addr", "add", f"{network.node_address}/30", "dev", NODE_LINK],
+        ["ip", "link", "set", NODE_LINK, "up"],
+        ["ip", "link", "add", BRIDGE, "type", "bridge"],
+        ["ip", "addr", "add", f"{network.pod_gateway}/24", "dev", BRIDGE],
+        ["ip", "link", "set", BRIDGE, "up"],
+        ["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"],
+        ["sysctl", "-q", "-w", "net.bridge.bridge-nf-call-iptables=1"],
+        ["nft", "-f", "-"],
+    ):
+        _run([*inside, *command], stdin=containment_rules(network) if command[0] == "nft" else "")
+
+
+def containment_rules(network: NodeNetwork) -> str:
+    """The node namespace's forward rule: a Pod's packet goes to the cluster or the machine's end
+    of the link, or nowhere."""
+    allowed = ", ".join((network.pod_cidr, network.service_cidr, f"{network.host_address}/32"))
+    return f"""table ip {CONTAINMENT_TABLE} {{
+  chain forward {{
+    type filter hook forward priority filter - 10; policy accept;
+    ip saddr {network.pod_cidr} ip daddr != {{ {allowed} }} counter drop
+  }}
+}}
+"""
+
+
+def remove_node_network(network: NodeNetwork) -> None:
+    """Deletes what `create_node_network` added to the machine (the namespace's side goes with
+    the namespace); tolerates what is gone already."""
+    subprocess.run(["ip", "link", "del", network.host_link], capture_output=True, check=False)
+    for cidr in (network.pod_cidr, network.service_cidr):
+        subprocess.run(
+            ["ip", "route", "del", "unreachable", cidr], capture_output=True, check=False
+        )
+
+
+def _ip(*args: str) -> None:
+    _run(["ip", *args])
+
+
+def _run(command: list[str], stdin: str = "") -> None:
+    completed = subprocess.run(command, input=stdin, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise NodeNetworkError(f"`{' '.join(command)}` failed: {completed.stderr.strip()}")
