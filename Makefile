@@ -14,18 +14,19 @@ help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
 
 .PHONY: system-deps
-system-deps: ## Install the Debian packages we need (PostgreSQL, buildah, mmdebstrap, containerd) when missing and running as root
+system-deps: ## Install the Debian packages we need (PostgreSQL, buildah, mmdebstrap, containerd, runc, CNI plugins, iptables, nftables, ipset) when missing and running as root
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then echo "[make] installing PostgreSQL from Debian's packages"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else echo "[make] PostgreSQL is missing: run 'sudo apt-get install postgresql' and retry"; exit 1; fi; fi
 	@command -v go >/dev/null || { echo "[make] Go >= 1.26 is missing: it builds the local Kubernetes control plane"; exit 1; }
-	@if ! command -v buildah >/dev/null || ! command -v mmdebstrap >/dev/null \
-	  || ! command -v containerd >/dev/null || ! command -v runc >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then echo "[make] installing buildah, mmdebstrap, containerd, runc from Debian's packages"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	      buildah mmdebstrap containerd runc >/dev/null; \
-	  else echo "[make] buildah, mmdebstrap, containerd or runc is missing: run 'sudo apt-get install --no-install-recommends buildah mmdebstrap containerd runc' and retry"; exit 1; fi; fi
+	@missing=""; for tool in buildah:buildah mmdebstrap:mmdebstrap containerd:containerd runc:runc \
+	  iptables:iptables nft:nftables ipset:ipset /usr/lib/cni/bridge:containernetworking-plugins; do \
+	  command -v "$${tool%%:*}" >/dev/null || missing="$$missing $${tool#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "[make] installing$$missing from Debian's packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "[make] missing:$$missing; run 'sudo apt-get install --no-install-recommends$$missing' and retry"; exit 1; fi; fi
 
 $(INSTALLED): pyproject.toml
 	@echo "[make] creating the virtualenv $(VENV) and installing packages (first run: a minute or two)"
@@ -38,7 +39,7 @@ $(INSTALLED): pyproject.toml
 install: system-deps $(INSTALLED) ## Create the virtualenv and install the project with its tools
 
 .PHONY: binaries
-binaries: system-deps ## Build (once, cached) kube-apiserver, kube-controller-manager, etcd, helm and the registry
+binaries: system-deps ## Build (once, cached) Kubernetes' control plane and node, etcd, CoreDNS, kube-router, helm and the registry
 	@local-cluster/build-binaries.sh >/dev/null
 
 .PHONY: images

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the local cluster's third-party binaries from their Go modules (Kubernetes' control plane and
-# node, etcd, CoreDNS, helm, the OCI registry) and the Pod sandbox's pause program, once per version, into a cache outside the work tree. A second run with the same versions
+# node, etcd, CoreDNS, kube-router, helm, the OCI registry) and the Pod sandbox's pause program, once per version, into a cache outside the work tree. A second run with the same versions
 # builds nothing; after a version change, only the binaries of that version are built (the others
 # are copied from the folder of the earlier versions).
 #
@@ -17,9 +17,10 @@ cache="${COMPANY_EXPORTS_CACHE:-$HOME/.cache/company-exports}"
 # Each binary's version is part of the folder's name: "<key>-v<version>" per binary.
 k8s_key="k8s-v$KUBERNETES_VERSION" etcd_key="etcd-v$ETCD_VERSION" helm_key="helm-v$HELM_VERSION"
 registry_key="registry-v$REGISTRY_VERSION" coredns_key="coredns-v$COREDNS_VERSION"
-bin="$cache/bin/$k8s_key-$etcd_key-$helm_key-$registry_key-$coredns_key"
+kube_router_key="kube-router-v$KUBE_ROUTER_VERSION"
+bin="$cache/bin/$k8s_key-$etcd_key-$helm_key-$registry_key-$coredns_key-$kube_router_key"
 kubernetes_commands=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
-binaries=("${kubernetes_commands[@]}" pause etcd helm registry coredns)
+binaries=("${kubernetes_commands[@]}" pause etcd helm registry coredns kube-router)
 export CGO_ENABLED=0 GOFLAGS="-buildvcs=false -trimpath"
 
 say() { echo "[build-binaries] $*" >&2; }
@@ -109,6 +110,17 @@ build_coredns() {
   go build -ldflags "-s -w" -o "$bin.partial/coredns" github.com/coredns/coredns
 }
 
+# kube-router, of which only the network-policy firewall runs (it enforces NetworkPolicies).
+build_kube_router() {
+  local mod="$cache/go/kube-router-v$KUBE_ROUTER_VERSION"
+  mkdir -p "$mod" && cd "$mod"
+  [ -f go.mod ] || go mod init local.build/kube-router >/dev/null 2>&1
+  go get "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@v$KUBE_ROUTER_VERSION" 2>>"$cache/go/get.log"
+  say "building kube-router v$KUBE_ROUTER_VERSION (cold: about 6 minutes)"
+  go build -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v$KUBE_ROUTER_VERSION" \
+    -o "$bin.partial/kube-router" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+}
+
 # A binary whose version did not change is taken from a cached folder whose name has its key
 # ("k8s-v1.37.2" for both Kubernetes binaries), so a new registry version does not rebuild Kubernetes.
 reuse() {
@@ -146,6 +158,7 @@ else
   [ -x "$bin.partial/helm" ] || reuse helm "$helm_key" || true
   [ -x "$bin.partial/registry" ] || reuse registry "$registry_key" || true
   [ -x "$bin.partial/coredns" ] || reuse coredns "$coredns_key" || true
+  [ -x "$bin.partial/kube-router" ] || reuse kube-router "$kube_router_key" || true
   if ! has_all "$bin.partial"; then
     command -v go >/dev/null || { say "Go is missing: install Go >= 1.26 (Debian's golang-go is too old)"; exit 1; }
   fi
@@ -153,6 +166,7 @@ else
   [ -x "$bin.partial/helm" ] || build_helm
   [ -x "$bin.partial/registry" ] || build_registry
   [ -x "$bin.partial/coredns" ] || build_coredns
+  [ -x "$bin.partial/kube-router" ] || build_kube_router
   [ -x "$bin.partial/pause" ] || build_pause
   has_all "$bin.partial" || build_kubernetes
   rm -rf "$bin" && mv "$bin.partial" "$bin"

@@ -42,6 +42,11 @@ class Binaries:
         return self.folder / "coredns"
 
     @property
+    def kube_router(self) -> Path:
+        """kube-router; the node runs its NetworkPolicy firewall only."""
+        return self.folder / "kube-router"
+
+    @property
     def pause(self) -> Path:
         """Kubernetes' pause program (static), the only file of the Pod sandbox image."""
         return self.folder / "pause"

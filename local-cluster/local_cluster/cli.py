@@ -5,11 +5,15 @@
 
 import argparse
 import logging
+import subprocess
 import sys
 from pathlib import Path
 
 from local_cluster import stack
 from local_cluster.image_build import ImageBuildError, build_images
+from local_cluster.node import NodeStartError
+from local_cluster.node_network import NodeNetworkError
+from local_cluster.node_requirements import NodeRequirementsError
 from local_cluster.process import ServerStartError
 from local_cluster.product import ProductInstallError, install_product
 
@@ -46,15 +50,17 @@ def _up(root: Path, with_product: bool) -> int:
         print(f"the stack under {root} is already running; `make down` stops it")
         return 0
     print(
-        f"starting etcd, kube-apiserver, kube-controller-manager, PostgreSQL, S3 and an OCI "
-        f"registry in {root}"
+        f"starting etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a node "
+        f"(containerd, kubelet, kube-proxy, CoreDNS, kube-router's firewall), PostgreSQL, S3 and "
+        f"an OCI registry in {root}"
     )
     try:
         running = stack.up(root)
-    except ServerStartError as error:
+    except (ServerStartError, NodeRequirementsError, NodeNetworkError, NodeStartError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"cluster and servers up in {running.started_in_seconds:.1f} s; logs in {root / 'logs'}")
+    print(nodes_table(running.env.KUBECONFIG))
     if with_product:
         try:
             install_product(root, running.env.as_dict())
@@ -63,6 +69,16 @@ def _up(root: Path, with_product: bool) -> int:
             return 1
     print(f"environment: source {stack.env_file(root)}")
     return 0
+
+
+def nodes_table(kubeconfig: str) -> str:
+    """`kubectl get nodes -o wide`: the node, its address, version and container runtime."""
+    kubectl = Path(sys.executable).with_name("kubectl")
+    listed = subprocess.run(
+        [str(kubectl), f"--kubeconfig={kubeconfig}", "get", "nodes", "-o", "wide"],
+        capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip
+    return listed.stdout or listed.stderr
 
 
 def _images() -> int:

@@ -1,7 +1,8 @@
-"""A real Kubernetes node: containerd (with runc and the CNI plugins), the kubelet, kube-proxy and
-CoreDNS, running the chart's Pods as containers of the cluster registry's images.
+"""A real Kubernetes node: containerd (with runc and the CNI plugins), the kubelet, kube-proxy,
+CoreDNS and kube-router's NetworkPolicy firewall, running the chart's Pods as containers of the
+cluster registry's images.
 
-All four run in one mount and network namespace of the node's own, held open by a small process
+All of them run in one mount and network namespace of the node's own, held open by a small process
 (`node-namespace`). Why, and what it changes on the machine:
 
 - **Network**: see `node_network`. The node's iptables chains, bridge and forwarding stay inside.
@@ -23,6 +24,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import time
 import urllib.request
 from contextlib import suppress
@@ -59,6 +61,15 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 MASKED_SYSCTLS = {"vm/overcommit_memory": "1", "kernel/panic": "10", "kernel/panic_on_oops": "1"}
 NODE_READY_TIMEOUT_SECONDS = 120
 HIDDEN_IN_NAMESPACE = ("/run", "/var/lib", "/var/log")
+# What CoreDNS's kubernetes plugin and kube-router's firewall read (API group -> resources).
+DNS_READS = {"": ["services", "pods", "namespaces"], "discovery.k8s.io": ["endpointslices"]}
+POLICY_FIREWALL_READS = {
+    "": ["nodes", "pods", "namespaces", "services", "endpoints"],
+    "discovery.k8s.io": ["endpointslices"],
+    "networking.k8s.io": ["networkpolicies"],
+}
+# The chain kube-router adds to FORWARD once its firewall is in place.
+POLICY_CHAIN = "KUBE-ROUTER-FORWARD"
 NAMESPACE_SCRIPT = """set -e
 mount -t tmpfs -o mode=0755 node-run /run
 mount -t tmpfs -o mode=0755 node-var-lib /var/lib
@@ -126,6 +137,7 @@ def start_node(
     kubelet = _start_kubelet(launcher, binaries, control_plane, state_dir, inside)
     kube_proxy = _start_kube_proxy(launcher, binaries, control_plane, state_dir, inside)
     coredns = _start_coredns(launcher, binaries, control_plane, state_dir, inside)
+    firewall = _start_policy_firewall(launcher, binaries, control_plane, inside)
     api = client.CoreV1Api(config.new_client_from_config(str(control_plane.admin_kubeconfig)))
     kubelet.wait_until(lambda: _node_is_ready(api), timeout=NODE_READY_TIMEOUT_SECONDS)
     kube_proxy.wait_until(
@@ -134,7 +146,9 @@ def start_node(
     coredns.wait_until(
         lambda: _http_ok(f"http://{network.node_address}:{COREDNS_READY_PORT}/ready"), 60
     )
-    return Node(network, state_dir, namespace, [containerd, kubelet, kube_proxy, coredns])
+    firewall.wait_until(lambda: _has_chain(inside, POLICY_CHAIN), 60)
+    servers = [containerd, kubelet, kube_proxy, coredns, firewall]
+    return Node(network, state_dir, namespace, servers)
 
 
 def clear_node(state_dir: Path) -> None:
@@ -252,40 +266,56 @@ def _start_coredns(
     state_dir: Path,
     inside: list[str],
 ) -> Server:
-    _grant_dns_reader(control_plane)
+    _grant_reader(control_plane, "system:coredns", DNS_READS)
     kubeconfig = control_plane.kubeconfig_for("coredns", "system:coredns")
     path = state_dir / "Corefile"
     path.write_text(corefile(control_plane.network, str(kubeconfig)))
     return launcher.start("coredns", [*inside, binaries.coredns, "-conf", str(path)])
 
 
-def _grant_dns_reader(control_plane: ControlPlane) -> None:
-    """The read-only access CoreDNS's kubernetes plugin needs (as Kubernetes' own addon grants)."""
+def _start_policy_firewall(
+    launcher: Launcher,
+    binaries: Binaries,
+    control_plane: ControlPlane,
+    inside: list[str],
+) -> Server:
+    """kube-router's NetworkPolicy firewall alone (no routing, no service proxy: kube-proxy and
+    the bridge do those). It filters bridged Pod traffic, which `bridge-nf-call-iptables` in the
+    node's namespace hands to iptables. No health port: it would listen on every address."""
+    _grant_reader(control_plane, "system:kube-router", POLICY_FIREWALL_READS)
+    kubeconfig = control_plane.kubeconfig_for("kube-router", "system:kube-router")
+    service_cidr = control_plane.network.service_cidr
+    return launcher.start(
+        "kube-router",
+        [*inside, binaries.kube_router, f"--kubeconfig={kubeconfig}",
+         f"--hostname-override={NODE_NAME}", "--run-firewall=true", "--run-router=false",
+         "--run-service-proxy=false", f"--service-cluster-ip-range={service_cidr}",
+         "--service-node-port-range=30000-32767", "--health-port=0", "--metrics-port=0"],
+        env={"NODE_NAME": NODE_NAME},
+    )  # fmt: skip
+
+
+def _grant_reader(control_plane: ControlPlane, user: str, reads: dict[str, list[str]]) -> None:
+    """A ClusterRole of list and watch on `reads` (API group -> resources), bound to `user`."""
     rbac = client.RbacAuthorizationV1Api(
         config.new_client_from_config(str(control_plane.admin_kubeconfig))
     )
     role = client.V1ClusterRole(
-        metadata=client.V1ObjectMeta(name="system:coredns"),
+        metadata=client.V1ObjectMeta(name=user),
         rules=[
             client.V1PolicyRule(
-                api_groups=[""], resources=["services", "pods", "namespaces"],
-                verbs=["list", "watch"],
-            ),
-            client.V1PolicyRule(
-                api_groups=["discovery.k8s.io"], resources=["endpointslices"],
-                verbs=["list", "watch"],
-            ),
+                api_groups=[group], resources=resources, verbs=["get", "list", "watch"]
+            )
+            for group, resources in reads.items()
         ],
-    )  # fmt: skip
+    )
     binding = client.V1ClusterRoleBinding(
-        metadata=client.V1ObjectMeta(name="system:coredns"),
+        metadata=client.V1ObjectMeta(name=user),
         role_ref=client.V1RoleRef(
-            api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="system:coredns"
+            api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=user
         ),
         subjects=[
-            client.RbacV1Subject(
-                kind="User", name="system:coredns", api_group="rbac.authorization.k8s.io"
-            )
+            client.RbacV1Subject(kind="User", name=user, api_group="rbac.authorization.k8s.io")
         ],
     )
     for create in (
@@ -348,6 +378,11 @@ def _kill_namespace(mount_namespace: str) -> None:
         with suppress(OSError):
             if str((entry / "ns" / "mnt").readlink()) == mount_namespace:
                 os.kill(int(entry.name), signal.SIGKILL)
+
+
+def _has_chain(inside: list[str], chain: str) -> bool:
+    listed = subprocess.run([*inside, "iptables", "-S", chain], capture_output=True, check=False)
+    return listed.returncode == 0
 
 
 def _inside(namespace_pid: int) -> list[str]:

@@ -17,6 +17,7 @@ from local_cluster.binaries import ensure_binaries
 from local_cluster.control_plane import ControlPlane, start_control_plane
 from local_cluster.node import Node, clear_node, start_node
 from local_cluster.node_network import NodeNetwork, create_node_network, remove_node_network
+from local_cluster.node_requirements import check_node_requirements
 from local_cluster.pki import create_pki
 from local_cluster.postgres import Postgres, start_postgres
 from local_cluster.process import Launcher, Server
@@ -89,6 +90,7 @@ def up(root: Path) -> Stack:
     started = time.monotonic()
     root.mkdir(parents=True, exist_ok=True)
     launcher = Launcher(root / "logs")
+    check_node_requirements()
     network = create_node_network()
     network.save(root / "network.json")
     host = network.host_address

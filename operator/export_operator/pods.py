@@ -62,14 +62,27 @@ def readable(text: str) -> str:
 
 
 def last_failure(pods: list[dict[str, Any]]) -> str | None:
-    """What the newest failed Pod's exporter said (exit code and its message)."""
+    """What the newest failed Pod's exporter said (exit code and its message); for a container
+    the kernel killed at its memory limit (Kubernetes' reason OOMKilled), that and what to do."""
     for pod in _newest_first(pods):
         terminated = _terminated(pod)
         if terminated.get("exitCode") not in (None, 0):
             said = readable(terminated.get("message") or "")
+            if terminated.get("reason") == "OOMKilled":
+                said = (
+                    f"OOMKilled: the exporter went over its memory limit ({_memory_limit(pod)}); "
+                    "raise the chart's exporter.resources.limits.memory"
+                )
             code = terminated["exitCode"]
             return f"exit code {code}: {said}" if said else f"exit code {code}"
     return None
+
+
+def _memory_limit(pod: dict[str, Any]) -> str:
+    for container in pod.get("spec", {}).get("containers") or []:
+        if container.get("name") == CONTAINER_NAME:
+            return str(container.get("resources", {}).get("limits", {}).get("memory", "none set"))
+    return "none set"
 
 
 @dataclass(frozen=True)

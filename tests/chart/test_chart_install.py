@@ -1,15 +1,18 @@
 """The chart installed into the local cluster the way `make up` installs it, and used through it.
 
-As `make up` does, the chart is pushed to an OCI registry (one this module starts) and installed
-and upgraded from its `oci://` reference.
+As `make up` does, the images and the chart are pushed to the cluster's OCI registry and the chart
+is installed and upgraded from its `oci://` reference.
 
-The node agent runs the chart's Pods as local processes under their own service accounts, so
-what the API and the operator may do is what the chart's RBAC grants: a missing permission fails
-the export below. The tests share one installation and run in file order; the last uninstalls it.
+The node runs the chart's Pods as containers of those images, each under its own service account
+and with the chart's security settings, so what the API and the operator may do is what the
+chart's RBAC grants: a missing permission fails the export below. The tests share one installation
+and run in file order; the last uninstalls it.
 """
 
 import gzip
 import json
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -33,7 +36,7 @@ from local_cluster.product import (
     install_product,
     wait_for_api,
 )
-from local_cluster.registry import CHART_REPOSITORY, Registry, temporary_registry
+from local_cluster.registry import CHART_REPOSITORY
 from tests.chart.conftest import CI_VALUES, MINIMAL_VALUES, Helm
 from tests.conftest import KubeCluster
 from tests.export_polling import wait_for_export as poll_export
@@ -92,15 +95,15 @@ class Kubectl:
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    with temporary_registry(tmp_path_factory.mktemp("chart-registry")) as started:
-        yield started
+def registry(kube: KubeCluster) -> str:
+    """HOST:PORT of the cluster's registry, the one the node pulls from."""
+    return kube.env["REGISTRY"]
 
 
 @pytest.fixture(scope="module")
 def installed(
     kube: KubeCluster,
-    registry: Registry,
+    registry: str,
     tmp_path_factory: pytest.TempPathFactory,
     figures: list[str],
     helm: Helm,
@@ -108,7 +111,7 @@ def installed(
     stack_root = tmp_path_factory.mktemp("make-up") / "stack"
     stack_root.mkdir()
     started = time.monotonic()
-    added = install_product(stack_root, {**kube.env, "REGISTRY": registry.address})
+    added = install_product(stack_root, kube.env)
     figures.append(
         f"chart push, install from the registry, API ready, demo space: "
         f"{time.monotonic() - started:.1f} s"
@@ -119,7 +122,7 @@ def installed(
         added["API_URL"],
         added["API_KEY"],
         stack_root / "stack.env",
-        f"oci://{registry.address}/{CHART_REPOSITORY}/{chart['name']}",
+        f"oci://{registry}/{CHART_REPOSITORY}/{chart['name']}",
         str(chart["version"]),
     )
 
@@ -161,9 +164,9 @@ def test_make_up_writes_the_api_url_and_key_beside_the_clusters_names(
 
 
 def test_the_release_is_the_chart_the_registry_holds(
-    installed: Installed, registry: Registry, helm: Helm
+    installed: Installed, registry: str, helm: Helm
 ) -> None:
-    tags = httpx.get(f"{registry.url}/v2/{CHART_REPOSITORY}/company-exports/tags/list").json()
+    tags = httpx.get(f"http://{registry}/v2/{CHART_REPOSITORY}/company-exports/tags/list").json()
     assert tags["tags"] == [installed.chart_version]
     release = yaml.safe_load(
         helm.run(
@@ -174,21 +177,21 @@ def test_the_release_is_the_chart_the_registry_holds(
     assert (release["chart"], release["version"]) == ("company-exports", installed.chart_version)
 
 
-def _stored_digest(registry: Registry, repository: str) -> str:
+def _stored_digest(registry: str, repository: str) -> str:
     """The digest of the one tag the registry holds for the repository."""
-    (tag,) = httpx.get(f"{registry.url}/v2/{repository}/tags/list").json()["tags"]
+    (tag,) = httpx.get(f"http://{registry}/v2/{repository}/tags/list").json()["tags"]
     manifest = httpx.head(
-        f"{registry.url}/v2/{repository}/manifests/{tag}", headers={"Accept": MANIFEST_TYPES}
+        f"http://{registry}/v2/{repository}/manifests/{tag}", headers={"Accept": MANIFEST_TYPES}
     )
     assert manifest.status_code == 200, manifest.text
     return str(manifest.headers["Docker-Content-Digest"])
 
 
 def test_the_pods_and_the_jobs_name_the_pushed_images_by_digest(
-    installed: Installed, registry: Registry, kubectl: Kubectl
+    installed: Installed, registry: str, kubectl: Kubectl
 ) -> None:
     expected = {
-        name: f"{registry.address}/{name}@{_stored_digest(registry, name)}"
+        name: f"{registry}/{name}@{_stored_digest(registry, name)}"
         for name in ("company-exports", "company-exports-exporter")
     }
     pods = kubectl.json("get", "pods", "-n", NAMESPACE, "-l", INSTANCE)["items"]
@@ -252,29 +255,45 @@ def test_an_export_through_the_charts_api_matches_the_database(
         assert pod["spec"]["automountServiceAccountToken"] is False
 
 
-def _probe_and_scrape_targets(kubectl: Kubectl) -> list[str]:
-    """URLs of every httpGet probe and metrics port of the chart's containers (host ports here)."""
-    urls = []
-    for deployment in kubectl.json("get", "deployments", "-n", NAMESPACE, "-l", INSTANCE)["items"]:
-        for container in deployment["spec"]["template"]["spec"]["containers"]:
+def _probe_and_scrape_paths(kubectl: Kubectl) -> dict[str, list[str]]:
+    """Per running Pod of the chart: `PORT/PATH` of every httpGet probe and metrics endpoint."""
+    targets: dict[str, list[str]] = {}
+    for pod in kubectl.json("get", "pods", "-n", NAMESPACE, "-l", INSTANCE)["items"]:
+        if pod["status"].get("phase") != "Running":
+            continue
+        for container in pod["spec"]["containers"]:
             ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+            paths = targets.setdefault(pod["metadata"]["name"], [])
             for probe in ("livenessProbe", "readinessProbe"):
                 target = container[probe]["httpGet"]
-                urls.append(f"http://127.0.0.1:{ports[target['port']]}{target['path']}")
-            scraped = ports.get("metrics", ports.get("http"))
-            urls.append(f"http://127.0.0.1:{scraped}/metrics")
-    return urls
+                paths.append(f"{ports[target['port']]}{target['path']}")
+            paths.append(f"{ports.get('metrics', ports.get('http'))}/metrics")
+    return targets
+
+
+# Run inside the Pod (`kubectl exec`): GET each http://127.0.0.1:PORT/PATH, print status and type.
+FETCH = """
+import sys, urllib.request
+for target in sys.argv[1:]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{target}", timeout=5) as response:
+        body = response.read().decode()
+        print(target, response.status, "# TYPE" in body)
+"""
 
 
 def test_probes_and_metrics_point_at_live_endpoints(installed: Installed, kubectl: Kubectl) -> None:
-    # The node agent does not run probes; this checks that what they would call answers.
-    urls = _probe_and_scrape_targets(kubectl)
-    assert len(urls) == 6
-    for url in urls:
-        response = httpx.get(url, timeout=5)
-        assert response.status_code == 200, url
-        if url.endswith("/metrics"):
-            assert "# TYPE" in response.text, url
+    targets = _probe_and_scrape_paths(kubectl)
+    assert sum(len(paths) for paths in targets.values()) == 6
+    for pod, paths in targets.items():
+        fetched = kubectl("exec", "-n", NAMESPACE, pod, "--", "python", "-c", FETCH, *paths)
+        for line, path in zip(fetched.stdout.splitlines(), paths, strict=True):
+            target, status, typed = line.split()
+            assert (target, status) == (path, "200"), pod
+            assert typed == "True" or not path.endswith("/metrics"), (pod, path)
+    # The kubelet runs those probes: every container is ready and none was restarted by them.
+    for pod in kubectl.json("get", "pods", "-n", NAMESPACE, "-l", INSTANCE)["items"]:
+        for status in pod["status"].get("containerStatuses", []):
+            assert (status["ready"], status["restartCount"]) == (True, 0), status
 
 
 @pytest.mark.parametrize(
@@ -377,6 +396,183 @@ def test_the_rendered_chart_passes_the_apiservers_validation(
     assert applied.returncode == 0, applied.stderr
     assert "(server dry run)" in applied.stdout
     assert "deployment.apps/validation-company-exports-api" in applied.stdout
+
+
+# Run inside each Pod: who it runs as, whether its root filesystem takes a write, whether a
+# service-account token is mounted, and whether it was given a kubeconfig.
+INSPECT = """
+import os
+try:
+    open("/written-by-a-test", "w").close()
+    root = "writable"
+except OSError as error:
+    root = f"errno {error.errno}"
+token = os.path.exists("/var/run/secrets/kubernetes.io/serviceaccount/token")
+print(os.getuid(), os.getgid(), root, token, "KUBECONFIG" in os.environ)
+"""
+
+
+def _running_pods(kubectl: Kubectl, namespace: str = NAMESPACE, selector: str = INSTANCE) -> Any:
+    pods = kubectl.json("get", "pods", "-n", namespace, "-l", selector)["items"]
+    return [pod for pod in pods if pod["status"].get("phase") == "Running"]
+
+
+def test_every_pod_runs_as_65532_on_a_read_only_root_with_a_token_only_where_needed(
+    installed: Installed, kubectl: Kubectl
+) -> None:
+    pods = _running_pods(kubectl)
+    assert len(pods) == 2  # the API and the operator
+    for pod in pods:
+        name = pod["metadata"]["name"]
+        inspected = kubectl("exec", "-n", NAMESPACE, name, "--", "python", "-c", INSPECT)
+        uid, gid, root, token, kubeconfig = inspected.stdout.split(maxsplit=4)
+        assert (uid, gid) == ("65532", "65532"), name
+        assert root == "errno 30", name  # EROFS: "Read-only file system"
+        # The API and the operator use their token through in-cluster config, and nothing else.
+        assert (token, kubeconfig.strip()) == ("True", "False"), name
+        assert pod["status"]["containerStatuses"][0]["imageID"].split("@")[1].startswith("sha256:")
+
+
+def test_the_exporters_pod_has_no_token_and_a_read_only_root(
+    installed: Installed, kubectl: Kubectl
+) -> None:
+    """An export Pod as the operator makes it, kept running: the same checks from inside it."""
+    settings = kubectl.json("get", "configmap", f"{RELEASE}-operator", "-n", NAMESPACE)["data"]
+    image = settings["EXPORT_OPERATOR_EXPORTER_IMAGE"]
+    with installed.api() as api:
+        created = api.post("/public-api/v1/companies/exports", json=ONE_DAY)
+        export_id = created.json()["export_id"]
+        assert _wait_for_export(api, export_id)["status"] == "completed"
+    (pod,) = kubectl.json(
+        "get", "pods", "-n", NAMESPACE, "-l", f"batch.kubernetes.io/job-name=export-{export_id}"
+    )["items"]
+    spec = pod["spec"]
+    assert spec["containers"][0]["image"] == image
+    assert spec["automountServiceAccountToken"] is False
+    assert not any("serviceaccount" in mount["mountPath"] for mount in
+                   spec["containers"][0].get("volumeMounts", []))  # fmt: skip
+    security = spec["containers"][0]["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
+
+
+def test_kubectl_logs_exec_and_port_forward_reach_the_api(
+    installed: Installed, kubectl: Kubectl
+) -> None:
+    logs = kubectl("logs", "-n", NAMESPACE, f"deployment/{RELEASE}-api", "--tail=200").stdout
+    assert '"event"' in logs or '"message"' in logs, logs[-2000:]
+    forward = subprocess.Popen(
+        [str(kubectl.binary), f"--kubeconfig={kubectl.kubeconfig}", "port-forward", "-n",
+         NAMESPACE, f"service/{RELEASE}-api", ":80", "--address", "127.0.0.1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert forward.stdout is not None
+        first = forward.stdout.readline()  # "Forwarding from 127.0.0.1:PORT -> 8000"
+        port = int(first.split("127.0.0.1:", 1)[1].split()[0])
+        response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        assert response.status_code == 200
+    finally:
+        forward.terminate()
+        forward.wait(10)
+
+
+def _client_pod(kubectl: Kubectl, namespace: str, name: str, image: str, labels: str) -> None:
+    kubectl("run", name, "-n", namespace, f"--image={image}", f"--labels={labels}",
+            "--restart=Never", "--command", "--", "python", "-c", SERVE)  # fmt: skip
+    kubectl("wait", "-n", namespace, f"pod/{name}", "--for=condition=Ready", "--timeout=120s")
+
+
+EXPORT_POD_LABELS = (
+    "app.kubernetes.io/managed-by=company-exports-operator,app.kubernetes.io/component=exporter"
+)
+API_FROM = "networkPolicy.apiFrom[0]"
+# A Pod that serves HTTP on 8080 until deleted (the policy tests' targets and clients).
+SERVE = "import http.server; http.server.test(http.server.SimpleHTTPRequestHandler, port=8080)"
+# Run in a client Pod: whether each HOST:PORT accepts a TCP connection within 3 s.
+CONNECT = """
+import socket, sys
+for target in sys.argv[1:]:
+    host, port = target.rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+        print(target, "open")
+    except OSError as error:
+        print(target, type(error).__name__)
+"""
+
+
+def _reachable(kubectl: Kubectl, namespace: str, client: str, *targets: str) -> dict[str, bool]:
+    tried = kubectl("exec", "-n", namespace, client, "--", "python", "-c", CONNECT, *targets)
+    return {line.split()[0]: line.split()[1] == "open" for line in tried.stdout.splitlines()}
+
+
+def test_network_policies_are_enforced(
+    installed: Installed, kubectl: Kubectl, helm: Helm, registry: str
+) -> None:
+    image = f"{registry}/company-exports@{_stored_digest(registry, 'company-exports')}"
+    outsider = "policy-outsider"
+    kubectl("create", "namespace", outsider)
+    try:
+        # Targets in the release namespace: one labelled as an export Pod (the chart's policy
+        # lets nothing in), one that no policy selects.
+        _client_pod(kubectl, NAMESPACE, "policy-export-like", image, EXPORT_POD_LABELS)
+        _client_pod(kubectl, NAMESPACE, "policy-unselected", image, "test=policy")
+        _client_pod(kubectl, outsider, "client", image, "test=policy")
+        _client_pod(kubectl, outsider, "allowed-client", image, "exports-client=true")
+        ips = {
+            pod["metadata"]["name"]: pod["status"]["podIP"]
+            for pod in kubectl.json("get", "pods", "-n", NAMESPACE)["items"]
+        }
+        (api_pod,) = [pod["status"]["podIP"] for pod in _running_pods(
+            kubectl, selector=f"{INSTANCE},app.kubernetes.io/component=api")]  # fmt: skip
+        export_like = f"{ips['policy-export-like']}:8080"
+        unselected = f"{ips['policy-unselected']}:8080"
+        api = f"{api_pod}:8000"
+        reach = _reachable(kubectl, outsider, "client", export_like, unselected, api)
+        assert reach == {export_like: False, unselected: True, api: True}
+
+        # Only labelled clients may reach the API now; the API still serves its users.
+        _upgrade(
+            installed, helm,
+            f"{API_FROM}.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name={outsider}",
+            f"{API_FROM}.podSelector.matchLabels.exports-client=true",
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while _reachable(kubectl, outsider, "client", api)[api] and time.monotonic() < deadline:
+            time.sleep(1)
+        assert _reachable(kubectl, outsider, "client", api) == {api: False}
+        assert _reachable(kubectl, outsider, "allowed-client", api) == {api: True}
+    finally:
+        _upgrade(installed, helm, "networkPolicy.apiFrom=null")
+        kubectl("delete", "namespace", outsider, "--wait=false")
+        kubectl("delete", "pod", "-n", NAMESPACE, "policy-export-like", "policy-unselected",
+                "--wait=false")  # fmt: skip
+
+
+def test_a_wedged_api_is_restarted_by_its_liveness_probe(
+    installed: Installed, kubectl: Kubectl, figures: list[str]
+) -> None:
+    (pod,) = _running_pods(kubectl, selector=f"{INSTANCE},app.kubernetes.io/component=api")
+    status = pod["status"]["containerStatuses"][0]
+    liveness = pod["spec"]["containers"][0]["livenessProbe"]
+    window = liveness.get("periodSeconds", 10) * liveness.get("failureThreshold", 3)
+    pids = installed.kube.node.container_pids(status["containerID"].split("://", 1)[1])
+    assert pids
+    started = time.monotonic()
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)  # wedged: alive, answering nothing
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{installed.api_url}/healthz", timeout=2)
+    wait_for_api(installed.api_url, timeout=window + 90)
+    answered_after = time.monotonic() - started
+    (after,) = _running_pods(kubectl, selector=f"{INSTANCE},app.kubernetes.io/component=api")
+    assert after["metadata"]["name"] == pod["metadata"]["name"]
+    assert after["status"]["containerStatuses"][0]["restartCount"] == status["restartCount"] + 1
+    figures.append(
+        f"liveness: a SIGSTOPped API answered again after {answered_after:.1f} s "
+        f"(probe window {window} s plus the restart)"
+    )
 
 
 def _pod_names(kubectl: Kubectl) -> set[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from local_cluster.product import LocalPorts, local_values, update_env_file
+from local_cluster.product import API_NODE_PORT, api_url, local_values, update_env_file
 from tests.chart.conftest import Helm, named
 
 pytestmark = pytest.mark.unit
@@ -20,28 +20,33 @@ STACK_ENV = {
     "AWS_SECRET_ACCESS_KEY": "local secret",
     "AWS_DEFAULT_REGION": "us-east-1",
     "EXPORT_BUCKET": "company-exports",
+    "NODE_ADDRESS": "10.200.0.2",
 }
 
 
-def test_local_ports_are_distinct() -> None:
-    ports = LocalPorts.choose()
-    assert len({ports.api, ports.operator_health, ports.operator_metrics}) == 3
-
-
-def test_the_local_values_install_one_api_on_a_host_port(helm: Helm, tmp_path: Path) -> None:
+def test_the_local_values_install_one_api_behind_a_node_port(helm: Helm, tmp_path: Path) -> None:
     values_file = tmp_path / "values.json"
-    values_file.write_text(json.dumps(local_values(STACK_ENV, LocalPorts(18000, 18001, 18002))))
+    values_file.write_text(json.dumps(local_values(STACK_ENV)))
     objects = helm.template(values_file)
     api = named(objects, "Deployment", "release-company-exports-api")
     assert api["spec"]["replicas"] == 1
-    # Two API processes cannot share the host port during a rollout: the old one stops first.
-    assert api["spec"]["strategy"] == {"type": "Recreate"}
-    assert api["spec"]["template"]["spec"]["containers"][0]["command"][-1] == "18000"
-    operator = named(objects, "ConfigMap", "release-company-exports-operator")["data"]
-    assert operator["EXPORT_OPERATOR_LIVENESS_ENDPOINT"] == "http://0.0.0.0:18001/healthz"
-    assert operator["EXPORT_OPERATOR_METRICS_PORT"] == "18002"
+    service = named(objects, "Service", "release-company-exports-api")["spec"]
+    assert service["type"] == "NodePort"
+    assert service["ports"] == [
+        {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP", "nodePort": 30080}
+    ]
+    assert api_url(STACK_ENV) == f"http://10.200.0.2:{API_NODE_PORT}"
     database = named(objects, "Secret", "release-company-exports-database")
     assert database["stringData"] == {"DATABASE_URL": STACK_ENV["DATABASE_URL"]}
+
+
+def test_a_cluster_ip_service_has_no_node_port(helm: Helm, tmp_path: Path) -> None:
+    values_file = tmp_path / "values.json"
+    values = local_values(STACK_ENV)
+    values["api"]["service"] = {"type": "ClusterIP", "nodePort": 30080}
+    values_file.write_text(json.dumps(values))
+    service = named(helm.template(values_file), "Service", "release-company-exports-api")["spec"]
+    assert (service["type"], "nodePort" in service["ports"][0]) == ("ClusterIP", False)
 
 
 def test_the_env_file_gains_the_api_and_keeps_the_clusters_names(tmp_path: Path) -> None:

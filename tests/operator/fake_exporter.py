@@ -7,9 +7,10 @@ Reads the parameters from the environment (`export_contracts.exporter.PARAMETER_
 gzipped NDJSON file of `records` lines to S3, puts the `ExporterResult` JSON into the termination
 message file and exits 0. The test's plan lives in the same bucket, under PLAN_PREFIX (the Pod
 shares no folder with the test): `<prefix>/<export_id>.json` may change what it does:
-`{"records": 3, "seconds": 2.0, "fail_attempts": 1, "exit_code": 64, "message": "..."}`:
-sleep `seconds` first; exit `exit_code` (default 75) on the first `fail_attempts` runs (or every
-run when `fail_attempts` is -1) with `message` as the termination message. It counts its runs in
+`{"records": 3, "seconds": 2.0, "fail_attempts": 1, "exit_code": 64, "message": "...",
+"allocate_mb": 300}`: hold `allocate_mb` MiB of written memory and sleep `seconds` first; exit
+`exit_code` (default 75) on the first `fail_attempts` runs (or every run when `fail_attempts` is
+-1) with `message` as the termination message. It counts its runs in
 `<prefix>/<export_id>.attempts`, and each run writes a `start` and an `end` object under
 `<prefix>/runs/` holding "event export_id space_id time", so tests can measure concurrency.
 """
@@ -58,6 +59,7 @@ def main() -> int:
     message_path = Path(os.environ["TERMINATION_MESSAGE_PATH"])
     _log(s3, prefix, "start", parameters)
     try:
+        held = b"\xff" * (int(plan.get("allocate_mb", 0)) * 2**20)  # written: every page resident
         time.sleep(float(plan.get("seconds", 0)))
         failures = int(plan.get("fail_attempts", 0))
         attempt = int(_read(s3, bucket, f"{prefix}/{export_id}.attempts") or 0) + 1
@@ -65,6 +67,7 @@ def main() -> int:
         if failures == -1 or attempt <= failures:
             message_path.write_text(plan.get("message", "the database is not reachable"))
             return int(plan.get("exit_code", 75))
+        del held
         lines = b"".join(
             json.dumps({"id": n, "domain": f"c{n}.example"}).encode() + b"\n"
             for n in range(int(plan.get("records", 3)))

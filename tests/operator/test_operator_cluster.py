@@ -1,4 +1,4 @@
-"""The operator on the local cluster: real apiserver, Job controller, node agent and S3.
+"""The operator on the local cluster: real apiserver, Job controller, node and S3.
 
 Each test gets a namespace with the exporter's Secrets and starts `export-operator` for it; the
 Job's Pod runs `fake_exporter.py`, which follows the exporter contract and fails, waits or
@@ -90,6 +90,22 @@ def test_deadline_exceeded(harness: Harness) -> None:
     assert (failed.state, failed.reason) == (FAILED, ExportReason.DEADLINE_EXCEEDED)
     assert failed.message is not None
     assert "longer than 3 s" in failed.message
+
+
+def test_an_exporter_over_its_memory_limit_fails_the_export_saying_so(harness: Harness) -> None:
+    harness.start_operator(memory_limit="64Mi", memory_request="32Mi")
+    harness.plan(8, allocate_mb=200)
+    name = harness.create_export(8)
+    failed = harness.wait_state(name, COMPLETED, FAILED, timeout=120)
+    assert failed.state is FAILED
+    assert failed.message is not None
+    assert "OOMKilled" in failed.message
+    assert "64Mi" in failed.message
+    assert failed.object_key is None or not harness.object_exists(failed.object_key)
+    # The kernel killed each attempt while it allocated: no start was ever followed by an end.
+    events = [event for event, export_id, *_ in harness.runs() if export_id == 8]
+    assert events
+    assert set(events) == {"start"}
 
 
 def test_pod_that_cannot_pull_its_image_fails_after_the_startup_timeout(harness: Harness) -> None:

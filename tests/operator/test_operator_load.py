@@ -9,7 +9,7 @@ import pytest
 
 from export_contracts.resource import ExportState
 from tests.operator.conftest import CompanySpace
-from tests.operator.operator_harness import REAL_EXPORTER, Harness
+from tests.operator.operator_harness import Harness
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,9 @@ def _memory_mib(pid: int, field: str) -> float:
 def test_cpu_and_memory_at_100_exports(
     harness: Harness, company_space: CompanySpace, figures: list[str]
 ) -> None:
-    run = harness.start_operator(max_running=10, max_running_per_space=10, **REAL_EXPORTER)
+    run = harness.start_operator(
+        max_running=10, max_running_per_space=10, **harness.real_exporter()
+    )
     pid = run.server.pid
     time.sleep(2)  # settle after start
     cpu_start, rss_start = _cpu_seconds(pid), _memory_mib(pid, "VmRSS")

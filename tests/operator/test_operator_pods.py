@@ -69,6 +69,17 @@ def test_last_failure_is_the_newest_failed_pod() -> None:
     assert last_failure(pods) == "exit code 64: unknown space 3"
 
 
+def test_an_oom_kill_names_the_limit_and_what_to_raise() -> None:
+    killed = pod("p", "Failed", state={"terminated": {"exitCode": 137, "reason": "OOMKilled"}})
+    killed["spec"] = {
+        "containers": [{"name": "exporter", "resources": {"limits": {"memory": "64Mi"}}}]
+    }
+    assert last_failure([killed]) == (
+        "exit code 137: OOMKilled: the exporter went over its memory limit (64Mi); "
+        "raise the chart's exporter.resources.limits.memory"
+    )
+
+
 def test_readable_keeps_one_short_line() -> None:
     trace = "Traceback (most recent call last):\n  File x\nValueError: secret"
     assert readable(trace) == "Traceback (most recent call last):"
