@@ -134,12 +134,14 @@ def start_node(
     )  # fmt: skip
     socket = Path(f"/proc/{namespace.pid}/root{CONTAINERD_SOCKET}")
     containerd.wait_until(socket.exists, timeout=30)
-    kubelet = _start_kubelet(launcher, binaries, control_plane, state_dir, inside)
-    kube_proxy = _start_kube_proxy(launcher, binaries, control_plane, state_dir, inside)
-    coredns = _start_coredns(launcher, binaries, control_plane, state_dir, inside)
-    firewall = _start_policy_firewall(launcher, binaries, control_plane, inside)
     api = client.CoreV1Api(config.new_client_from_config(str(control_plane.admin_kubeconfig)))
+    _forget_earlier_node(api)
+    kubelet = _start_kubelet(launcher, binaries, control_plane, state_dir, inside)
+    coredns = _start_coredns(launcher, binaries, control_plane, state_dir, inside)
     kubelet.wait_until(lambda: _node_is_ready(api), timeout=NODE_READY_TIMEOUT_SECONDS)
+    # kube-proxy and kube-router read the Node once, at start: only the registered one will do.
+    kube_proxy = _start_kube_proxy(launcher, binaries, control_plane, state_dir, inside)
+    firewall = _start_policy_firewall(launcher, binaries, control_plane, inside)
     kube_proxy.wait_until(
         lambda: _http_ok(f"http://{network.node_address}:{KUBE_PROXY_HEALTH_PORT}/healthz"), 60
     )
@@ -387,6 +389,16 @@ def _has_chain(inside: list[str], chain: str) -> bool:
 
 def _inside(namespace_pid: int) -> list[str]:
     return ["nsenter", "--target", str(namespace_pid), "--mount", "--net", "--"]
+
+
+def _forget_earlier_node(api: client.CoreV1Api) -> None:
+    """A restarted stack's Node object may hold another address; the kubelet registers anew
+    (and the Pods bound to the old object are recreated by their controllers)."""
+    try:
+        api.delete_node(NODE_NAME)
+    except client.ApiException as error:
+        if error.status != 404:
+            raise
 
 
 def _node_is_ready(api: client.CoreV1Api) -> bool:

@@ -9,13 +9,16 @@ name carries N fails when another cluster holds it) and uses:
     10.200.N.1/30  the machine's end of the link: kube-apiserver, PostgreSQL, S3 and the registry
                    listen here (and PostgreSQL on 127.0.0.1 too), never on 0.0.0.0
     10.200.N.2/30  the node's end: the node's InternalIP (kubelet, NodePorts)
-    10.201.N.0/24  Pods, on the bridge `cni0`; 10.201.N.1 is the bridge and the cluster DNS
-    10.202.N.0/24  Services (10.202.N.1 is `kubernetes.default`)
+    10.201.0.0/24  Pods, on the bridge `cni0`; 10.201.0.1 is the bridge and the cluster DNS
+    10.202.0.0/24  Services (10.202.0.1 is `kubernetes.default`)
+
+The Pod and Service ranges exist only inside each node's namespace, so every cluster has the same
+ones: a restarted stack that gets another slot keeps its Services' addresses (stored in etcd).
 
 Containment: the node's namespace has no default route, so a Pod reaches only the cluster's own
 CIDRs and the machine's end of the link; a forward rule drops anything else a Pod sends, and the
-machine holds `unreachable` routes for the Pod and Service CIDRs, so no packet for them can leave
-through the machine's default route.
+machine holds `unreachable` routes for the Pod and Service ranges (one per cluster, told apart by
+their metric), so no packet for them can leave through the machine's default route.
 """
 
 import ipaddress
@@ -28,6 +31,9 @@ SLOTS = range(256)
 BRIDGE = "cni0"
 NODE_LINK = "uplink"
 CONTAINMENT_TABLE = "company_exports_containment"
+POD_CIDR = "10.201.0.0/24"
+SERVICE_CIDR = "10.202.0.0/24"
+ROUTE_METRIC_BASE = 4000
 
 
 class NodeNetworkError(RuntimeError):
@@ -57,16 +63,21 @@ class NodeNetwork:
 
     @property
     def pod_cidr(self) -> str:
-        return f"10.201.{self.slot}.0/24"
+        return POD_CIDR
 
     @property
     def pod_gateway(self) -> str:
         """The bridge's address: the Pods' default gateway, and where cluster DNS answers."""
-        return f"10.201.{self.slot}.1"
+        return str(ipaddress.ip_network(POD_CIDR)[1])
 
     @property
     def service_cidr(self) -> str:
-        return f"10.202.{self.slot}.0/24"
+        return SERVICE_CIDR
+
+    @property
+    def route_metric(self) -> str:
+        """This cluster's metric on the machine's unreachable routes (others have their own)."""
+        return str(ROUTE_METRIC_BASE + self.slot)
 
     @property
     def kubernetes_service_address(self) -> str:
@@ -80,9 +91,11 @@ class NodeNetwork:
         return cls(**json.loads(path.read_text()))
 
 
-def create_node_network() -> NodeNetwork:
-    """Takes the first free slot: its veth pair and the machine's unreachable routes."""
-    for slot in SLOTS:
+def create_node_network(preferred: int | None = None) -> NodeNetwork:
+    """Takes the `preferred` slot when free (a restarted stack keeps its addresses), else the
+    first free one: its veth pair and the machine's unreachable routes."""
+    order = [preferred] if preferred in SLOTS else []
+    for slot in [*order, *SLOTS]:
         network = NodeNetwork(slot)
         created = subprocess.run(
             ["ip", "link", "add", network.host_link, "type", "veth", "peer", "name",
@@ -102,7 +115,7 @@ def create_node_network() -> NodeNetwork:
         _ip("addr", "add", f"{network.host_address}/30", "dev", network.host_link)
         _ip("link", "set", network.host_link, "up")
         for cidr in (network.pod_cidr, network.service_cidr):
-            _ip("route", "replace", "unreachable", cidr)
+            _ip("route", "add", "unreachable", cidr, "metric", network.route_metric)
     except BaseException:
         remove_node_network(network)
         raise
@@ -148,7 +161,9 @@ def remove_node_network(network: NodeNetwork) -> None:
     subprocess.run(["ip", "link", "del", network.host_link], capture_output=True, check=False)
     for cidr in (network.pod_cidr, network.service_cidr):
         subprocess.run(
-            ["ip", "route", "del", "unreachable", cidr], capture_output=True, check=False
+            ["ip", "route", "del", "unreachable", cidr, "metric", network.route_metric],
+            capture_output=True,
+            check=False,
         )
 
 

@@ -91,7 +91,10 @@ def up(root: Path) -> Stack:
     root.mkdir(parents=True, exist_ok=True)
     launcher = Launcher(root / "logs")
     check_node_requirements()
-    network = create_node_network()
+    # The slot of the last run, so the node keeps its addresses (and its Node object its IP).
+    last_slot = root / "last-slot"
+    network = create_node_network(int(last_slot.read_text()) if last_slot.exists() else None)
+    last_slot.write_text(str(network.slot))
     network.save(root / "network.json")
     host = network.host_address
     try:

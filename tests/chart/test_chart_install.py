@@ -33,6 +33,7 @@ from local_cluster.product import (
     DEMO_SPACE_NAME,
     NAMESPACE,
     RELEASE,
+    ProductInstallError,
     install_product,
     wait_for_api,
 )
@@ -406,7 +407,7 @@ try:
     open("/written-by-a-test", "w").close()
     root = "writable"
 except OSError as error:
-    root = f"errno {error.errno}"
+    root = f"errno-{error.errno}"
 token = os.path.exists("/var/run/secrets/kubernetes.io/serviceaccount/token")
 print(os.getuid(), os.getgid(), root, token, "KUBECONFIG" in os.environ)
 """
@@ -427,7 +428,7 @@ def test_every_pod_runs_as_65532_on_a_read_only_root_with_a_token_only_where_nee
         inspected = kubectl("exec", "-n", NAMESPACE, name, "--", "python", "-c", INSPECT)
         uid, gid, root, token, kubeconfig = inspected.stdout.split(maxsplit=4)
         assert (uid, gid) == ("65532", "65532"), name
-        assert root == "errno 30", name  # EROFS: "Read-only file system"
+        assert root == "errno-30", name  # EROFS: "Read-only file system"
         # The API and the operator use their token through in-cluster config, and nothing else.
         assert (token, kubeconfig.strip()) == ("True", "False"), name
         assert pod["status"]["containerStatuses"][0]["imageID"].split("@")[1].startswith("sha256:")
@@ -461,20 +462,19 @@ def test_kubectl_logs_exec_and_port_forward_reach_the_api(
 ) -> None:
     logs = kubectl("logs", "-n", NAMESPACE, f"deployment/{RELEASE}-api", "--tail=200").stdout
     assert '"event"' in logs or '"message"' in logs, logs[-2000:]
-    forward = subprocess.Popen(
+    with subprocess.Popen(
         [str(kubectl.binary), f"--kubeconfig={kubectl.kubeconfig}", "port-forward", "-n",
          NAMESPACE, f"service/{RELEASE}-api", ":80", "--address", "127.0.0.1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert forward.stdout is not None
-        first = forward.stdout.readline()  # "Forwarding from 127.0.0.1:PORT -> 8000"
-        port = int(first.split("127.0.0.1:", 1)[1].split()[0])
-        response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
-        assert response.status_code == 200
-    finally:
-        forward.terminate()
-        forward.wait(10)
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    ) as forward:  # fmt: skip
+        try:
+            assert forward.stdout is not None
+            first = forward.stdout.readline()  # "Forwarding from 127.0.0.1:PORT -> 8000"
+            port = int(first.split("127.0.0.1:", 1)[1].split()[0])
+            response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+            assert response.status_code == 200
+        finally:
+            forward.terminate()
 
 
 def _client_pod(kubectl: Kubectl, namespace: str, name: str, image: str, labels: str) -> None:
@@ -519,7 +519,7 @@ def test_network_policies_are_enforced(
         _client_pod(kubectl, NAMESPACE, "policy-export-like", image, EXPORT_POD_LABELS)
         _client_pod(kubectl, NAMESPACE, "policy-unselected", image, "test=policy")
         _client_pod(kubectl, outsider, "client", image, "test=policy")
-        _client_pod(kubectl, outsider, "allowed-client", image, "exports-client=true")
+        _client_pod(kubectl, outsider, "allowed-client", image, "exports-client=allowed")
         ips = {
             pod["metadata"]["name"]: pod["status"]["podIP"]
             for pod in kubectl.json("get", "pods", "-n", NAMESPACE)["items"]
@@ -532,17 +532,20 @@ def test_network_policies_are_enforced(
         reach = _reachable(kubectl, outsider, "client", export_like, unselected, api)
         assert reach == {export_like: False, unselected: True, api: True}
 
-        # Only labelled clients may reach the API now; the API still serves its users.
+        # Only labelled clients, and the machine (the node port's users), may reach the API now.
+        machine = installed.kube.node.network.host_address
         _upgrade(
             installed, helm,
             f"{API_FROM}.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name={outsider}",
-            f"{API_FROM}.podSelector.matchLabels.exports-client=true",
+            f"{API_FROM}.podSelector.matchLabels.exports-client=allowed",
+            f"networkPolicy.apiFrom[1].ipBlock.cidr={machine}/32",
         )  # fmt: skip
         deadline = time.monotonic() + 30
         while _reachable(kubectl, outsider, "client", api)[api] and time.monotonic() < deadline:
             time.sleep(1)
         assert _reachable(kubectl, outsider, "client", api) == {api: False}
         assert _reachable(kubectl, outsider, "allowed-client", api) == {api: True}
+        assert httpx.get(f"{installed.api_url}/readyz", timeout=10).status_code == 200
     finally:
         _upgrade(installed, helm, "networkPolicy.apiFrom=null")
         kubectl("delete", "namespace", outsider, "--wait=false")
@@ -557,6 +560,8 @@ def test_a_wedged_api_is_restarted_by_its_liveness_probe(
     status = pod["status"]["containerStatuses"][0]
     liveness = pod["spec"]["containers"][0]["livenessProbe"]
     window = liveness.get("periodSeconds", 10) * liveness.get("failureThreshold", 3)
+    # A stopped process ignores SIGTERM: the kubelet kills it after the grace period.
+    grace = pod["spec"]["terminationGracePeriodSeconds"]
     pids = installed.kube.node.container_pids(status["containerID"].split("://", 1)[1])
     assert pids
     started = time.monotonic()
@@ -564,14 +569,20 @@ def test_a_wedged_api_is_restarted_by_its_liveness_probe(
         os.kill(pid, signal.SIGSTOP)  # wedged: alive, answering nothing
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{installed.api_url}/healthz", timeout=2)
-    wait_for_api(installed.api_url, timeout=window + 90)
+    try:
+        wait_for_api(installed.api_url, timeout=window + grace + 90)
+    except ProductInstallError as error:
+        state = kubectl(
+            "describe", "pods", "-n", NAMESPACE, "-l", "app.kubernetes.io/component=api"
+        )
+        raise AssertionError(f"{error}\n{state.stdout[-3000:]}") from error
     answered_after = time.monotonic() - started
     (after,) = _running_pods(kubectl, selector=f"{INSTANCE},app.kubernetes.io/component=api")
     assert after["metadata"]["name"] == pod["metadata"]["name"]
     assert after["status"]["containerStatuses"][0]["restartCount"] == status["restartCount"] + 1
     figures.append(
         f"liveness: a SIGSTOPped API answered again after {answered_after:.1f} s "
-        f"(probe window {window} s plus the restart)"
+        f"(probe window {window} s, grace {grace} s, then the restart)"
     )
 
 
