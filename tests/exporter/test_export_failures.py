@@ -225,7 +225,8 @@ def test_database_lost_mid_export_is_retriable_and_aborts(
         )  # fmt: skip
 
     assert run.exit_code == ExitCode.RETRIABLE
-    assert "PostgreSQL at 127.0.0.1" in run.failure().error
+    database = urlsplit(exporter.database_url)
+    assert f"PostgreSQL at {database.hostname}:{database.port}/exports" in run.failure().error
     assert "failed during the export" in run.failure().error
     assert not object_exists(s3, run.key)
     assert open_uploads(s3, run.key) == []
