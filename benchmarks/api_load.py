@@ -48,8 +48,8 @@ class Connection:
         self.reader, self.writer = reader, writer
 
     @classmethod
-    async def open(cls, port: int) -> "Connection":
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    async def open(cls, port: int, host: str = "127.0.0.1") -> "Connection":
+        reader, writer = await asyncio.open_connection(host, port)
         return cls(reader, writer)
 
     async def request(self, head: bytes, body: bytes = b"") -> int:
@@ -144,12 +144,19 @@ async def closed_loop(
 
 
 async def open_loop(
-    name: str, port: int, head: bytes, rate: float, seconds: float, connections: int
+    name: str,
+    port: int,
+    head: bytes,
+    rate: float,
+    seconds: float,
+    connections: int,
+    host: str = "127.0.0.1",
 ) -> Result:
-    """Sends at a fixed rate; each latency counts from the request's scheduled start."""
+    """Sends at a fixed rate to `host`:`port`; each latency counts from the request's scheduled
+    start."""
     idle: asyncio.Queue[Connection] = asyncio.Queue()
     for _ in range(connections):
-        idle.put_nowait(await Connection.open(port))
+        idle.put_nowait(await Connection.open(port, host))
     latencies: list[float] = []
     errors = 0
 

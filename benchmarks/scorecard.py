@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import uvloop
@@ -135,8 +136,13 @@ def status_poll_rows(target: Target, rate: float, seconds: float) -> list[Row]:
         created = api.post(EXPORTS, json=SMALL_EXPORT)
         created.raise_for_status()
     head = request_head("GET", f"{EXPORTS}/{created.json()['export_id']}", target.demo.api_key)
-    port = int(target.api_url.rsplit(":", 1)[1])
-    result = uvloop.run(open_loop("status poll", port, head, rate, seconds, 16))
+    # The API's node port on the node's address (the local stack's Service).
+    address = urlsplit(target.api_url)
+    assert address.hostname is not None
+    assert address.port is not None
+    result = uvloop.run(
+        open_loop("status poll", address.port, head, rate, seconds, 16, host=address.hostname)
+    )
     return [
         Row(f"status-poll p99 at {rate:g} req/s", f"{result.percentile(99):.2f} ms",
             f"p50 {result.percentile(50):.2f} ms, {result.errors} errors, {seconds:g} s open loop"),
