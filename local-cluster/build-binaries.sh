@@ -55,39 +55,33 @@ build_kubernetes() {
   done
 }
 
-# etcd's go.mod also has replace directives, so it gets a wrapper module of its own (kept apart from
-# Kubernetes so the two dependency graphs are never unified).
-build_etcd() {
-  local mod="$cache/go/etcd-v$ETCD_VERSION"
+# One binary from a Go module, built in a wrapper module of its own: the module's replace directives
+# (etcd has some) would be ignored in a dependency, and no two dependency graphs are ever unified.
+#   build_module NAME VERSION PACKAGE [more -ldflags]
+build_module() {
+  local name="$1" version="$2" package="$3" ldflags="-s -w ${4:-}"
+  local mod="$cache/go/$name-v$version"
   mkdir -p "$mod" && cd "$mod"
-  [ -f go.mod ] || go mod init local.build/etcd >/dev/null 2>&1
-  go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" 2>>"$cache/go/get.log"
-  say "building etcd v$ETCD_VERSION"
-  go build -ldflags "-s -w" -o "$bin.partial/etcd" go.etcd.io/etcd/server/v3
+  [ -f go.mod ] || go mod init "local.build/$name" >/dev/null 2>&1
+  go get "$package@v$version" 2>>"$cache/go/get.log"
+  say "building $name v$version"
+  go build -ldflags "$ldflags" -o "$bin.partial/$name" "$package"
 }
+
+build_etcd() { build_module etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3; }
 
 # helm prints the compiled-in version, and its default Kubernetes version is v1.20 unless stamped.
 build_helm() {
-  local mod="$cache/go/helm-v$HELM_VERSION" minor="${KUBERNETES_VERSION#1.}"
+  local minor="${KUBERNETES_VERSION#1.}"
   minor="${minor%%.*}"
-  mkdir -p "$mod" && cd "$mod"
-  [ -f go.mod ] || go mod init local.build/helm >/dev/null 2>&1
-  go get "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION" 2>>"$cache/go/get.log"
-  say "building helm v$HELM_VERSION"
-  go build -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION \
-    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor" \
-    -o "$bin.partial/helm" helm.sh/helm/v3/cmd/helm
+  build_module helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
+    "-X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor"
 }
 
 # The CNCF distribution registry: the local OCI registry that holds the images and the chart.
 build_registry() {
-  local mod="$cache/go/registry-v$REGISTRY_VERSION"
-  mkdir -p "$mod" && cd "$mod"
-  [ -f go.mod ] || go mod init local.build/registry >/dev/null 2>&1
-  go get "github.com/distribution/distribution/v3/cmd/registry@v$REGISTRY_VERSION" 2>>"$cache/go/get.log"
-  say "building registry v$REGISTRY_VERSION"
-  go build -ldflags "-s -w -X github.com/distribution/distribution/v3/version.version=v$REGISTRY_VERSION" \
-    -o "$bin.partial/registry" github.com/distribution/distribution/v3/cmd/registry
+  build_module registry "$REGISTRY_VERSION" github.com/distribution/distribution/v3/cmd/registry \
+    "-X github.com/distribution/distribution/v3/version.version=v$REGISTRY_VERSION"
 }
 
 # The Pod sandbox's program: Kubernetes' own pause.c from the same release's module, linked statically
@@ -101,24 +95,25 @@ build_pause() {
 }
 
 # CoreDNS, the cluster's DNS server (its kubernetes plugin answers for Services).
-build_coredns() {
-  local mod="$cache/go/coredns-v$COREDNS_VERSION"
-  mkdir -p "$mod" && cd "$mod"
-  [ -f go.mod ] || go mod init local.build/coredns >/dev/null 2>&1
-  go get "github.com/coredns/coredns@v$COREDNS_VERSION" 2>>"$cache/go/get.log"
-  say "building coredns v$COREDNS_VERSION"
-  go build -ldflags "-s -w" -o "$bin.partial/coredns" github.com/coredns/coredns
+build_coredns() { build_module coredns "$COREDNS_VERSION" github.com/coredns/coredns; }
+
+# kube-router, of which only the network-policy firewall runs (it enforces NetworkPolicies);
+# about 6 minutes cold.
+build_kube_router() {
+  build_module kube-router "$KUBE_ROUTER_VERSION" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router \
+    "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v$KUBE_ROUTER_VERSION"
 }
 
-# kube-router, of which only the network-policy firewall runs (it enforces NetworkPolicies).
-build_kube_router() {
-  local mod="$cache/go/kube-router-v$KUBE_ROUTER_VERSION"
-  mkdir -p "$mod" && cd "$mod"
-  [ -f go.mod ] || go mod init local.build/kube-router >/dev/null 2>&1
-  go get "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@v$KUBE_ROUTER_VERSION" 2>>"$cache/go/get.log"
-  say "building kube-router v$KUBE_ROUTER_VERSION (cold: about 6 minutes)"
-  go build -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v$KUBE_ROUTER_VERSION" \
-    -o "$bin.partial/kube-router" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+# The key of a binary's version: Kubernetes' commands and pause share the release's.
+key_of() {
+  case "$1" in
+    etcd) echo "$etcd_key" ;;
+    helm) echo "$helm_key" ;;
+    registry) echo "$registry_key" ;;
+    coredns) echo "$coredns_key" ;;
+    kube-router) echo "$kube_router_key" ;;
+    *) echo "$k8s_key" ;;
+  esac
 }
 
 # A binary whose version did not change is taken from a cached folder whose name has its key
@@ -151,23 +146,15 @@ if has_all "$bin"; then
 else
   started=$SECONDS
   mkdir -p "$bin.partial"
-  for name in "${kubernetes_commands[@]}" pause; do
-    [ -x "$bin.partial/$name" ] || reuse "$name" "$k8s_key" || true
+  for name in "${binaries[@]}"; do
+    [ -x "$bin.partial/$name" ] || reuse "$name" "$(key_of "$name")" || true
   done
-  [ -x "$bin.partial/etcd" ] || reuse etcd "$etcd_key" || true
-  [ -x "$bin.partial/helm" ] || reuse helm "$helm_key" || true
-  [ -x "$bin.partial/registry" ] || reuse registry "$registry_key" || true
-  [ -x "$bin.partial/coredns" ] || reuse coredns "$coredns_key" || true
-  [ -x "$bin.partial/kube-router" ] || reuse kube-router "$kube_router_key" || true
   if ! has_all "$bin.partial"; then
     command -v go >/dev/null || { say "Go is missing: install Go >= 1.26 (Debian's golang-go is too old)"; exit 1; }
   fi
-  [ -x "$bin.partial/etcd" ] || build_etcd
-  [ -x "$bin.partial/helm" ] || build_helm
-  [ -x "$bin.partial/registry" ] || build_registry
-  [ -x "$bin.partial/coredns" ] || build_coredns
-  [ -x "$bin.partial/kube-router" ] || build_kube_router
-  [ -x "$bin.partial/pause" ] || build_pause
+  for name in etcd helm registry coredns kube-router pause; do
+    [ -x "$bin.partial/$name" ] || "build_${name//-/_}"
+  done
   has_all "$bin.partial" || build_kubernetes
   rm -rf "$bin" && mv "$bin.partial" "$bin"
   say "built in $((SECONDS - started)) s: $bin"
