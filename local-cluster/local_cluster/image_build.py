@@ -134,17 +134,10 @@ def build_pause_image(pause: Path, log: Callable[[str], None]) -> BuiltImage:
     ref = f"localhost/{PAUSE_IMAGE}:{tag}"
     with _locked(cache_dir() / "images.lock", log):
         if not _image_exists(ref):
-            container = _run([*BUILDAH, "from", "scratch"]).strip()
-            try:
-                _run([*BUILDAH, "copy", "--chmod", "0755", container, str(pause), "/pause"])
-                _run(
-                    [*BUILDAH, "config", "--entrypoint", '["/pause"]', "--cmd", "",
-                     "--user", "65535:65535", container],
-                )  # fmt: skip
-                _run([*BUILDAH, "commit", "--rm", container, ref])
-            except BaseException:
-                subprocess.run([*BUILDAH, "rm", container], capture_output=True, check=False)
-                raise
+            _commit_from_scratch(
+                ref, ("copy", "--chmod", "0755"), pause, "/pause",
+                ("--entrypoint", '["/pause"]', "--cmd", "", "--user", "65535:65535"),
+            )  # fmt: skip
             log(f"[images] built {ref}")
     return BuiltImage(PAUSE_IMAGE, tag, ref, _image_size(ref))
 
@@ -178,20 +171,29 @@ def _ensure_base(cache: Path, log: Callable[[str], None]) -> str:
              *(f"--dpkgopt={option}" for option in BASE_DPKG_OPTIONS),
              SUITE, str(rootfs), str(_apt_sources())],
         )  # fmt: skip
-        container = _run([*BUILDAH, "from", "scratch"]).strip()
-        try:
-            _run([*BUILDAH, "add", container, str(rootfs), "/"])
-            _run(
-                [*BUILDAH, "config", "--env", f"PATH={BASE_PATH}", "--env", "LANG=C.UTF-8",
-                 "--cmd", "python3", "--label", f"company-exports.base-recipe={digest}",
-                 container],
-            )  # fmt: skip
-            _run([*BUILDAH, "commit", "--rm", container, ref])
-        except BaseException:
-            subprocess.run([*BUILDAH, "rm", container], capture_output=True, check=False)
-            raise
+        _commit_from_scratch(
+            ref, ("add",), rootfs, "/",
+            ("--env", f"PATH={BASE_PATH}", "--env", "LANG=C.UTF-8", "--cmd", "python3",
+             "--label", f"company-exports.base-recipe={digest}"),
+        )  # fmt: skip
     log(f"[images] built the base {ref} in {time.monotonic() - started:.1f} s")
     return ref
+
+
+def _commit_from_scratch(
+    ref: str, put: tuple[str, ...], source: Path, destination: str, settings: tuple[str, ...]
+) -> None:
+    """An image of one layer: `source` put (`buildah add` or `copy` with options) at
+    `destination` of an empty container, `buildah config` with `settings`, committed as `ref`.
+    On any failure the working container is removed."""
+    container = _run([*BUILDAH, "from", "scratch"]).strip()
+    try:
+        _run([*BUILDAH, *put, container, str(source), destination])
+        _run([*BUILDAH, "config", *settings, container])
+        _run([*BUILDAH, "commit", "--rm", container, ref])
+    except BaseException:
+        subprocess.run([*BUILDAH, "rm", container], capture_output=True, check=False)
+        raise
 
 
 def _host_certificates() -> Path:
