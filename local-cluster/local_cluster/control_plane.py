@@ -10,7 +10,7 @@ from local_cluster.binaries import Binaries
 from local_cluster.kubeconfig import write_kubeconfig
 from local_cluster.node_network import NodeNetwork
 from local_cluster.pki import ClusterPki, issue_certificate
-from local_cluster.process import Launcher, Server, can_listen, free_port
+from local_cluster.process import Launcher, Server, free_port, free_port_or
 
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 # The controllers the product and its tests rely on: Jobs run and finish, owners collect their
@@ -175,10 +175,9 @@ def start_control_plane(
     # apiserver does not move to a new port of the same address, and kubeconfigs keep working.
     port_file = state_dir / "apiserver.port"
     earlier = int(port_file.read_text()) if port_file.exists() else 0
-    if not (earlier and can_listen(network.host_address, earlier)):
-        earlier = free_port()
-    port_file.write_text(str(earlier))
-    apiserver, port = start_apiserver(launcher, binaries, pki, network, etcd_port, earlier)
+    port = free_port_or(network.host_address, earlier)
+    port_file.write_text(str(port))
+    apiserver, port = start_apiserver(launcher, binaries, pki, network, etcd_port, port)
     server_url = f"https://{network.host_address}:{port}"
     kubeconfig = write_kubeconfig(
         state_dir / "admin.kubeconfig",

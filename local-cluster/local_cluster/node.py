@@ -16,8 +16,9 @@ All of them run in one mount and network namespace of the node's own, held open 
   to change.
 - **cgroups**: Pods go under `/company-exports-node<slot>` of each cgroup v1 hierarchy.
 
-`clear_node` (after the processes are stopped) kills whatever containers are left, removes those
-cgroups and the machine's end of the network: `make down` leaves the machine as `make up` found it.
+`clear_node` (after the processes are stopped) kills whatever containers are left and removes
+those cgroups; with the network's removal by its creator (`node_network.remove_node_network`),
+`make down` leaves the machine as `make up` found it.
 """
 
 import json
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubernetes import client, config
+from kubernetes.client import ApiClient
 
 from local_cluster.binaries import Binaries
 from local_cluster.control_plane import ControlPlane
@@ -49,9 +51,9 @@ from local_cluster.node_config import (
     kubelet_config,
     registry_hosts,
 )
-from local_cluster.node_network import NodeNetwork, attach_node, remove_node_network
+from local_cluster.node_network import NodeNetwork, attach_node
 from local_cluster.pki import issue_certificate
-from local_cluster.process import Launcher, Server
+from local_cluster.process import Launcher, Server, pids_in_mount_namespace
 from local_cluster.registry import push_image
 
 log = logging.getLogger(__name__)
@@ -134,14 +136,16 @@ def start_node(
     )  # fmt: skip
     socket = Path(f"/proc/{namespace.pid}/root{CONTAINERD_SOCKET}")
     containerd.wait_until(socket.exists, timeout=30)
-    api = client.CoreV1Api(config.new_client_from_config(str(control_plane.admin_kubeconfig)))
+    admin = config.new_client_from_config(str(control_plane.admin_kubeconfig))
+    api = client.CoreV1Api(admin)
+    parts = _Parts(launcher, binaries, control_plane, state_dir, inside, admin)
     _forget_earlier_node(api)
-    kubelet = _start_kubelet(launcher, binaries, control_plane, state_dir, inside)
-    coredns = _start_coredns(launcher, binaries, control_plane, state_dir, inside)
+    kubelet = parts.start_kubelet()
+    coredns = parts.start_coredns()
     kubelet.wait_until(lambda: _node_is_ready(api), timeout=NODE_READY_TIMEOUT_SECONDS)
     # kube-proxy and kube-router read the Node once, at start: only the registered one will do.
-    kube_proxy = _start_kube_proxy(launcher, binaries, control_plane, state_dir, inside)
-    firewall = _start_policy_firewall(launcher, binaries, control_plane, inside)
+    kube_proxy = parts.start_kube_proxy()
+    firewall = parts.start_policy_firewall()
     kube_proxy.wait_until(
         lambda: _http_ok(f"http://{network.node_address}:{KUBE_PROXY_HEALTH_PORT}/healthz"), 60
     )
@@ -155,15 +159,14 @@ def start_node(
 
 def clear_node(state_dir: Path) -> None:
     """Removes what a node under `state_dir` left on the machine once its processes are stopped
-    (or killed): containers and shims, cgroups, the machine's end of the network. Idempotent."""
+    (or killed): containers and shims, cgroups. Idempotent. The network is its creator's to
+    remove (`remove_node_network`), as it outlives the node between its start and stop."""
     record = state_dir / "node.json"
     if not record.exists():
         return
     recorded = json.loads(record.read_text())
-    network = NodeNetwork(recorded["slot"])
     _kill_namespace(recorded["mount_namespace"])
-    _remove_cgroup_root(network)
-    remove_node_network(network)
+    _remove_cgroup_root(NodeNetwork(recorded["slot"]))
     record.unlink()
 
 
@@ -217,118 +220,108 @@ def _write_containerd_config(
     return path
 
 
-def _start_kubelet(
-    launcher: Launcher,
-    binaries: Binaries,
-    control_plane: ControlPlane,
-    state_dir: Path,
-    inside: list[str],
-) -> Server:
-    network, pki = control_plane.network, control_plane.pki
-    serving = issue_certificate(
-        pki, "kubelet", f"system:node:{NODE_NAME}", "system:nodes",
-        addresses=(network.node_address,), dns_names=(NODE_NAME,),
-    )  # fmt: skip
-    kubeconfig = control_plane.kubeconfig_for("kubelet-client", f"system:node:{NODE_NAME}",
-                                              "system:nodes")  # fmt: skip
-    resolv_conf = state_dir / "resolv.conf"
-    resolv_conf.write_text("")  # Pods on the host's DNS policy get no outside resolver either
-    settings = state_dir / "kubelet.json"
-    settings.write_text(
-        kubelet_config(network, str(pki.ca_cert), str(serving.cert), str(serving.key),
-                       str(state_dir / "pod-logs"), str(resolv_conf))
-    )  # fmt: skip
-    return launcher.start(
-        "kubelet",
-        [*inside, binaries.kubelet, f"--config={settings}", f"--kubeconfig={kubeconfig}",
-         f"--hostname-override={NODE_NAME}", f"--node-ip={network.node_address}",
-         f"--root-dir={state_dir / 'kubelet'}", "--v=1"],
-    )  # fmt: skip
+@dataclass
+class _Parts:
+    """What starting each part of the node takes: where to log, the binaries, the control plane
+    (certificates, kubeconfigs, RBAC), the node's state folder, and the `nsenter` prefix that runs
+    a command in the node's namespaces."""
 
+    launcher: Launcher
+    binaries: Binaries
+    control_plane: ControlPlane
+    state_dir: Path
+    inside: list[str]
+    admin: ApiClient
 
-def _start_kube_proxy(
-    launcher: Launcher,
-    binaries: Binaries,
-    control_plane: ControlPlane,
-    state_dir: Path,
-    inside: list[str],
-) -> Server:
-    kubeconfig = control_plane.kubeconfig_for("kube-proxy", "system:kube-proxy")
-    settings = state_dir / "kube-proxy.json"
-    settings.write_text(kube_proxy_config(control_plane.network, str(kubeconfig)))
-    return launcher.start(
-        "kube-proxy", [*inside, binaries.kube_proxy, f"--config={settings}", "--v=1"]
-    )
+    def start_kubelet(self) -> Server:
+        network, pki = self.control_plane.network, self.control_plane.pki
+        serving = issue_certificate(
+            pki, "kubelet", f"system:node:{NODE_NAME}", "system:nodes",
+            addresses=(network.node_address,), dns_names=(NODE_NAME,),
+        )  # fmt: skip
+        kubeconfig = self.control_plane.kubeconfig_for(
+            "kubelet-client", f"system:node:{NODE_NAME}", "system:nodes"
+        )
+        resolv_conf = self.state_dir / "resolv.conf"
+        resolv_conf.write_text("")  # Pods on the host's DNS policy get no outside resolver either
+        settings = self.state_dir / "kubelet.json"
+        settings.write_text(
+            kubelet_config(network, str(pki.ca_cert), str(serving.cert), str(serving.key),
+                           str(self.state_dir / "pod-logs"), str(resolv_conf))
+        )  # fmt: skip
+        return self.launcher.start(
+            "kubelet",
+            [*self.inside, self.binaries.kubelet, f"--config={settings}",
+             f"--kubeconfig={kubeconfig}", f"--hostname-override={NODE_NAME}",
+             f"--node-ip={network.node_address}", f"--root-dir={self.state_dir / 'kubelet'}",
+             "--v=1"],
+        )  # fmt: skip
 
+    def start_kube_proxy(self) -> Server:
+        kubeconfig = self.control_plane.kubeconfig_for("kube-proxy", "system:kube-proxy")
+        settings = self.state_dir / "kube-proxy.json"
+        settings.write_text(kube_proxy_config(self.control_plane.network, str(kubeconfig)))
+        return self.launcher.start(
+            "kube-proxy", [*self.inside, self.binaries.kube_proxy, f"--config={settings}", "--v=1"]
+        )
 
-def _start_coredns(
-    launcher: Launcher,
-    binaries: Binaries,
-    control_plane: ControlPlane,
-    state_dir: Path,
-    inside: list[str],
-) -> Server:
-    _grant_reader(control_plane, "system:coredns", DNS_READS)
-    kubeconfig = control_plane.kubeconfig_for("coredns", "system:coredns")
-    path = state_dir / "Corefile"
-    path.write_text(corefile(control_plane.network, str(kubeconfig)))
-    return launcher.start("coredns", [*inside, binaries.coredns, "-conf", str(path)])
+    def start_coredns(self) -> Server:
+        self.grant_reader("system:coredns", DNS_READS)
+        kubeconfig = self.control_plane.kubeconfig_for("coredns", "system:coredns")
+        path = self.state_dir / "Corefile"
+        path.write_text(corefile(self.control_plane.network, str(kubeconfig)))
+        return self.launcher.start(
+            "coredns", [*self.inside, self.binaries.coredns, "-conf", str(path)]
+        )
 
+    def start_policy_firewall(self) -> Server:
+        """kube-router's NetworkPolicy firewall alone (no routing, no service proxy: kube-proxy
+        and the bridge do those). It filters bridged Pod traffic, which `bridge-nf-call-iptables`
+        in the node's namespace hands to iptables. No health port: it would listen on every
+        address."""
+        self.grant_reader("system:kube-router", POLICY_FIREWALL_READS)
+        kubeconfig = self.control_plane.kubeconfig_for("kube-router", "system:kube-router")
+        service_cidr = self.control_plane.network.service_cidr
+        return self.launcher.start(
+            "kube-router",
+            [*self.inside, self.binaries.kube_router, f"--kubeconfig={kubeconfig}",
+             f"--hostname-override={NODE_NAME}", "--run-firewall=true", "--run-router=false",
+             "--run-service-proxy=false", f"--service-cluster-ip-range={service_cidr}",
+             "--service-node-port-range=30000-32767", "--health-port=0", "--metrics-port=0"],
+            env={"NODE_NAME": NODE_NAME},
+        )  # fmt: skip
 
-def _start_policy_firewall(
-    launcher: Launcher,
-    binaries: Binaries,
-    control_plane: ControlPlane,
-    inside: list[str],
-) -> Server:
-    """kube-router's NetworkPolicy firewall alone (no routing, no service proxy: kube-proxy and
-    the bridge do those). It filters bridged Pod traffic, which `bridge-nf-call-iptables` in the
-    node's namespace hands to iptables. No health port: it would listen on every address."""
-    _grant_reader(control_plane, "system:kube-router", POLICY_FIREWALL_READS)
-    kubeconfig = control_plane.kubeconfig_for("kube-router", "system:kube-router")
-    service_cidr = control_plane.network.service_cidr
-    return launcher.start(
-        "kube-router",
-        [*inside, binaries.kube_router, f"--kubeconfig={kubeconfig}",
-         f"--hostname-override={NODE_NAME}", "--run-firewall=true", "--run-router=false",
-         "--run-service-proxy=false", f"--service-cluster-ip-range={service_cidr}",
-         "--service-node-port-range=30000-32767", "--health-port=0", "--metrics-port=0"],
-        env={"NODE_NAME": NODE_NAME},
-    )  # fmt: skip
-
-
-def _grant_reader(control_plane: ControlPlane, user: str, reads: dict[str, list[str]]) -> None:
-    """A ClusterRole of list and watch on `reads` (API group -> resources), bound to `user`."""
-    rbac = client.RbacAuthorizationV1Api(
-        config.new_client_from_config(str(control_plane.admin_kubeconfig))
-    )
-    role = client.V1ClusterRole(
-        metadata=client.V1ObjectMeta(name=user),
-        rules=[
-            client.V1PolicyRule(
-                api_groups=[group], resources=resources, verbs=["get", "list", "watch"]
-            )
-            for group, resources in reads.items()
-        ],
-    )
-    binding = client.V1ClusterRoleBinding(
-        metadata=client.V1ObjectMeta(name=user),
-        role_ref=client.V1RoleRef(
-            api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=user
-        ),
-        subjects=[
-            client.RbacV1Subject(kind="User", name=user, api_group="rbac.authorization.k8s.io")
-        ],
-    )
-    for create in (
-        lambda: rbac.create_cluster_role(role),
-        lambda: rbac.create_cluster_role_binding(binding),
-    ):
-        try:
-            create()
-        except client.ApiException as error:
-            if error.status != 409:  # a restarted stack has them already
-                raise
+    def grant_reader(self, user: str, reads: dict[str, list[str]]) -> None:
+        """A ClusterRole of get, list and watch on `reads` (API group -> resources), bound to
+        `user`."""
+        rbac = client.RbacAuthorizationV1Api(self.admin)
+        role = client.V1ClusterRole(
+            metadata=client.V1ObjectMeta(name=user),
+            rules=[
+                client.V1PolicyRule(
+                    api_groups=[group], resources=resources, verbs=["get", "list", "watch"]
+                )
+                for group, resources in reads.items()
+            ],
+        )
+        binding = client.V1ClusterRoleBinding(
+            metadata=client.V1ObjectMeta(name=user),
+            role_ref=client.V1RoleRef(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=user
+            ),
+            subjects=[
+                client.RbacV1Subject(kind="User", name=user, api_group="rbac.authorization.k8s.io")
+            ],
+        )
+        for create in (
+            lambda: rbac.create_cluster_role(role),
+            lambda: rbac.create_cluster_role_binding(binding),
+        ):
+            try:
+                create()
+            except client.ApiException as error:
+                if error.status != 409:  # a restarted stack has them already
+                    raise
 
 
 def _hierarchies() -> list[Path]:
@@ -374,12 +367,9 @@ def _remove_cgroup_root(network: NodeNetwork) -> None:
 
 def _kill_namespace(mount_namespace: str) -> None:
     """SIGKILL to every process left in the node's mount namespace (containerd's shims)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with suppress(OSError):
-            if str((entry / "ns" / "mnt").readlink()) == mount_namespace:
-                os.kill(int(entry.name), signal.SIGKILL)
+    for pid in pids_in_mount_namespace(mount_namespace):
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _has_chain(inside: list[str], chain: str) -> bool:

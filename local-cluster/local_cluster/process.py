@@ -36,6 +36,25 @@ def can_listen(host: str, port: int) -> bool:
         return True
 
 
+def free_port_or(host: str, earlier: int) -> int:
+    """`earlier` when a listener could bind it on `host` now (a restarted server keeps the port
+    its clients know), else a free port."""
+    return earlier if earlier and can_listen(host, earlier) else free_port()
+
+
+def pids_in_mount_namespace(namespace: str) -> list[int]:
+    """The processes in a mount namespace (`readlink /proc/PID/ns/mnt`, e.g. "mnt:[4026532]")."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str((entry / "ns" / "mnt").readlink()) == namespace:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
 def port_is_open(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(0.2)

@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from local_cluster.binaries import ensure_binaries
-from local_cluster.process import Launcher, Server, can_listen, free_port
+from local_cluster.process import Launcher, Server, free_port_or
 
 CHART_REPOSITORY = "charts"
 # The storage driver the images are built with; every buildah command must name the same one.
@@ -84,7 +84,7 @@ def start_registry(
     earlier = json.loads(config_file.read_text())["http"] if config_file.exists() else {}
     if port is None:
         earlier_port = int(earlier["addr"].rsplit(":", 1)[1]) if "addr" in earlier else 0
-        port = earlier_port if earlier_port and can_listen(host, earlier_port) else free_port()
+        port = free_port_or(host, earlier_port)
     address = f"{host}:{port}"
     # The secret that signs upload sessions, kept across restarts of the same registry.
     secret = earlier.get("secret") or secrets.token_urlsafe(32)

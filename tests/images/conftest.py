@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from local_cluster.image_build import BUILDAH, BuiltImage, build_images
+from local_cluster.process import pids_in_mount_namespace
 
 ROOT = Path(__file__).parents[2]
 NAMESPACE = "company-exports-image-tests"
@@ -174,7 +175,7 @@ class Containerd:
             self.process.kill()
             self.process.wait(10)
         # Shims left behind share containerd's mount namespace: nothing else of ours does.
-        for pid in _pids_in_mount_namespace(self.mount_namespace):
+        for pid in pids_in_mount_namespace(self.mount_namespace):
             os.kill(pid, signal.SIGKILL)
         _remove_cgroups(NAMESPACE)
 
@@ -183,18 +184,6 @@ class Containerd:
             self.ctr_command(*args, "-q"), capture_output=True, text=True, check=False
         )
         return process.stdout.split() if process.returncode == 0 else []
-
-
-def _pids_in_mount_namespace(namespace: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if str((entry / "ns" / "mnt").readlink()) == namespace:
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
 
 
 def _remove_cgroups(namespace: str) -> None:
