@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from local_cluster.binaries import Binaries, ensure_binaries
+from local_cluster.binaries import ensure_binaries
 from local_cluster.product import CHART
 
 CI_VALUES = CHART / "ci"
@@ -52,11 +52,6 @@ class Helm:
 @pytest.fixture(scope="session")
 def helm() -> Helm:
     return Helm(ensure_binaries().helm)
-
-
-@pytest.fixture(scope="session")
-def kubectl_binary() -> Path:
-    return Binaries(Path()).kubectl
 
 
 def objects_of_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:

@@ -41,6 +41,8 @@ from local_cluster.registry import CHART_REPOSITORY
 from tests.chart.conftest import CI_VALUES, MINIMAL_VALUES, Helm
 from tests.conftest import KubeCluster
 from tests.export_polling import wait_for_export as poll_export
+from tests.kubectl import Kubectl
+from tests.pod_scripts import INSPECT, REACH
 
 pytestmark = pytest.mark.e2e
 
@@ -72,27 +74,6 @@ class Installed:
     def api(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.api_key}"}
         return httpx.Client(base_url=self.api_url, headers=headers, timeout=10)
-
-
-@dataclass(frozen=True)
-class Kubectl:
-    binary: Path
-    kubeconfig: Path
-
-    def __call__(self, *arguments: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        completed = subprocess.run(
-            [str(self.binary), f"--kubeconfig={self.kubeconfig}", *arguments],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        if check and completed.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(arguments)} failed: {completed.stderr}")
-        return completed
-
-    def json(self, *arguments: str) -> Any:
-        return json.loads(self(*arguments, "-o", "json").stdout)
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +110,8 @@ def installed(
 
 
 @pytest.fixture(scope="module")
-def kubectl(kube: KubeCluster, kubectl_binary: Path) -> Kubectl:
-    return Kubectl(kubectl_binary, kube.kubeconfig)
+def kubectl(kube: KubeCluster) -> Kubectl:
+    return Kubectl.of(kube.kubeconfig)
 
 
 @pytest.fixture(scope="module")
@@ -399,20 +380,6 @@ def test_the_rendered_chart_passes_the_apiservers_validation(
     assert "deployment.apps/validation-company-exports-api" in applied.stdout
 
 
-# Run inside each Pod: who it runs as, whether its root filesystem takes a write, whether a
-# service-account token is mounted, and whether it was given a kubeconfig.
-INSPECT = """
-import os
-try:
-    open("/written-by-a-test", "w").close()
-    root = "writable"
-except OSError as error:
-    root = f"errno-{error.errno}"
-token = os.path.exists("/var/run/secrets/kubernetes.io/serviceaccount/token")
-print(os.getuid(), os.getgid(), root, token, "KUBECONFIG" in os.environ)
-"""
-
-
 def _running_pods(kubectl: Kubectl, namespace: str = NAMESPACE, selector: str = INSTANCE) -> Any:
     pods = kubectl.json("get", "pods", "-n", namespace, "-l", selector)["items"]
     return [pod for pod in pods if pod["status"].get("phase") == "Running"]
@@ -489,22 +456,11 @@ EXPORT_POD_LABELS = (
 API_FROM = "networkPolicy.apiFrom[0]"
 # A Pod that serves HTTP on 8080 until deleted (the policy tests' targets and clients).
 SERVE = "import http.server; http.server.test(http.server.SimpleHTTPRequestHandler, port=8080)"
-# Run in a client Pod: whether each HOST:PORT accepts a TCP connection within 3 s.
-CONNECT = """
-import socket, sys
-for target in sys.argv[1:]:
-    host, port = target.rsplit(":", 1)
-    try:
-        socket.create_connection((host, int(port)), timeout=3).close()
-        print(target, "open")
-    except OSError as error:
-        print(target, type(error).__name__)
-"""
 
 
 def _reachable(kubectl: Kubectl, namespace: str, client: str, *targets: str) -> dict[str, bool]:
-    tried = kubectl("exec", "-n", namespace, client, "--", "python", "-c", CONNECT, *targets)
-    return {line.split()[0]: line.split()[1] == "open" for line in tried.stdout.splitlines()}
+    tried = kubectl("exec", "-n", namespace, client, "--", "python", "-c", REACH, *targets)
+    return {target: said == "open" for target, said in json.loads(tried.stdout).items()}
 
 
 def test_network_policies_are_enforced(

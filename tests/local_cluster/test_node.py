@@ -6,11 +6,9 @@ Each Pod here runs the product image (`published`) with another command.
 
 import json
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,58 +16,27 @@ import pytest
 from local_cluster.node_network import CONTAINMENT_TABLE
 from local_cluster.product import Published
 from tests.conftest import KubeCluster
+from tests.kubectl import Kubectl
+from tests.pod_scripts import INSPECT, REACH
 
 pytestmark = pytest.mark.integration
 
-KUBECTL = Path(sys.executable).with_name("kubectl")
-# Run in a Pod: for each HOST:PORT, whether a TCP connection opens within 3 s (or the error);
-# for each NAME, what it resolves to (or the error).
-PROBE = """
-import json, socket, sys
-result = {}
-for target in sys.argv[1:]:
-    try:
-        if ":" in target:
-            host, port = target.rsplit(":", 1)
-            socket.create_connection((host, int(port)), timeout=3).close()
-            result[target] = "open"
-        else:
-            result[target] = socket.gethostbyname(target)
-    except OSError as error:
-        result[target] = type(error).__name__
-print(json.dumps(result))
-"""
 
-
-# Run in a Pod: its uid, and the errno of a write to the root filesystem.
-WRITE_TO_ROOT = """
-import os
-try:
-    open("/written-by-a-test", "w")
-except OSError as error:
-    print(os.getuid(), error.errno)
-"""
+@pytest.fixture(scope="module")
+def kubectl(kube: KubeCluster) -> Kubectl:
+    return Kubectl.of(kube.kubeconfig)
 
 
 @pytest.fixture(scope="module")
-def namespace(kube: KubeCluster) -> Iterator[str]:
+def namespace(kubectl: Kubectl) -> Iterator[str]:
     name = f"node-{uuid.uuid4().hex[:6]}"
-    kubectl(kube, "create", "namespace", name)
+    kubectl("create", "namespace", name)
     yield name
-    kubectl(kube, "delete", "namespace", name, "--wait=false")
-
-
-def kubectl(kube: KubeCluster, *arguments: str, stdin: str | None = None) -> str:
-    completed = subprocess.run(
-        [str(KUBECTL), f"--kubeconfig={kube.kubeconfig}", *arguments],
-        input=stdin, capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stderr
-    return completed.stdout
+    kubectl("delete", "namespace", name, "--wait=false")
 
 
 def run_pod(
-    kube: KubeCluster, namespace: str, image: str, command: list[str], memory: str = "128Mi"
+    kubectl: Kubectl, namespace: str, image: str, command: list[str], memory: str = "128Mi"
 ) -> dict[str, Any]:
     """Runs a Pod as the chart runs its containers (non-root, read-only root, no capabilities,
     RuntimeDefault seccomp, a memory limit) to its end; returns the Pod."""
@@ -97,14 +64,12 @@ def run_pod(
             ],
         },
     }
-    kubectl(kube, "apply", "-f", "-", stdin=json.dumps(pod))
+    kubectl("apply", "-f", "-", stdin=json.dumps(pod))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        current: dict[str, Any] = json.loads(
-            kubectl(kube, "get", "pod", name, "-n", namespace, "-o", "json")
-        )
+        current: dict[str, Any] = kubectl.json("get", "pod", name, "-n", namespace)
         if current["status"].get("phase") in ("Succeeded", "Failed"):
-            current["logs"] = kubectl(kube, "logs", name, "-n", namespace)
+            current["logs"] = kubectl("logs", name, "-n", namespace).stdout
             return current
         time.sleep(0.5)
     raise AssertionError(f"pod {name} did not finish in 120 s")
@@ -115,8 +80,8 @@ def image(published: Published) -> str:
     return published.references["company-exports"]
 
 
-def test_the_node_is_ready_with_containerd(kube: KubeCluster) -> None:
-    (node,) = json.loads(kubectl(kube, "get", "nodes", "-o", "json"))["items"]
+def test_the_node_is_ready_with_containerd(kube: KubeCluster, kubectl: Kubectl) -> None:
+    (node,) = kubectl.json("get", "nodes")["items"]
     info = node["status"]["nodeInfo"]
     assert info["containerRuntimeVersion"].startswith("containerd://")
     assert info["kubeletVersion"] == "v1.37.2"
@@ -127,14 +92,19 @@ def test_the_node_is_ready_with_containerd(kube: KubeCluster) -> None:
 
 
 def test_a_pod_reaches_the_cluster_and_the_servers_and_nothing_else(
-    kube: KubeCluster, namespace: str, image: str
+    kube: KubeCluster, kubectl: Kubectl, namespace: str, image: str
 ) -> None:
     network = kube.node.network
     database = kube.env["DATABASE_URL"].rsplit("@", 1)[1].split("/", 1)[0]
     s3 = kube.env["S3_ENDPOINT_URL"].removeprefix("http://")
-    outside = ["192.0.2.1:80", "10.0.0.1:443", "1.1.1.1:443", "8.8.8.8:53"]
+    # Addresses outside the cluster, none of which anything of ours uses: documentation ranges
+    # (public, never routed) and a private one. Were containment broken, a packet for them would
+    # still reach no real host.
+    outside = ["203.0.113.1:80", "198.51.100.1:443", "198.51.100.53:53", "10.255.255.1:443"]
     names = ["kubernetes.default.svc.cluster.local", "example.com"]
-    pod = run_pod(kube, namespace, image, ["python", "-c", PROBE, database, s3, *outside, *names])
+    pod = run_pod(
+        kubectl, namespace, image, ["python", "-c", REACH, database, s3, *outside, *names]
+    )
     reached = json.loads(pod["logs"])
     assert reached[database] == "open"
     assert reached[s3] == "open"
@@ -175,19 +145,19 @@ def test_containment_routes_rules_and_listen_addresses(kube: KubeCluster) -> Non
 
 
 def test_a_container_over_its_memory_limit_is_oom_killed(
-    kube: KubeCluster, namespace: str, image: str
+    kube: KubeCluster, kubectl: Kubectl, namespace: str, image: str
 ) -> None:
     allocate = "data = b'x' * (200 * 2**20); print(len(data))"
-    pod = run_pod(kube, namespace, image, ["python", "-c", allocate], memory="64Mi")
+    pod = run_pod(kubectl, namespace, image, ["python", "-c", allocate], memory="64Mi")
     terminated = pod["status"]["containerStatuses"][0]["state"]["terminated"]
     assert (terminated["reason"], terminated["exitCode"]) == ("OOMKilled", 137)
 
 
 def test_a_container_runs_as_its_image_user_on_a_read_only_root(
-    kube: KubeCluster, namespace: str, image: str
+    kube: KubeCluster, kubectl: Kubectl, namespace: str, image: str
 ) -> None:
-    check = WRITE_TO_ROOT
-    pod = run_pod(kube, namespace, image, ["python", "-c", check])
-    assert pod["logs"].split() == ["65532", "30"]  # uid 65532; EROFS
+    pod = run_pod(kubectl, namespace, image, ["python", "-c", INSPECT])
+    uid, _gid, root, _token, _kubeconfig = pod["logs"].split()
+    assert (uid, root) == ("65532", "errno-30")  # EROFS: "Read-only file system"
     statuses = pod["status"]["containerStatuses"]
     assert statuses[0]["imageID"].endswith(image.rsplit("@", 1)[1])

@@ -1,6 +1,5 @@
 """The local control plane is real Kubernetes; `local-cluster up/down` manage the whole stack."""
 
-import json
 import os
 import subprocess
 import sys
@@ -9,32 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from local_cluster.binaries import Binaries, versions
+from local_cluster.binaries import versions
 from local_cluster.stack import recorded_servers
 from tests.conftest import KubeCluster
+from tests.kubectl import Kubectl
 
 pytestmark = pytest.mark.integration
 
 
-def _kubectl(kube: KubeCluster, *arguments: str) -> str:
-    kubectl = Binaries(Path()).kubectl
-    completed = subprocess.run(
-        [str(kubectl), f"--kubeconfig={kube.kubeconfig}", *arguments],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return completed.stdout
-
-
 def test_kubectl_lists_namespaces(kube: KubeCluster) -> None:
-    names = _kubectl(kube, "get", "namespaces", "-o", "name").split()
+    names = Kubectl.of(kube.kubeconfig)("get", "namespaces", "-o", "name").stdout.split()
     assert {"namespace/default", "namespace/kube-system"} <= set(names)
 
 
 def test_server_reports_the_version_it_was_built_from(kube: KubeCluster) -> None:
-    reported = json.loads(_kubectl(kube, "version", "-o", "json"))
+    reported = Kubectl.of(kube.kubeconfig).json("version")
     assert reported["serverVersion"]["gitVersion"] == f"v{versions()['KUBERNETES_VERSION']}"
 
 
