@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from export_api.admin import create_space, issue_key
 from export_api.auth import Scope
 from export_contracts.crd import custom_resource_definition
 from export_database.migrate import migrate
+from local_cluster.process import free_port
 from local_cluster.stack import Stack, up
 
 NAMESPACE = "bench"
@@ -184,13 +184,6 @@ async def open_loop(
     while not idle.empty():
         idle.get_nowait().close()
     return Result(name, total, elapsed, latencies, errors)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def prepare(stack: Stack) -> str:

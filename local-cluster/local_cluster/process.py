@@ -2,6 +2,7 @@
 
 import logging
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -12,17 +13,46 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_random = random.SystemRandom()
+_handed_out: set[int] = set()
+
 
 class ServerStartError(RuntimeError):
     """A server exited or never became ready; the message names it and its log."""
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port that nothing listens on, on any address, and that no outgoing connection can take.
+
+    `bind(0)` would hand out an ephemeral port: the very range the kernel draws from for
+    outgoing connections, so a server started a moment later can find its port taken by a
+    client socket (SeaweedFS's S3 gRPC port was, once). Ports come from below (or above) the
+    kernel's ephemeral range instead, each handed out once per process.
+    """
+    for _ in range(1000):
+        port = _random.randrange(*_listening_port_range())
+        if port not in _handed_out and _nothing_bound(port):
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no free TCP port outside the ephemeral range: stop some servers, retry")
+
+
+def _listening_port_range() -> tuple[int, int]:
+    """The larger of the two spans outside `net.ipv4.ip_local_port_range` (from 10000 up)."""
+    first, last = map(int, _EPHEMERAL_RANGE.read_text().split())
+    below, above = (10000, first), (last + 1, 65536)
+    return max(below, above, key=lambda span: span[1] - span[0])
+
+
+def _nothing_bound(port: int) -> bool:
+    """Binding the wildcard address without SO_REUSEADDR fails if anything holds `port` anywhere."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+        try:
+            probe.bind(("0.0.0.0", port))  # noqa: S104 (a probe: it never listens)
+        except OSError:
+            return False
+        return True
 
 
 def can_listen(host: str, port: int) -> bool:

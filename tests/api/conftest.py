@@ -6,7 +6,6 @@ PostgreSQL, S3 and Kubernetes API server; tests talk to it over HTTP as any clie
 
 import base64
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from export_api.auth import Scope
 from export_api.settings import ApiSettings
 from export_database.migrate import migrate
 from local_cluster.postgres import Postgres
+from local_cluster.process import free_port
 from local_cluster.s3 import S3Server
 from tests.cluster_objects import apply_crd, ensure_namespace
 from tests.conftest import KubeCluster
@@ -159,16 +159,9 @@ def api_settings(
     return ApiSettings(**{**values, **overrides})
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _serve(settings: ApiSettings) -> tuple[uvicorn.Server, threading.Thread, str]:
     """Starts the API on a free port in a thread; returns once it accepts requests."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None,
                        access_log=False, lifespan="on")
