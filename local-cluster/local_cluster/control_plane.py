@@ -34,6 +34,9 @@ CONTROLLERS = (
     "root-ca-certificate-publisher-controller",
     # Lifts the not-ready taint a kubelet registers its Node with, once the Node is Ready.
     "node-lifecycle-controller",
+    # Fills the built-in view, edit and admin ClusterRoles from the roles labelled to aggregate
+    # into them (the chart's CompanyExport roles among them); without it they grant nothing.
+    "clusterrole-aggregation-controller",
 )
 
 
