@@ -11,6 +11,8 @@ and prints:
 - create -> completed latency of a small export (the demo space's example day) through the chart's
   API, operator and Job, median of 10 run one after the other;
 - status-poll latency at a fixed 500 requests/s (open loop, benchmarks/api_load.py), p50 and p99;
+- `100k stored:` API RSS, status-poll p99, List Exports p99, operator RSS and idle CPU with
+  100,000 finished exports stored, each beside its empty-cluster figure (benchmarks/stored.py);
 - soak: completed exports per minute (benchmarks/soak.py's run, scaled down to 60 exports over 6
   spaces, with the operator and the API killed mid-run; its own audit must pass).
 The API's rate limits are raised for the run: the figures are of the work, not of the 429s.
@@ -25,7 +27,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,12 +35,13 @@ from urllib.parse import urlsplit
 import httpx
 import uvloop
 
-from benchmarks.api_load import open_loop, request_head
+from benchmarks import stored
+from benchmarks.api_load import Result, open_loop, request_head
 from benchmarks.exporter import run_exporter, run_floor, space_with
 from benchmarks.soak import run as run_soak
 from local_cluster.product import DemoSpace, ensure_demo_space
 from local_cluster.stack import Stack
-from tests.faults.harness import start_product
+from tests.faults.harness import Product, start_product
 
 EXPORTS = "/public-api/v1/companies/exports"
 # The seed's example day: about 650 companies of the demo space.
@@ -58,9 +61,16 @@ class Row:
 class Target:
     """The chart on a stack of the scorecard's own, and the demo space with a fresh key."""
 
-    stack: Stack
-    api_url: str
+    product: Product
     demo: DemoSpace
+
+    @property
+    def stack(self) -> Stack:
+        return self.product.stack
+
+    @property
+    def api_url(self) -> str:
+        return self.product.api_url
 
     @property
     def env(self) -> dict[str, str]:
@@ -74,7 +84,7 @@ def running_target() -> Iterator[Target]:
     root.chmod(0o755)  # PostgreSQL runs as an unprivileged user and must reach its data folder
     product = start_product(root / "stack")
     try:
-        yield Target(product.stack, product.api_url, ensure_demo_space(product.database_url))
+        yield Target(product, ensure_demo_space(product.database_url))
     finally:
         product.stack.stop()
         shutil.rmtree(root, ignore_errors=True)
@@ -135,18 +145,45 @@ def status_poll_rows(target: Target, rate: float, seconds: float) -> list[Row]:
     with httpx.Client(base_url=target.api_url, headers=headers, timeout=30) as api:
         created = api.post(EXPORTS, json=SMALL_EXPORT)
         created.raise_for_status()
-    head = request_head("GET", f"{EXPORTS}/{created.json()['export_id']}", target.demo.api_key)
-    # The API's node port on the node's address (the local stack's Service).
-    address = urlsplit(target.api_url)
-    assert address.hostname is not None
-    assert address.port is not None
-    result = uvloop.run(
-        open_loop("status poll", address.port, head, rate, seconds, 16, host=address.hostname)
-    )
+    result = status_polls(target, target.demo.api_key, created.json()["export_id"], rate, seconds)
     return [
         Row(f"status-poll p99 at {rate:g} req/s", f"{result.percentile(99):.2f} ms",
             f"p50 {result.percentile(50):.2f} ms, {result.errors} errors, {seconds:g} s open loop"),
     ]  # fmt: skip
+
+
+def status_polls(
+    target: Target, api_key: str, export_id: int, rate: float, seconds: float
+) -> Result:
+    """Polls of one export at a fixed rate to the API's node port on the node's address."""
+    head = request_head("GET", f"{EXPORTS}/{export_id}", api_key)
+    address = urlsplit(target.api_url)
+    assert address.hostname is not None
+    assert address.port is not None
+    return uvloop.run(
+        open_loop("status poll", address.port, head, rate, seconds, 16, host=address.hostname)
+    )
+
+
+def stored_rows(
+    target: Target, count: int, rate: float, seconds: float, progress: Callable[[str], None]
+) -> list[Row]:
+    """benchmarks/stored.py: the same figures on the empty cluster and with `count` stored."""
+    with httpx.Client(base_url=target.api_url, timeout=30) as api:
+        demo_export = api.post(
+            EXPORTS, json=SMALL_EXPORT, headers={"Authorization": f"Bearer {target.demo.api_key}"}
+        ).json()["export_id"]
+
+    def poll(api_key: str, export_id: int) -> Callable[[], float]:
+        return lambda: status_polls(target, api_key, export_id, rate, seconds).percentile(99)
+
+    empty = stored.measure(
+        target.product, target.demo.api_key, poll(target.demo.api_key, demo_export)
+    )
+    progress(f"storing {count:,} finished exports")
+    _space, api_key, export_id = stored.fill(target.product, count, progress)
+    full = stored.measure(target.product, api_key, poll(api_key, export_id))
+    return [Row(*row) for row in stored.rows(empty, full, count)]
 
 
 def soak_rows(exports: int, spaces: int) -> list[Row]:
@@ -168,6 +205,7 @@ def main() -> None:
     parser.add_argument("--exports", type=int, default=10, help="exports timed end to end")
     parser.add_argument("--rate", type=float, default=500.0, help="status polls per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the poll run")
+    parser.add_argument("--stored", type=int, default=100_000, help="exports stored (0: skip)")
     parser.add_argument("--soak-exports", type=int, default=60)
     parser.add_argument("--soak-spaces", type=int, default=6)
     arguments = parser.parse_args()
@@ -186,6 +224,11 @@ def main() -> None:
         rows += latency_rows(target, arguments.exports)
         progress("status polls")
         rows += status_poll_rows(target, arguments.rate, arguments.seconds)
+        if arguments.stored:
+            progress(f"{arguments.stored:,} stored exports")
+            rows += stored_rows(
+                target, arguments.stored, arguments.rate, arguments.seconds, progress
+            )
     progress("soak (a stack of its own)")
     rows += soak_rows(arguments.soak_exports, arguments.soak_spaces)
     print_table(rows, time.monotonic() - started)

@@ -2,14 +2,21 @@
 
 from typing import Annotated
 
+import psycopg
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
+from psycopg_pool import PoolTimeout
 
 from export_api.auth import Principal, Scope, authorize, enforce
-from export_api.ratelimit import Bucket
+from export_api.keys import parse_key
+from export_api.ratelimit import Bucket, Decision, Limit
 from export_api.services import Services
 
 RATE_LIMIT_STATE = "rate_limit"
+# PostgreSQL did not answer: not the caller's fault; fall back or answer 503.
+DATABASE_FAILURES = (psycopg.OperationalError, PoolTimeout)
+# Short, so that a database outage costs a poll one second before the fallback answers it.
+_AUTH_CONNECTION_TIMEOUT = 1.0
 
 
 async def get_services(request: Request) -> Services:
@@ -43,12 +50,34 @@ class ApiKeyAuth(HTTPBearer):
         limit = services.settings.limit(self.bucket)
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         bearer = token.strip() if scheme.lower() == "bearer" else None
-        async with services.pool.connection() as conn:
-            principal, decision = await authorize(conn, bearer or None, self.scope, limit)
+        principal, decision = await self._authorize(services, bearer or None, limit)
         # The headers go on every response, errors included (see middleware.RateLimitHeaders).
         setattr(request.state, RATE_LIMIT_STATE, decision)
         enforce(decision, limit)
         return principal
+
+    async def _authorize(
+        self, services: Services, bearer: str | None, limit: Limit
+    ) -> tuple[Principal, Decision]:
+        """Against PostgreSQL; while it is down, against the keys this replica verified lately."""
+        key = parse_key(bearer) if bearer else None
+        if key is not None and services.database.skipping:
+            known = services.recent_keys.authorize(key, self.scope, limit)
+            if known is not None:
+                return known
+        try:
+            async with services.pool.connection(timeout=_AUTH_CONNECTION_TIMEOUT) as conn:
+                principal, decision = await authorize(conn, bearer, self.scope, limit)
+        except DATABASE_FAILURES:
+            services.database.failed()
+            known = services.recent_keys.authorize(key, self.scope, limit) if key else None
+            if known is None:
+                raise
+            return known
+        services.database.succeeded()
+        if key is not None:
+            services.recent_keys.remember(key, principal, self.scope)
+        return principal, decision
 
 
 Creator = Annotated[Principal, Depends(ApiKeyAuth(Scope.EXPORTS_WRITE, Bucket.CREATE))]

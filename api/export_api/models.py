@@ -126,7 +126,8 @@ class HealthResponse(BaseModel):
 
 
 class ReadinessResponse(BaseModel):
-    status: Literal["ok", "unavailable"]
+    # degraded: ready (serving from its own state) while a dependency is down.
+    status: Literal["ok", "degraded", "unavailable"]
     checks: dict[str, str]
 
 

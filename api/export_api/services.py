@@ -1,5 +1,6 @@
 """The clients a running API holds: built once in the app's lifespan, closed at shutdown."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -9,8 +10,12 @@ from typing import TYPE_CHECKING
 import anyio.to_thread
 from psycopg_pool import AsyncConnectionPool
 
-from export_api.kube import ExportCache, ExportResources, api_client
+from export_api.archive import ExportArchive
+from export_api.archiver import Archiver
+from export_api.cache import ExportCache
+from export_api.outage import Breaker, RecentKeys, RecentRecords
 from export_api.presign import Presigner, s3_client
+from export_api.resources import ExportResources, api_client
 from export_api.settings import ApiSettings
 
 if TYPE_CHECKING:
@@ -18,6 +23,8 @@ if TYPE_CHECKING:
 
 # How long startup waits for the first list of exports before serving (readiness says the rest).
 _CACHE_SYNC_TIMEOUT_SECONDS = 10.0
+# After a failed database call, requests that can answer without it skip it this long.
+_DATABASE_COOLDOWN_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -26,8 +33,12 @@ class Services:
     pool: AsyncConnectionPool
     resources: ExportResources
     cache: ExportCache
+    archive: ExportArchive
     s3: "S3Client"
     presigner: Presigner
+    database: Breaker
+    recent_keys: RecentKeys
+    recent_records: RecentRecords
 
 
 @asynccontextmanager
@@ -48,17 +59,32 @@ async def running_services(settings: ApiSettings) -> AsyncIterator[Services]:
     )
     await pool.open()
     cache.start()
+    services = Services(
+        settings=settings,
+        pool=pool,
+        resources=ExportResources(kube_api, settings.export_namespace),
+        cache=cache,
+        archive=ExportArchive(pool),
+        s3=s3,
+        presigner=Presigner(s3, timedelta(seconds=settings.download_url_lifetime_seconds)),
+        database=Breaker("database", _DATABASE_COOLDOWN_SECONDS),
+        recent_keys=RecentKeys(timedelta(seconds=settings.outage_key_ttl_seconds)),
+        recent_records=RecentRecords(),
+    )
+    archiver = Archiver(
+        cache,
+        services.archive,
+        services.resources,
+        services.database,
+        history=timedelta(days=settings.history_days),
+        interval=settings.archive_interval_seconds,
+    )
+    archiving = asyncio.create_task(archiver.run(), name="archiver")
     try:
         await anyio.to_thread.run_sync(cache.wait_synced, _CACHE_SYNC_TIMEOUT_SECONDS)
-        yield Services(
-            settings=settings,
-            pool=pool,
-            resources=ExportResources(kube_api, settings.export_namespace),
-            cache=cache,
-            s3=s3,
-            presigner=Presigner(s3, timedelta(seconds=settings.download_url_lifetime_seconds)),
-        )
+        yield services
     finally:
+        archiving.cancel()
         cache.stop()
         await pool.close()
         kube_api.close()

@@ -39,6 +39,12 @@ class ApiSettings(BaseSettings):
     rate_limit_period_seconds: Annotated[int, Field(ge=1)] = 60
 
     idempotency_window_hours: Annotated[int, Field(ge=1, le=168)] = 24
+    # How long a finished export stays answerable (as expired, from PostgreSQL) after it finished.
+    history_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    # How often finished exports are handed over from the cluster to PostgreSQL.
+    archive_interval_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
+    # While PostgreSQL is down, a key this replica verified this recently still authenticates.
+    outage_key_ttl_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -2,9 +2,9 @@
 
 from datetime import datetime
 
-from export_api.kube import ExportRecord
 from export_api.models import ExportResponse, ExportStatusName
 from export_api.presign import Presigner
+from export_api.records import ExportRecord
 from export_contracts.resource import ExportState
 
 _STATUS_NAMES: dict[ExportState, ExportStatusName] = {
@@ -60,7 +60,7 @@ def export_response(
         file_size=status.bytes,
     )
     if name == "completed" and status.bucket and status.object_key:
-        signed = presigner.sign(status.bucket, status.object_key)
+        signed = presigner.presign(status.bucket, status.object_key)
         response.download_url = signed.url
         response.expires_at = signed.expires_at
     return response

@@ -28,6 +28,10 @@ EXPORT_LABEL = f"{GROUP}/export-id"
 # Marks the Jobs the operator owns: the operator watches and admits only Jobs with this label.
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "company-exports-operator"
+# Set by the API once a finished export's final record is in PostgreSQL (`value: "true"`). The
+# operator deletes an export's object only when it carries this label, so nothing is lost; the
+# API's watch leaves labelled objects out, so its memory holds only unfinished exports.
+ARCHIVED_LABEL = f"{GROUP}/archived"
 
 LOCAL_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
 

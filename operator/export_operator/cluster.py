@@ -11,7 +11,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from export_contracts import resource
-from export_operator.jobs import JOB_NAME_LABEL, JobView
+from export_operator.jobs import JOB_NAME_LABEL, JobView, Owner
 
 MERGE_PATCH = "application/merge-patch+json"
 # Seconds before a call to the apiserver gives up; a handler then retries later.
@@ -88,6 +88,23 @@ class Cluster:
             if _status(error) == 409:
                 raise ConflictError(f"{namespace}/{name} changed meanwhile") from error
             raise
+
+    def delete_export(self, owner: Owner) -> None:
+        """Deletes the export's object if it is still this one (uid); its finalizer runs next."""
+        try:
+            self._custom.delete_namespaced_custom_object(
+                resource.GROUP,
+                resource.VERSION,
+                owner.namespace,
+                resource.PLURAL,
+                owner.name,
+                body=client.V1DeleteOptions(preconditions=client.V1Preconditions(uid=owner.uid)),
+                _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+        except ApiException as error:
+            if _status(error) not in (404, 409):
+                raise
 
     def create_event(self, manifest: dict[str, Any]) -> bool:
         """Creates the Event; False when one of its name exists already (409)."""

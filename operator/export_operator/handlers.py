@@ -6,6 +6,8 @@ environment alone.
 
 import logging
 import secrets
+import threading
+from datetime import timedelta
 from typing import Any
 
 import kopf
@@ -17,12 +19,12 @@ from export_operator import metrics
 from export_operator.admission import Admitter
 from export_operator.cluster import Cluster
 from export_operator.reconcile import Exports
-from export_operator.settings import OperatorSettings
-from export_operator.storage import ExportFiles
+from export_operator.settings import PRESIGN_SECONDS, OperatorSettings
+from export_storage import ObjectStore, s3_client
 
 EXPORTS = (resource.GROUP, resource.VERSION, resource.PLURAL)
-# How often each active export is checked for what events cannot tell (stuck Pod, lost Job,
-# retention). A constant: decorators are read at import, before settings exist.
+# How often each export in flight is checked for what events cannot tell (stuck Pod, lost Job).
+# A constant: decorators are read at import, before settings exist.
 TICK_SECONDS = 10.0
 
 
@@ -32,7 +34,8 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     _configure_kopf(settings, config)
     cluster = Cluster.connect(config.namespace)
     admitter = Admitter(cluster, config.max_running, config.max_running_per_space)
-    memo["exports"] = Exports(cluster, ExportFiles.connect(config), config, admitter)
+    files = ObjectStore(s3_client(config.storage()), timedelta(seconds=PRESIGN_SECONDS))
+    memo["exports"] = Exports(cluster, files, config, admitter)
     if config.metrics_port:
         memo["metrics_server"], _thread = start_http_server(config.metrics_port)
 
@@ -61,8 +64,33 @@ def _configure_kopf(settings: kopf.OperatorSettings, config: OperatorSettings) -
     settings.peering.clusterwide = config.namespace is None
 
 
+class Sweeper:
+    """Runs `Exports.sweep` every `interval` seconds in a thread of its own until stopped."""
+
+    def __init__(self, exports: Exports, interval: float) -> None:
+        self._exports = exports
+        self._interval = interval
+        self._stopping = threading.Event()
+        threading.Thread(target=self._run, name="retention-sweep", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self._interval):
+            try:
+                self._exports.sweep()
+            except Exception:  # the Kubernetes API or S3 down: the next pass retries
+                logging.getLogger(__name__).exception(
+                    "retention sweep failed; retrying in %.0f s", self._interval
+                )
+
+
 @kopf.on.cleanup()
 def stop_metrics(memo: kopf.Memo, **_: Any) -> None:
+    sweeper = memo.get("sweeper")
+    if sweeper is not None:
+        sweeper.stop()
     server = memo.get("metrics_server")
     if server is not None:
         server.shutdown()
@@ -78,11 +106,13 @@ def create_export(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     _exports(memo).start(dict(body))
 
 
-def _active(status: kopf.Status, **_: Any) -> bool:
-    return status.get("state") not in (ExportState.FAILED, ExportState.EXPIRED)
+def _in_flight(status: kopf.Status, **_: Any) -> bool:
+    """Finished exports get no timer: their retention is one loop over an index (`Sweeper`)."""
+    state = status.get("state")
+    return state is None or not ExportState(state).is_final
 
 
-@kopf.timer(*EXPORTS, interval=TICK_SECONDS, when=_active)
+@kopf.timer(*EXPORTS, interval=TICK_SECONDS, when=_in_flight)
 def check_export(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     _exports(memo).tick(dict(body))
 

@@ -28,8 +28,9 @@ from export_operator.announcements import Announcement, Announcer
 from export_operator.cluster import Cluster, ConflictError
 from export_operator.jobs import JobPhase, JobView, Owner, job_manifest, object_key, owner_name
 from export_operator.pods import cannot_start, exporter_result, last_failure
+from export_operator.retention import FinishedExports
 from export_operator.settings import OperatorSettings
-from export_operator.storage import ExportFiles
+from export_storage import ObjectStore
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class Exports:
     def __init__(
         self,
         cluster: Cluster,
-        files: ExportFiles,
+        files: ObjectStore,
         settings: OperatorSettings,
         admitter: Admitter,
     ) -> None:
@@ -82,13 +83,19 @@ class Exports:
         self._settings = settings
         self._admitter = admitter
         self._announcer = Announcer(cluster)
+        self.finished = FinishedExports(
+            timedelta(seconds=settings.retention_seconds),
+            timedelta(seconds=settings.delete_grace_seconds),
+        )
 
     def observe(self, body: dict[str, Any]) -> None:
         """Any watch event of an export: announce its state if that has not happened yet."""
         self._announcer.observe(body, _now())
+        self.finished.observe(body)
 
     def gone(self, uid: str) -> None:
         self._announcer.forget(uid)
+        self.finished.forget(uid)
 
     # --- a new export ---------------------------------------------------------------------------
 
@@ -180,7 +187,7 @@ class Exports:
                 ),
             )
             return
-        download = self._files.presign(result.bucket, result.object_key, _now())
+        download = self._files.presign(result.bucket, result.object_key)
         retention = timedelta(seconds=self._settings.retention_seconds)
         transition = status.completed(
             result, download, current.started_at or job.started_at, finished, retention
@@ -228,14 +235,30 @@ class Exports:
     # --- the periodic check -----------------------------------------------------------------------
 
     def tick(self, body: dict[str, Any]) -> None:
-        """Catches what events cannot: a Pod that never starts, a vanished Job, the retention."""
+        """Catches what events cannot while an export runs: a Pod that never starts, a lost Job."""
         export = Export(body)
         self.observe(body)
-        state = export.status.state
-        if state in (ExportState.QUEUED, ExportState.PROCESSING):
+        if export.status.state in (ExportState.QUEUED, ExportState.PROCESSING):
             self._check_job(export)
-        elif state is ExportState.COMPLETED:
-            self._check_retention(export)
+
+    def sweep(self) -> None:
+        """The finished exports' retention: files at expiresAt, archived objects after the grace."""
+        now = _now()
+        for due in self.finished.due(now):
+            body = self._cluster.get_export(due.owner.namespace, due.owner.name)
+            if body is None or body["metadata"]["uid"] != due.owner.uid:
+                self.finished.forget(due.owner.uid)
+                continue
+            export = Export(body)
+            if due.file_due(now):
+                self._check_retention(export)
+            if due.object_due(now) and due.archived:
+                self._cluster.delete_export(due.owner)
+                logger.info(
+                    "deleted a finished export's object after its retention and grace (its record "
+                    "stays in the API's archive)",
+                    extra={"namespace": due.owner.namespace, "export": due.owner.name},
+                )
 
     def _check_job(self, export: Export) -> None:
         namespace = export.owner.namespace

@@ -7,10 +7,19 @@ S3 connection, which uses the names boto3 and the exporter already read.
 import re
 from typing import Annotated, Self
 
-from pydantic import AliasChoices, Field, PositiveInt, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from export_contracts.exporter import PARAMETER_ENV
+from export_storage import S3Settings
 
 # Seconds a presigned GET URL lives; the API signs its own per request with the same lifetime.
 PRESIGN_SECONDS = 900
@@ -101,8 +110,17 @@ class OperatorSettings(BaseSettings):
 
     # Time limits (seconds).
     retention_seconds: PositiveInt = 86400
+    # A finished export's object stays this long after its retention (Expired, for kubectl), then
+    # goes once the API archived its record; the API answers for it from PostgreSQL.
+    delete_grace_seconds: NonNegativeInt = 3600
+    # How often finished exports' retention is walked (one loop for all, not a timer each).
+    sweep_seconds: PositiveFloat = 10.0
     startup_timeout_seconds: PositiveInt = 300
     job_lost_grace_seconds: PositiveInt = 60
+
+    def storage(self) -> S3Settings:
+        """The operator's own S3 client: botocore finds the AWS_* keys itself."""
+        return S3Settings(endpoint_url=self.s3_endpoint_url, region=self.s3_region)
 
     @field_validator("exporter_env")
     @classmethod

@@ -29,7 +29,7 @@ from kubernetes import client, config
 
 from export_api.admin import create_space, issue_key
 from export_api.auth import Scope
-from export_api.kube import export_manifest
+from export_api.resources import export_manifest
 from export_contracts import resource
 from export_contracts.resource import CompanyExportSpec, RequestedRange, UtcRange
 from export_database.company_json import COMPANY_JSON

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from export_contracts.resource import ConditionStatus, ExportReason, ExportState
+from export_contracts.resource import ARCHIVED_LABEL, ConditionStatus, ExportReason, ExportState
 from export_operator.jobs import JOB_NAME_LABEL
 from tests.operator.conftest import CompanySpace
 from tests.operator.operator_harness import Harness
@@ -124,7 +124,7 @@ def test_delete_after_completion_deletes_the_file(
 
 
 def test_retention_expires_the_file(harness: Harness, company_space: CompanySpace) -> None:
-    harness.start_operator(retention_seconds=2, **harness.real_exporter())
+    harness.start_operator(retention_seconds=2, sweep_seconds=1, **harness.real_exporter())
     name = harness.create_export(5, company_space.space_id, (company_space.first,) * 2)
     done = harness.wait_state(name, COMPLETED, FAILED)
     assert done.object_key
@@ -136,6 +136,32 @@ def test_retention_expires_the_file(harness: Harness, company_space: CompanySpac
     assert expired.records == done.records
     assert not harness.object_exists(done.object_key)
     assert [r for r, _ in harness.events(name)][-1] == "Expired"
+
+
+def test_after_retention_and_grace_only_archived_exports_leave_the_cluster(
+    harness: Harness, company_space: CompanySpace
+) -> None:
+    harness.start_operator(
+        retention_seconds=2, delete_grace_seconds=2, sweep_seconds=1, **harness.real_exporter()
+    )
+    day = (company_space.first,) * 2
+    archived, kept = (harness.create_export(n, company_space.space_id, day) for n in (6, 7))
+    done = {name: harness.wait_state(name, COMPLETED, FAILED) for name in (archived, kept)}
+    assert all(status.state is COMPLETED for status in done.values()), done
+    harness.kubectl("label", "cexp", archived, f"{ARCHIVED_LABEL}=true")
+
+    harness.wait_gone(lambda: harness.get_export(archived), f"archived export {archived}", 30)
+    assert not harness.object_exists(str(done[archived].object_key))
+    # Not archived (the API could not reach PostgreSQL): Expired, but kept past the grace.
+    harness.wait_state(kept, ExportState.EXPIRED, timeout=30)
+    completed_at = done[kept].completed_at
+    assert completed_at is not None
+    past_grace = completed_at + timedelta(seconds=2 + 2 + 3)  # retention, grace, 3 sweeps
+    time.sleep(max(0.0, (past_grace - datetime.now(UTC)).total_seconds()))
+    assert harness.get_export(kept) is not None
+
+    harness.kubectl("label", "cexp", kept, f"{ARCHIVED_LABEL}=true")
+    harness.wait_gone(lambda: harness.get_export(kept), f"export {kept} once archived", 30)
 
 
 def test_time_from_create_to_completed(

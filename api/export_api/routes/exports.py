@@ -2,9 +2,7 @@
 
 import logging
 import re
-from collections.abc import Iterable
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Annotated
 
 import anyio.to_thread
@@ -13,9 +11,8 @@ from pydantic import AliasChoices, Field
 
 from export_api.creation import create_export
 from export_api.cursors import decode_cursor
-from export_api.deps import Creator, ServicesDep, StatusReader, StatusWriter
+from export_api.deps import DATABASE_FAILURES, Creator, ServicesDep, StatusReader, StatusWriter
 from export_api.errors import NotFoundError
-from export_api.kube import ExportRecord
 from export_api.models import (
     CreateExportRequest,
     CreateExportResponse,
@@ -26,6 +23,7 @@ from export_api.models import (
     success_response,
 )
 from export_api.pagination import CURSOR_DESCRIPTION, Position, keyset_page, page_envelope
+from export_api.records import ExportRecord
 from export_api.services import Services
 from export_api.views import export_response, status_name
 
@@ -127,16 +125,10 @@ async def list_exports(
     cursor: Annotated[str | None, Query(max_length=200, description=CURSOR_DESCRIPTION)] = None,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ExportPage:
-    """The space's exports, newest first."""
+    """The space's exports, newest first: those in flight and those archived, one keyset."""
     at = decode_cursor(_ListPosition, cursor) if cursor else None
     now = datetime.now(UTC)
-    matching = (
-        record
-        for record in _from_cursor(services.cache.records(), at)
-        if record.space_id == principal.space_id
-        and (status_filter is None or status_name(record, now) == status_filter)
-    )
-    rows = list(islice(matching, per_page + 1))
+    rows = await _page_rows(services, principal.space_id, at, status_filter, now, per_page + 1)
     page = keyset_page(rows, per_page, at, lambda record: _ListPosition(export_id=record.export_id))
     return ExportPage(
         data=[export_response(record, now, services.presigner) for record in page.items],
@@ -144,19 +136,30 @@ async def list_exports(
     )
 
 
-def _from_cursor(
-    newest_first: list[ExportRecord], at: _ListPosition | None
-) -> Iterable[ExportRecord]:
-    """The cache's exports on the cursor's side of it, nearest first, as a keyset query reads.
+async def _page_rows(
+    services: Services,
+    space_id: int,
+    at: _ListPosition | None,
+    status_filter: ExportStatusName | None,
+    now: datetime,
+    limit: int,
+) -> list[ExportRecord]:
+    """Up to `limit` exports on the cursor's side of it, nearest first, as a keyset query reads.
 
-    The list is newest first (highest id first): the exports after the cursor have lower ids;
-    those before it, read backward from the cursor, are the higher ids from the oldest up.
+    The cache's (few, unarchived) exports of the space and one page of the archive are merged;
+    an export in both (archived a moment ago) counts once, as the cache has it.
     """
-    if at is None:
-        return newest_first
-    if at.points_to_next_items:
-        return (record for record in newest_first if record.export_id < at.export_id)
-    return (record for record in reversed(newest_first) if record.export_id > at.export_id)
+    older = at is None or at.points_to_next_items
+    after_id = at.export_id if at else None
+    live = {
+        record.export_id: record
+        for record in services.cache.of_space(space_id)
+        if (status_filter is None or status_name(record, now) == status_filter)
+        and (after_id is None or (record.export_id < after_id) == older)
+    }
+    archived = await services.archive.page(space_id, after_id, older, status_filter, now, limit)
+    merged = {record.export_id: record for record in archived} | live
+    return sorted(merged.values(), key=lambda record: record.export_id, reverse=older)[:limit]
 
 
 @router.delete(
@@ -169,32 +172,48 @@ def _from_cursor(
 async def delete(export_id: str, principal: StatusWriter, services: ServicesDep) -> Response:
     """Cancels a queued or running export, or deletes a finished one and its file."""
     record = await _find(services, principal.space_id, export_id)
-    await anyio.to_thread.run_sync(_delete_everything, services, record)
+    # The archive's mark first: from then on the export answers 404, whoever archives it later.
+    # The operator's finalizer stops the Job, then deletes the file.
+    await services.archive.mark_deleted(record)
+    await anyio.to_thread.run_sync(services.resources.delete, record.export_id)
     services.cache.forget(record.export_id)
+    services.recent_records.forget(record.export_id)
     log.info("export deleted", extra={"export_id": record.export_id, "space_id": record.space_id})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-def _delete_everything(services: Services, record: ExportRecord) -> None:
-    # The file first: if deleting the object then fails, a retried DELETE still finds the export.
-    if record.status.bucket and record.status.object_key:
-        services.s3.delete_object(Bucket=record.status.bucket, Key=record.status.object_key)
-    services.resources.delete(record.export_id)
 
 
 async def _find(services: Services, space_id: int, export_id: str) -> ExportRecord:
     """The space's export; 404 for a malformed id, an unknown one or another space's."""
     record = None
     if _EXPORT_ID.fullmatch(export_id):
-        number = int(export_id)
-        record = services.cache.get(number)
-        if record is None:
-            # Not seen by our watch yet (another replica may have created it a moment ago).
-            obj = await anyio.to_thread.run_sync(services.resources.read, number)
-            record = services.cache.remember(obj) if obj else None
+        record = await _lookup(services, space_id, int(export_id))
     if record is None or record.space_id != space_id or record.deleting:
         raise NotFoundError(
             "Export not found in your space: check the id (a positive integer that create "
             f"returned), or list your exports with GET {PATH}."
         )
     return record
+
+
+async def _lookup(services: Services, space_id: int, export_id: int) -> ExportRecord | None:
+    """In flight: the cache. Finished: the archive (or, while it is down, what this replica read
+    of it lately). Neither: the API server (another replica may have created it a moment ago)."""
+    record = services.cache.get(export_id)
+    if record is not None:
+        return record
+    if not services.database.skipping:
+        try:
+            record = await services.archive.find(space_id, export_id)
+        except DATABASE_FAILURES:
+            services.database.failed()
+        else:
+            services.database.succeeded()
+            if record is not None:
+                services.recent_records.remember(record)
+                return record
+    if not services.database.healthy:
+        record = services.recent_records.get(export_id)
+        if record is not None:
+            return record
+    obj = await anyio.to_thread.run_sync(services.resources.read, export_id)
+    return services.cache.remember(obj) if obj else None

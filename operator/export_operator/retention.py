@@ -1,0 +1,97 @@
+"""What happens to finished exports over time, from one in-memory index instead of a timer each.
+
+A Completed export's file is deleted at `expiresAt` (the export becomes Expired); any finished
+export's object is deleted `grace` after its retention ended, but only once the API has archived
+its final record in PostgreSQL (the object carries `ARCHIVED_LABEL`): so etcd holds no export
+past retention + grace, and nothing a client may still ask about is lost. The index is fed by the
+watch events the operator sees anyway; one loop walks it.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from export_contracts.resource import ARCHIVED_LABEL, CompanyExportStatus, ExportState
+from export_operator.jobs import Owner
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """One finished export, as much as its retention needs."""
+
+    owner: Owner
+    state: ExportState
+    expires_at: datetime | None  # when a Completed export's file goes
+    deletes_at: datetime  # when its object may go (if archived)
+    archived: bool
+
+    def file_due(self, now: datetime) -> bool:
+        return (
+            self.state is ExportState.COMPLETED
+            and self.expires_at is not None
+            and self.expires_at <= now
+        )
+
+    def object_due(self, now: datetime) -> bool:
+        return self.deletes_at <= now
+
+
+class FinishedExports:
+    """The finished exports this operator has seen, by uid."""
+
+    def __init__(self, retention: timedelta, grace: timedelta) -> None:
+        self._retention = retention
+        self._grace = grace
+        self._exports: dict[str, Finished] = {}
+        self._waiting_for_archive: set[str] = set()
+
+    def observe(self, body: dict[str, Any]) -> None:
+        """Any watch event of an export: index it if finished (and not being deleted)."""
+        metadata = body["metadata"]
+        uid = metadata["uid"]
+        status = CompanyExportStatus.model_validate(body.get("status") or {})
+        if status.state is None or not status.state.is_final or metadata.get("deletionTimestamp"):
+            self.forget(uid)
+            return
+        ended = status.expires_at or (status.completed_at or status.started_at)
+        if ended is None:
+            ended = datetime.fromisoformat(metadata["creationTimestamp"])
+        if status.expires_at is None:
+            ended += self._retention
+        self._exports[uid] = Finished(
+            owner=Owner(namespace=metadata["namespace"], name=metadata["name"], uid=uid),
+            state=status.state,
+            expires_at=status.expires_at,
+            deletes_at=ended + self._grace,
+            archived=(metadata.get("labels") or {}).get(ARCHIVED_LABEL) == "true",
+        )
+
+    def forget(self, uid: str) -> None:
+        self._exports.pop(uid, None)
+        self._waiting_for_archive.discard(uid)
+
+    def due(self, now: datetime) -> list[Finished]:
+        """The exports with something to do now: a file to delete, an object to delete."""
+        due = []
+        for uid, export in list(self._exports.items()):
+            if export.object_due(now) and not export.archived:
+                self._warn_unarchived_once(uid, export)
+            elif export.file_due(now) or export.object_due(now):
+                due.append(export)
+        return due
+
+    def __len__(self) -> int:
+        return len(self._exports)
+
+    def _warn_unarchived_once(self, uid: str, export: Finished) -> None:
+        if uid in self._waiting_for_archive:
+            return
+        self._waiting_for_archive.add(uid)
+        logger.warning(
+            "a finished export is past its retention and grace but not archived yet; it stays "
+            "until the API archives it (check that the API runs and reaches PostgreSQL)",
+            extra={"namespace": export.owner.namespace, "export": export.owner.name},
+        )
