@@ -32,6 +32,7 @@ COPY api/export_api api/export_api
 COPY operator/export_operator operator/export_operator
 COPY job-image/company_exporter job-image/company_exporter
 COPY contracts/export_contracts contracts/export_contracts
+COPY storage/export_storage storage/export_storage
 COPY database/export_database database/export_database
 # The exporter's dependencies with the version ranges pyproject.toml pins (one source of truth).
 RUN --mount=type=secret,id=ca-certificates \

@@ -11,6 +11,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from export_storage import S3Settings
+
 MIB = 1024 * 1024
 
 
@@ -37,3 +39,13 @@ class ExporterSettings(BaseSettings):
     export_s3_max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
     export_progress_seconds: Annotated[float, Field(gt=0)] = 10.0
     log_level: str = "INFO"
+
+    def storage(self) -> S3Settings:
+        """The S3 client's settings: patient, as an export has no one waiting on each call."""
+        return S3Settings(
+            endpoint_url=self.s3_endpoint_url,
+            region=self.aws_default_region,
+            connect_timeout_seconds=10,
+            read_timeout_seconds=60,
+            max_attempts=self.export_s3_max_attempts,
+        )

@@ -11,12 +11,13 @@ import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from company_exporter.errors import ExportError, RetriableError
 from company_exporter.settings import ExporterSettings
+from export_storage import ObjectStore, s3_client
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -29,31 +30,6 @@ _IN_FLIGHT = 2
 _CREDENTIAL_CODES = frozenset(
     {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken"}
 )
-
-
-def s3_client(settings: ExporterSettings) -> "S3Client":
-    """A client with retries; botocore's own session, as boto3 adds ~0.35 s of start-up only.
-
-    botocore's client machinery is imported here, not at the top: ~0.15 s of importing and
-    loading S3's model then overlap the first slices' reading instead of delaying it.
-    """
-    import botocore.session
-    from botocore.config import Config
-
-    config = Config(
-        retries={"mode": "standard", "total_max_attempts": settings.export_s3_max_attempts},
-        connect_timeout=10,
-        read_timeout=60,
-        # Path-style for S3-compatible servers at an endpoint URL; AWS picks its own style.
-        s3={"addressing_style": "path" if settings.s3_endpoint_url else "auto"},
-    )
-    client = botocore.session.get_session().create_client(
-        "s3",
-        endpoint_url=settings.s3_endpoint_url,
-        region_name=settings.aws_default_region,
-        config=config,
-    )
-    return cast("S3Client", client)
 
 
 def s3_failure(error: Exception, bucket: str, doing: str) -> ExportError:
@@ -108,7 +84,7 @@ class MultipartUpload:
 
     def _start(self) -> None:
         try:
-            self._client = s3_client(self._settings)
+            self._client = s3_client(self._settings.storage())
             self._abort_other_uploads(self._client)
             created = self._client.create_multipart_upload(
                 Bucket=self._bucket, Key=self._key, ContentType=CONTENT_TYPE
@@ -128,16 +104,7 @@ class MultipartUpload:
         permission to list uploads, the bucket's lifecycle rule remains the backstop.
         """
         try:
-            listed = client.list_multipart_uploads(Bucket=self._bucket, Prefix=self._key)
-            for upload in listed.get("Uploads", []):
-                if upload.get("Key") == self._key and "UploadId" in upload:
-                    client.abort_multipart_upload(
-                        Bucket=self._bucket, Key=self._key, UploadId=upload["UploadId"]
-                    )
-                    log.info(
-                        "aborted an upload left open by an earlier attempt or a retried create",
-                        extra={"key": self._key, "upload_id": upload["UploadId"]},
-                    )
+            ObjectStore(client).abort_open_uploads(self._bucket, self._key)
         except (BotoCoreError, ClientError) as error:
             log.warning(
                 "could not check for other uploads left open to this key",

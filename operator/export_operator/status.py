@@ -18,6 +18,7 @@ from export_contracts.resource import (
     ExportReason,
     ExportState,
 )
+from export_storage import SignedUrl
 
 
 @dataclass(frozen=True)
@@ -105,15 +106,9 @@ def processing(job_name: str, started_at: datetime) -> Transition:
     )
 
 
-@dataclass(frozen=True)
-class Download:
-    url: str
-    expires_at: datetime
-
-
 def completed(
     result: ExporterResult,
-    download: Download,
+    download: SignedUrl,
     started_at: datetime | None,
     completed_at: datetime,
     retention: timedelta,

@@ -100,7 +100,7 @@ def test_an_expired_download_url_is_refused(product: Product, completed: dict[st
         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
     )  # fmt: skip
     bucket, key = urlsplit(completed["download_url"]).path.lstrip("/").split("/", 1)
-    signed = Presigner(s3, timedelta(seconds=1)).sign(bucket, key)
+    signed = Presigner(s3, timedelta(seconds=1)).presign(bucket, key)
     assert httpx.get(signed.url, timeout=30).status_code == 200
     time.sleep(2.5)
     assert httpx.get(signed.url, timeout=30).status_code == 403

@@ -79,10 +79,11 @@ def test_containerd_listens_on_its_unix_socket_only(containerd: Containerd) -> N
     [
         (
             "company-exports",
-            "export_api,export_operator,company_exporter,export_contracts,export_database",
+            "export_api,export_operator,company_exporter,export_contracts,export_storage,"
+            "export_database",
         ),
         # The exporter's own modules, and through them what it uses of the shared packages.
-        ("company-exports-exporter", "company_exporter"),
+        ("company-exports-exporter", "company_exporter,export_storage"),
     ],
 )
 def test_the_wheels_modules_import_in_the_image(

@@ -92,7 +92,13 @@ def test_app_image_holds_every_program_compiled(app_image: BuiltImage) -> None:
         origin = json.loads((dist_info / "direct_url.json").read_text())
         assert origin["url"].endswith(".whl")  # installed from the wheel, not from the source
         assert "dir_info" not in origin  # and not editable
-        for package in ("export_api", "export_operator", "company_exporter", "export_database"):
+        for package in (
+            "export_api",
+            "export_operator",
+            "company_exporter",
+            "export_storage",
+            "export_database",
+        ):
             sources = list((site / package).rglob("*.py"))
             assert sources, package
             for source in sources:

@@ -12,6 +12,7 @@ from export_contracts.resource import (
     ExportState,
 )
 from export_operator import status
+from export_storage import SignedUrl
 
 pytestmark = pytest.mark.unit
 
@@ -31,7 +32,7 @@ def _walk_to_completed() -> CompanyExportStatus:
     assert queued is not None
     processing = _apply(queued, status.processing("export-42", T0), 1)
     assert processing is not None
-    download = status.Download("http://s3/x", T0 + timedelta(minutes=17))
+    download = SignedUrl("http://s3/x", T0 + timedelta(minutes=17))
     done = _apply(
         processing,
         status.completed(RESULT, download, processing.started_at, T0 + timedelta(minutes=2),

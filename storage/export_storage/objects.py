@@ -1,0 +1,77 @@
+"""The operations the programs do on an export's file, each written once."""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+log = logging.getLogger(__name__)
+
+# What a presigned URL lives unless told otherwise; the API's contract says 15 minutes.
+DEFAULT_URL_LIFETIME = timedelta(minutes=15)
+_MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+@dataclass(frozen=True)
+class SignedUrl:
+    url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ObjectStore:
+    client: "S3Client"
+    url_lifetime: timedelta = DEFAULT_URL_LIFETIME
+
+    def size(self, bucket: str, key: str) -> int | None:
+        """The object's size in bytes, or None when it does not exist."""
+        try:
+            head = self.client.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _MISSING_CODES:
+                return None
+            raise
+        return int(head["ContentLength"])
+
+    def presign(self, bucket: str, key: str) -> SignedUrl:
+        """A GET URL living `url_lifetime`; signing is local, no call to S3."""
+        # Taken before signing and rounded down, so the URL never dies before the time announced.
+        expires_at = datetime.now(UTC).replace(microsecond=0) + self.url_lifetime
+        url = self.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": bucket, "Key": key},
+            ExpiresIn=int(self.url_lifetime.total_seconds()),
+        )
+        return SignedUrl(url=url, expires_at=expires_at)
+
+    def delete(self, bucket: str, key: str) -> None:
+        """Deletes the object and every upload still open to its key (a writer stopped midway),
+        which S3 would otherwise keep, and bill, until the bucket's lifecycle rule runs."""
+        self.abort_open_uploads(bucket, key)
+        self.client.delete_object(Bucket=bucket, Key=key)
+
+    def abort_open_uploads(self, bucket: str, key: str) -> list[str]:
+        """Aborts every multipart upload open to exactly this key; returns their ids."""
+        aborted = []
+        pages = self.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=bucket, Prefix=key
+        )
+        for page in pages:
+            for upload in page.get("Uploads", []):
+                # The prefix also matches longer keys: those belong to other files.
+                if upload.get("Key") != key or "UploadId" not in upload:
+                    continue
+                self.client.abort_multipart_upload(
+                    Bucket=bucket, Key=key, UploadId=upload["UploadId"]
+                )
+                log.info(
+                    "aborted an upload left open to the key",
+                    extra={"bucket": bucket, "key": key, "upload_id": upload["UploadId"]},
+                )
+                aborted.append(upload["UploadId"])
+        return aborted
