@@ -1,8 +1,9 @@
 """Admission of export Jobs: at most N run in the cluster and M per space; the rest wait suspended.
 
-`select` is the pure decision; `Admitter` runs it against fresh Job lists, one pass at a time, so
-two passes never both fill the same free slot. A flood of exports therefore reaches the database
-at most N connections at a time, oldest export first.
+`select` is the pure decision; `Admitter` runs it one pass at a time, so two passes never both
+fill the same free slot, against `JobIndex`: the Jobs as the watch reports them, listed from the
+API server once (at the first pass), never per pass. A flood of exports therefore reaches the
+database at most N connections at a time, oldest export first.
 """
 
 import logging
@@ -10,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Protocol
 
 from export_operator.jobs import JobPhase, JobView
@@ -42,7 +44,49 @@ def select(jobs: Iterable[JobView], max_running: int, max_per_space: int) -> lis
 class JobApi(Protocol):
     def list_export_jobs(self) -> list[JobView]: ...
 
-    def resume_job(self, namespace: str, name: str) -> None: ...
+    def resume_job(self, job: JobView) -> None: ...
+
+
+class JobIndex:
+    """The export Jobs as the watch last reported them: what admission reads instead of a list.
+
+    kopf's Job handler feeds it (`seen`, `gone`); the first read lists the Jobs once, so that a
+    pass before the watch's first events still counts every running Job. A Job this process
+    resumed counts as running at once, before its watch event arrives.
+    """
+
+    def __init__(self, api: JobApi) -> None:
+        self._api = api
+        self._jobs: dict[str, JobView] = {}
+        self._lock = threading.Lock()
+        self._listed = False
+
+    def seen(self, job: JobView) -> None:
+        with self._lock:
+            self._jobs[job.uid] = job
+
+    def gone(self, uid: str) -> None:
+        with self._lock:
+            self._jobs.pop(uid, None)
+
+    def list_export_jobs(self) -> list[JobView]:
+        if not self._listed:
+            listed = self._api.list_export_jobs()
+            with self._lock:
+                for job in listed:
+                    self._jobs.setdefault(job.uid, job)
+            self._listed = True
+        with self._lock:
+            return list(self._jobs.values())
+
+    def resume_job(self, job: JobView) -> None:
+        self._api.resume_job(job)
+        with self._lock:
+            if job.uid in self._jobs:
+                self._jobs[job.uid] = replace(job, phase=JobPhase.RUNNING)
+
+    def __len__(self) -> int:
+        return len(self._jobs)
 
 
 class Admitter:
@@ -99,7 +143,7 @@ class Admitter:
     def _pass(self) -> None:
         self._last_pass = time.monotonic()
         for job in select(self._api.list_export_jobs(), self._max_running, self._max_per_space):
-            self._api.resume_job(job.namespace, job.name)
+            self._api.resume_job(job)
             logger.info(
                 "admitted export job",
                 extra={"namespace": job.namespace, "job": job.name, "space_id": job.space_id},

@@ -185,12 +185,12 @@ class Cluster:
             )
         return [JobView.of(job) for job in _body(response)["items"]]
 
-    def resume_job(self, namespace: str, name: str) -> None:
+    def resume_job(self, job: JobView) -> None:
         """Lets the Job controller start the Job's Pod; a Job deleted meanwhile is left alone."""
         try:
             self._batch.patch_namespaced_job(
-                name,
-                namespace,
+                job.name,
+                job.namespace,
                 {"spec": {"suspend": False}},
                 _content_type=MERGE_PATCH,
                 _preload_content=False,

@@ -16,8 +16,9 @@ from prometheus_client import start_http_server
 from export_contracts import resource
 from export_contracts.resource import ExportState
 from export_operator import metrics
-from export_operator.admission import Admitter
+from export_operator.admission import Admitter, JobIndex
 from export_operator.cluster import Cluster
+from export_operator.jobs import JobView
 from export_operator.reconcile import Exports
 from export_operator.settings import PRESIGN_SECONDS, OperatorSettings
 from export_storage import ObjectStore, s3_client
@@ -33,7 +34,8 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     config = OperatorSettings()
     _configure_kopf(settings, config)
     cluster = Cluster.connect(config.namespace)
-    admitter = Admitter(cluster, config.max_running, config.max_running_per_space)
+    memo["jobs"] = jobs = JobIndex(cluster)
+    admitter = Admitter(jobs, config.max_running, config.max_running_per_space)
     files = ObjectStore(s3_client(config.storage()), timedelta(seconds=PRESIGN_SECONDS))
     memo["exports"] = Exports(cluster, files, config, admitter)
     if config.metrics_port:
@@ -135,7 +137,11 @@ def observe_export(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: 
 
 @kopf.on.event("batch", "v1", "jobs", labels={resource.MANAGED_BY_LABEL: resource.MANAGED_BY})
 def follow_job(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    jobs: JobIndex = memo["jobs"]
+    job: dict[str, Any] = dict(event["object"])
     if event["type"] == "DELETED":
+        jobs.gone(job["metadata"]["uid"])
         _exports(memo).job_deleted()
     else:
-        _exports(memo).job_changed(dict(event["object"]))
+        jobs.seen(JobView.of(job))
+        _exports(memo).job_changed(job)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from export_operator.admission import Admitter, select
+from export_operator.admission import Admitter, JobIndex, select
 from export_operator.jobs import JobPhase, JobView
 
 pytestmark = pytest.mark.unit
@@ -74,6 +74,7 @@ class _FakeJobs:
         self.most_inside = 0
         self._lock = threading.Lock()
         self.release = threading.Event()
+        self.resumed: list[str] = []
 
     def list_export_jobs(self) -> list[JobView]:
         with self._lock:
@@ -85,10 +86,10 @@ class _FakeJobs:
             self.inside -= 1
             return list(self.jobs.values())
 
-    def resume_job(self, namespace: str, name: str) -> None:
+    def resume_job(self, job: JobView) -> None:
         with self._lock:
-            old = self.jobs[name]
-            self.jobs[name] = JobView(**{**old.__dict__, "phase": JobPhase.RUNNING})
+            self.resumed.append(job.name)
+            self.jobs[job.name] = JobView(**{**job.__dict__, "phase": JobPhase.RUNNING})
 
 
 def test_concurrent_requests_run_one_pass_at_a_time_and_none_is_lost() -> None:
@@ -104,3 +105,26 @@ def test_concurrent_requests_run_one_pass_at_a_time_and_none_is_lost() -> None:
     assert api.most_inside == 1
     assert 1 <= api.passes <= 3  # twenty requests coalesce
     assert len(running) == 6  # 3 spaces x 2
+
+
+def test_the_job_index_lists_once_then_follows_events_and_its_own_admissions() -> None:
+    api = _FakeJobs([_job(1, 1, JobPhase.RUNNING), _job(2, 1, JobPhase.SUSPENDED)])
+    api.release.set()
+    index = JobIndex(api)
+    admitter = Admitter(index, 2, 2)
+
+    admitter.request()  # lists (the only list), then admits export-2
+    assert api.passes == 1
+    assert {job.name: job.phase for job in index.list_export_jobs()} == {
+        "export-1": JobPhase.RUNNING,
+        "export-2": JobPhase.RUNNING,  # counted at once, before any watch event
+    }
+    index.seen(_job(3, 2, JobPhase.SUSPENDED))  # the watch reports a new Job: the cap is full
+    admitter.request()
+    assert index.list_export_jobs()[-1].phase is JobPhase.SUSPENDED
+    index.seen(_job(1, 1, JobPhase.SUCCEEDED))  # a slot frees
+    index.gone("u2")
+    admitter.request()
+    assert api.passes == 1  # no pass listed the Jobs again
+    assert api.resumed == ["export-2", "export-3"]
+    assert {job.name for job in index.list_export_jobs() if job.occupies_slot} == {"export-3"}
