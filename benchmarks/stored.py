@@ -11,6 +11,7 @@ archived rows in PostgreSQL; each `100k stored:` row carries its ratio to the em
 """
 
 import contextlib
+import json
 import re
 import statistics
 import time
@@ -42,6 +43,7 @@ EXPORTS = "/public-api/v1/companies/exports"
 _WORKERS = 16
 _IDLE_SECONDS = 30.0
 _CLOCK_TICKS = 100  # USER_HZ on Linux
+_FINISHED_AGO = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,15 @@ def _store_object(objects: client.CustomObjectsApi, export_id: int, space_id: in
         range=UtcRange(start=now - timedelta(days=1), end=now),
     )
     manifest = export_manifest(spec)
-    manifest["metadata"]["labels"][ARCHIVED_LABEL] = "true"
+    metadata = manifest["metadata"]
+    metadata["labels"][ARCHIVED_LABEL] = "true"
+    # As the operator leaves every export it handled: its finalizer, and kopf's record of what it
+    # handled (so that, scaled up again, it finds nothing new to do, as after any restart).
+    metadata["finalizers"] = [f"{GROUP}/cleanup"]
+    handled = {"spec": manifest["spec"], "metadata": {"labels": metadata["labels"]}}
+    metadata["annotations"] = {
+        f"{GROUP}/last-handled-configuration": json.dumps(handled, separators=(",", ":"))
+    }
     objects.create_namespaced_custom_object(GROUP, VERSION, NAMESPACE, PLURAL, manifest)
     objects.patch_namespaced_custom_object_status(
         GROUP, VERSION, NAMESPACE, PLURAL, resource_name(export_id),
@@ -110,7 +120,8 @@ def _store_object(objects: client.CustomObjectsApi, export_id: int, space_id: in
 
 
 def _completed_status(export_id: int, space_id: int, now: datetime) -> dict[str, Any]:
-    moment = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Finished two hours ago: past the window in which a restarted operator re-announces states.
+    moment = (now - _FINISHED_AGO).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "state": "Completed", "reason": "Completed", "startedAt": moment, "completedAt": moment,
         "expiresAt": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -128,7 +139,8 @@ def _archive_rows(database_url: str, owners: dict[int, int]) -> None:
             for export_id, space_id in owners.items():
                 status = _completed_status(export_id, space_id, now)
                 copy.write_row((
-                    export_id, space_id, "Completed", "Completed", now, now, now,
+                    export_id, space_id, "Completed", "Completed", now - _FINISHED_AGO,
+                    now - _FINISHED_AGO, now - _FINISHED_AGO,
                     now + timedelta(days=1), status["bucket"], status["objectKey"], 650,
                     80_000, "0" * 64,
                 ))  # fmt: skip
