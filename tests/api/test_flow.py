@@ -93,7 +93,7 @@ def test_post_poll_download_and_compare_with_the_database(
         listed = list_all_companies(api)
         deleted = api.delete(f"{EXPORTS}/{export_id}")
         gone = api.get(f"{EXPORTS}/{export_id}")
-        refused = httpx.get(done["download_url"])  # the file went with the export
+        refused = _until_refused(done["download_url"])  # the operator's finalizer deletes it
     assert download.status_code == 200
     assert download.headers["content-type"] == "application/gzip"
     assert "content-encoding" not in download.headers
@@ -107,6 +107,14 @@ def test_post_poll_download_and_compare_with_the_database(
     assert deleted.status_code == 204
     assert gone.status_code == 404
     assert refused.status_code == 404
+
+
+def _until_refused(url: str, timeout: float = 30) -> httpx.Response:
+    """The download, retried until S3 refuses it (the file deleted) or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while (answer := httpx.get(url)).status_code == 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return answer
 
 
 def poll(api: httpx.Client, export_id: int) -> dict[str, Any]:
