@@ -44,6 +44,8 @@ _WORKERS = 16
 _IDLE_SECONDS = 30.0
 _CLOCK_TICKS = 100  # USER_HZ on Linux
 _FINISHED_AGO = timedelta(hours=2)
+_SETTLED_CPU = 10.0
+_SETTLE_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -186,14 +188,22 @@ def _list_p99_ms(api_url: str, api_key: str, requests: int = 200) -> float:
 
 
 def _operator_idle(product: Product) -> tuple[float, float]:
-    """RSS (MB) and CPU (% of a core over _IDLE_SECONDS) of the operator Pod's processes."""
+    """RSS (MB) and CPU (% of a core over _IDLE_SECONDS) of the operator Pod's processes, once it
+    has caught up with what it listed (CPU under _SETTLED_CPU over 5 s, at most _SETTLE_SECONDS)."""
     pids = [pid for pod in product.component_pods("operator") for pid in product.pod_pids(pod)]
     assert pids, "no running operator process"
+    deadline = time.monotonic() + _SETTLE_SECONDS
+    while _cpu_percent(pids, 5.0) > _SETTLED_CPU and time.monotonic() < deadline:
+        pass
+    cpu = _cpu_percent(pids, _IDLE_SECONDS)
+    return sum(_rss_kb(pid) for pid in pids) / 1024, cpu
+
+
+def _cpu_percent(pids: list[int], seconds: float) -> float:
     before = sum(_cpu_ticks(pid) for pid in pids)
-    time.sleep(_IDLE_SECONDS)
+    time.sleep(seconds)
     ticks = sum(_cpu_ticks(pid) for pid in pids) - before
-    rss = sum(_rss_kb(pid) for pid in pids) / 1024
-    return rss, ticks / _CLOCK_TICKS / _IDLE_SECONDS * 100
+    return ticks / _CLOCK_TICKS / seconds * 100
 
 
 def _cpu_ticks(pid: int) -> int:
