@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from psycopg_pool import PoolTimeout
 
 from export_api.errors import install_error_handlers
-from export_api.middleware import BodySizeLimit, RateLimitHeaders, RequestMetrics
+from export_api.middleware import BodyLimits, RateLimitHeaders, RequestMetrics
 from export_api.routes import companies, exports, health
 from export_api.services import running_services
 from export_api.settings import ApiSettings
@@ -52,7 +52,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     )
     install_error_handlers(app, unavailable=DEPENDENCY_FAILURES)
     app.add_middleware(RateLimitHeaders)
-    app.add_middleware(BodySizeLimit)  # inside RequestMetrics, so refused bodies are counted
+    app.add_middleware(BodyLimits)  # inside RequestMetrics, so refused bodies are counted
     app.add_middleware(RequestMetrics)
     app.include_router(exports.router)
     app.include_router(companies.router)

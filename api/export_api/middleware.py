@@ -3,9 +3,12 @@
 - `RateLimitHeaders` puts X-RateLimit-Limit/-Remaining on every response of a rate-limited
   request, error responses included; the auth dependency leaves its decision in the request state.
 - `RequestMetrics` counts requests and their latency per route template and status code.
-- `BodySizeLimit` refuses a body over MAX_BODY_BYTES with 413 before anything reads or parses it.
+- `BodyLimits` refuses a body over MAX_BODY_BYTES with 413, and one not received whole within
+  REQUEST_READ_SECONDS of its head with 408, before anything parses it (the head's own limits are
+  in `protocol`).
 """
 
+import asyncio
 import time
 
 from prometheus_client import Histogram
@@ -15,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from export_api.deps import RATE_LIMIT_STATE
 from export_api.errors import error_body
+from export_api.protocol import REQUEST_READ_SECONDS
 from export_api.ratelimit import Decision
 
 REQUEST_SECONDS = Histogram(
@@ -74,36 +78,42 @@ class RequestMetrics:
             )
 
 
-class BodySizeLimit:
-    """413 for a body over `max_bytes`: declared (Content-Length) or streamed (chunked).
+class BodyLimits:
+    """413 for a body over `max_bytes`, 408 for one not received whole within `read_seconds`.
 
-    A declared length is checked before one byte is read; a chunked body is buffered up to the
-    limit and replayed to the app, so nothing downstream ever holds more than `max_bytes`.
+    A declared length (Content-Length) over the limit is refused before one byte is read. Any
+    other body, declared or chunked, is read here whole, against the clock, and replayed to the
+    app: nothing downstream holds more than `max_bytes` or waits on a slow client. Each refusal
+    closes the connection, as the rest of the body is never read.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = MAX_BODY_BYTES,
+        read_seconds: float = REQUEST_READ_SECONDS,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.read_seconds = read_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not _has_body(Headers(scope=scope)):
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        declared = headers.get("content-length")
-        if declared is not None:
-            # The HTTP parser already refused a non-numeric length, and holds the body to it.
-            if int(declared) > self.max_bytes:
-                await self._refuse(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
+        declared = Headers(scope=scope).get("content-length")
+        # The HTTP parser already refused a non-numeric length, and holds the body to it.
+        if declared is not None and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send, 413, self._too_large())
             return
-        if "chunked" not in headers.get("transfer-encoding", "").lower():
-            await self.app(scope, receive, send)  # no body
+        try:
+            async with asyncio.timeout(self.read_seconds):
+                buffered = await self._read_at_most(receive)
+        except TimeoutError:
+            await self._refuse(scope, receive, send, 408, self._too_slow())
             return
-        buffered = await self._read_at_most(receive)
         if buffered is None:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, 413, self._too_large())
             return
         await self.app(scope, _replay(buffered, receive), send)
 
@@ -121,14 +131,29 @@ class BodySizeLimit:
             if not message.get("more_body", False):
                 return messages
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        message = (
+    def _too_large(self) -> str:
+        return (
             f"request body: larger than {self.max_bytes} bytes; "
             "a create request is a small JSON object with start_date and end_date."
         )
-        # Close the connection: the rest of the body is never read.
-        response = JSONResponse(error_body(message), 413, headers={"Connection": "close"})
+
+    def _too_slow(self) -> str:
+        return (
+            f"request body: not received whole within {self.read_seconds:g} s of the request's "
+            "head; send the head and body at once."
+        )
+
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, status: int, message: str
+    ) -> None:
+        response = JSONResponse(error_body(message), status, headers={"Connection": "close"})
         await response(scope, receive, send)
+
+
+def _has_body(headers: Headers) -> bool:
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return True
+    return headers.get("content-length", "0") != "0"
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

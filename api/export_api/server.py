@@ -3,11 +3,31 @@
 import argparse
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from export_api.app import create_app
-from export_api.protocol import BoundedHttpToolsProtocol
+from export_api.protocol import HeadLimits, RequestLimits
 from export_api.settings import ApiSettings
 from export_contracts.logs import configure_logging
+
+# Seconds an idle connection stays open between requests (uvicorn's default, said once here).
+KEEP_ALIVE_SECONDS = 5
+
+
+def server_config(
+    app: ASGIApp, host: str, port: int, limits: RequestLimits | None = None
+) -> uvicorn.Config:
+    """How the API is served: uvicorn's httptools protocol behind the head limits, JSON logs."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,  # keep our JSON log lines
+        access_log=False,  # metrics count requests; a line per status poll would drown the logs
+        proxy_headers=True,
+        http=HeadLimits.with_limits(limits) if limits else HeadLimits,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,15 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = ApiSettings()  # required values come from the environment
     configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_config=None,  # keep our JSON log lines
-        access_log=False,  # metrics count requests; a line per status poll would drown the logs
-        proxy_headers=True,
-        http=BoundedHttpToolsProtocol,  # httptools, with a bound on request heads
-    )
+    uvicorn.Server(server_config(create_app(settings), args.host, args.port)).run()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""BodySizeLimit spoken to in plain ASGI: what reaches the app, and when it answers 413 itself.
+"""BodyLimits spoken to in plain ASGI: what reaches the app, and when it answers 413 or 408 itself.
 
 The end-to-end checks against the real server are in test_hostile_input.py; these pin the edges
 (exactly at the limit, chunked bodies, a client that leaves mid-body) without a server.
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from export_api.middleware import BodySizeLimit
+from export_api.middleware import BodyLimits
 
 pytestmark = pytest.mark.unit
 
@@ -58,7 +58,7 @@ def _run(headers: dict[str, str], messages: list[Message]) -> tuple[RecordingApp
     async def send(message: Message) -> None:
         sent.append(message)
 
-    asyncio.run(BodySizeLimit(app, max_bytes=LIMIT)(_scope(headers), receive, send))
+    asyncio.run(BodyLimits(app, max_bytes=LIMIT)(_scope(headers), receive, send))
     return app, sent, read
 
 
@@ -112,3 +112,23 @@ def test_a_request_without_a_body_reaches_the_app() -> None:
     app, sent, _ = _run({}, _chunks(0))
     assert app.called
     assert _status(sent) == 200
+
+
+def test_a_body_that_stops_coming_is_408_once_the_read_time_is_up() -> None:
+    app, sent, pending = RecordingApp(), [], _chunks(10, 10)[:1]
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        await asyncio.sleep(60)  # the client sends nothing more
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    limits = BodyLimits(app, max_bytes=LIMIT, read_seconds=0.2)
+    asyncio.run(asyncio.wait_for(limits(_scope({"content-length": "20"}), receive, send), 5))
+    assert not app.called
+    assert _status(sent) == 408
+    assert (b"connection", b"close") in sent[0]["headers"]
+    assert "not received whole within 0.2 s" in json.loads(sent[1]["body"])["error"]
