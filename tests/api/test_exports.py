@@ -362,12 +362,13 @@ def test_the_31st_status_poll_within_a_minute_is_429(api: ApiServer, space: Spac
 def test_cache_follows_restarted_watches_and_a_fresh_cache_lists_everything(
     api: ApiServer, space: Space
 ) -> None:
-    cache = ExportCache(api.kube_api, NAMESPACE, watch_timeout_seconds=1)
+    cache = _CountingCache(api, watch_timeout_seconds=1)
     cache.start()
     try:
         assert cache.wait_synced(10)
         export_id = create(api, space)
-        time.sleep(2.5)  # at least two watch timeouts, each resumed from its resourceVersion
+        _wait(lambda: len(cache.watches) >= 3, "two watch timeouts, each followed by a new watch")
+        assert cache.lists == 1  # each watch resumed where the one before it ended
         patch_status(api, export_id, {"state": "Processing", "reason": "Running"})
         _wait(lambda: (r := cache.get(export_id)) is not None and r.status.state == "Processing")
         client.CustomObjectsApi(api.kube_api).delete_namespaced_custom_object(
@@ -384,6 +385,23 @@ def test_cache_follows_restarted_watches_and_a_fresh_cache_lists_everything(
         assert restarted.get(survivor) is not None
     finally:
         restarted.stop()
+
+
+class _CountingCache(ExportCache):
+    """Counts its lists and records the resourceVersion each of its watches started from."""
+
+    def __init__(self, api: ApiServer, watch_timeout_seconds: int) -> None:
+        super().__init__(api.kube_api, NAMESPACE, watch_timeout_seconds)
+        self.lists = 0
+        self.watches: list[str] = []
+
+    def _relist(self) -> str:
+        self.lists += 1
+        return super()._relist()
+
+    def _follow(self, resource_version: str) -> str | None:
+        self.watches.append(resource_version)
+        return super()._follow(resource_version)
 
 
 class _ExpiringCache(ExportCache):
@@ -413,8 +431,8 @@ def test_cache_recovers_from_an_expired_watch_by_listing_again(
     assert cache.lists == 2
 
 
-def _wait(condition: Callable[[], bool]) -> None:
+def _wait(condition: Callable[[], bool], what: str = "the cache catching up") -> None:
     deadline = time.monotonic() + 10
     while not condition():
-        assert time.monotonic() < deadline, "the cache did not catch up within 10 s"
+        assert time.monotonic() < deadline, f"{what}: not within 10 s"
         time.sleep(0.05)

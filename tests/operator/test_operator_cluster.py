@@ -5,8 +5,6 @@ Job's Pod runs `fake_exporter.py`, which follows the exporter contract and fails
 succeeds as a test plans. test_operator_exporter.py runs the real exporter.
 """
 
-import time
-
 import pytest
 
 from export_contracts.resource import ConditionStatus, ExportReason, ExportState
@@ -200,9 +198,16 @@ def test_operator_killed_and_restarted_ends_every_export_once(harness: Harness) 
     for export_id in ids:
         harness.plan(export_id, seconds=2)
     names = [harness.create_export(export_id) for export_id in ids]
-    time.sleep(1.0)
+    harness.wait_for(
+        lambda: any(harness.status(name).state is ExportState.PROCESSING for name in names),
+        "an export processing before the first operator is killed",
+    )
     harness.kill(first)  # some exports Queued, some with Jobs running
-    time.sleep(3.0)
+    # A Job ends while no operator runs: its successor learns of it from the cluster alone.
+    harness.wait_for(
+        lambda: any(event == "end" for event, *_ in harness.runs()),
+        "an exporter ending while no operator ran",
+    )
     second = harness.start_operator("operator-2", max_running=2, max_running_per_space=2)
     harness.wait_state(names[2], ExportState.PROCESSING, COMPLETED, timeout=60)
     harness.kill(second)  # and once more, mid-run
@@ -229,10 +234,20 @@ def _transitions(run: OperatorRun) -> int:
     return run.server.log_path.read_text().count('"message": "export state changed"')
 
 
+def _paused(run: OperatorRun) -> bool:
+    """Whether this operator process logged that it paused for a peer of higher priority."""
+    return "Pausing operations in favour of" in run.server.log_path.read_text()
+
+
 def test_two_replicas_only_one_acts_and_the_other_takes_over(harness: Harness) -> None:
     harness.create_peering("company-exports")
     replicas = [harness.start_operator(f"replica-{n}", standalone="false") for n in (1, 2)]
-    time.sleep(3)  # both have seen each other's peering record
+    # Exports may come once the replica of lower priority has seen the other's peering record.
+    harness.wait_for(
+        lambda: any(_paused(run) for run in replicas),
+        "a replica pausing in favour of the other (kopf peering)",
+        timeout=30,
+    )
     names = [harness.create_export(export_id) for export_id in (300, 301, 302)]
     for name in names:
         assert harness.wait_state(name, COMPLETED, FAILED).state is COMPLETED
