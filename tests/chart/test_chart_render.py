@@ -188,7 +188,7 @@ def test_no_role_grants_secrets_or_wildcards(helm: Helm) -> None:
         {
             "apiGroups": ["exports.companies.dev"],
             "resources": ["companyexports"],
-            "verbs": ["get", "list", "watch", "create", "delete"],
+            "verbs": ["get", "list", "watch", "create", "delete", "patch"],
         }
     ]
 
