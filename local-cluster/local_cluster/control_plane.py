@@ -37,6 +37,9 @@ CONTROLLERS = (
     # Fills the built-in view, edit and admin ClusterRoles from the roles labelled to aggregate
     # into them (the chart's CompanyExport roles among them); without it they grant nothing.
     "clusterrole-aggregation-controller",
+    # Type-checks ValidatingAdmissionPolicies against the schemas of what they match (the chart's
+    # policy for export Jobs) and reports mistakes in their status.
+    "validatingadmissionpolicy-status-controller",
 )
 
 
