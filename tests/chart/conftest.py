@@ -1,4 +1,5 @@
-"""Helpers of the chart's tests: helm (built by local-cluster/build-binaries.sh) and kubectl."""
+"""Helpers of the chart's tests: helm (built by local-cluster/build-binaries.sh), kubectl, and
+clients that act as one of the chart's service accounts."""
 
 import subprocess
 from dataclasses import dataclass
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from kubernetes import client
 
 from local_cluster.binaries import ensure_binaries
 from local_cluster.product import CHART
@@ -63,3 +65,21 @@ def named(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]
         if obj["metadata"]["name"] == name:
             return obj
     raise AssertionError(f"no {kind} {name} among {[o['metadata']['name'] for o in objects]}")
+
+
+def service_account_client(
+    admin: client.ApiClient, namespace: str, account: str
+) -> client.ApiClient:
+    """A client holding a fresh token of the account (TokenRequest), as its Pod or a thief of
+    that Pod's token would."""
+    request = client.AuthenticationV1TokenRequest(
+        spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=600)
+    )
+    core = client.CoreV1Api(admin)
+    issued = core.create_namespaced_service_account_token(account, namespace, request)
+    assert issued.status is not None
+    configuration = client.Configuration()
+    configuration.host = admin.configuration.host
+    configuration.ssl_ca_cert = admin.configuration.ssl_ca_cert
+    configuration.api_key = {"authorization": f"Bearer {issued.status.token}"}
+    return client.ApiClient(configuration)

@@ -38,7 +38,7 @@ from local_cluster.product import (
     wait_for_api,
 )
 from local_cluster.registry import CHART_REPOSITORY
-from tests.chart.conftest import CI_VALUES, MINIMAL_VALUES, Helm
+from tests.chart.conftest import CI_VALUES, MINIMAL_VALUES, Helm, service_account_client
 from tests.conftest import KubeCluster
 from tests.export_polling import wait_for_export as poll_export
 from tests.kubectl import Kubectl
@@ -328,27 +328,11 @@ def test_nothing_of_ours_may_act_in_another_namespace(
         assert answer.stdout.strip() == "no"
 
 
-def _as_service_account(admin: client.ApiClient, account: str) -> client.ApiClient:
-    """A client that authenticates with a fresh token of the account, as its Pod would."""
-    request = client.AuthenticationV1TokenRequest(
-        spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=600)
-    )
-    core = client.CoreV1Api(admin)
-    issued = core.create_namespaced_service_account_token(account, NAMESPACE, request)
-    assert issued.status is not None
-    token = issued.status.token
-    configuration = client.Configuration()
-    configuration.host = admin.configuration.host
-    configuration.ssl_ca_cert = admin.configuration.ssl_ca_cert
-    configuration.api_key = {"authorization": f"Bearer {token}"}
-    return client.ApiClient(configuration)
-
-
 @pytest.mark.parametrize("account", [API_SA, EXPORTER_SA])
 def test_a_real_request_for_secrets_is_refused(
     installed: Installed, admin: client.ApiClient, account: str
 ) -> None:
-    with _as_service_account(admin, account) as api:
+    with service_account_client(admin, NAMESPACE, account) as api:
         with pytest.raises(ApiException) as refused:
             client.CoreV1Api(api).list_namespaced_secret(NAMESPACE)
         assert refused.value.status == 403
@@ -619,7 +603,9 @@ def test_uninstall_leaves_only_the_crds_and_the_users_exports(
     kinds = "deployments,replicasets,services,configmaps,secrets,serviceaccounts,roles"
     namespaced = f"{kinds},rolebindings,networkpolicies,poddisruptionbudgets,kopfpeerings.kopf.dev"
     assert kubectl.json("get", namespaced, "-n", NAMESPACE, "-l", INSTANCE)["items"] == []
-    assert kubectl.json("get", "clusterroles,clusterrolebindings", "-l", INSTANCE)["items"] == []
+    cluster_scoped = "clusterroles,clusterrolebindings,validatingadmissionpolicies"
+    cluster_scoped += ",validatingadmissionpolicybindings"
+    assert kubectl.json("get", cluster_scoped, "-l", INSTANCE)["items"] == []
     deadline = time.monotonic() + 60
     while _pod_names(kubectl) and time.monotonic() < deadline:
         time.sleep(0.5)
