@@ -136,6 +136,10 @@ async def list_exports(
     )
 
 
+def _beyond(export_id: int, after_id: int, older: bool) -> bool:
+    return export_id < after_id if older else export_id > after_id
+
+
 async def _page_rows(
     services: Services,
     space_id: int,
@@ -155,7 +159,7 @@ async def _page_rows(
         record.export_id: record
         for record in services.cache.of_space(space_id)
         if (status_filter is None or status_name(record, now) == status_filter)
-        and (after_id is None or (record.export_id < after_id) == older)
+        and (after_id is None or _beyond(record.export_id, after_id, older))
     }
     archived = await services.archive.page(space_id, after_id, older, status_filter, now, limit)
     merged = {record.export_id: record for record in archived} | live
