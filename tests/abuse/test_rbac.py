@@ -41,13 +41,13 @@ ESCALATIONS = [
     (GROUP, "companyexports", "list", "", "default"),
 ]
 # Verbs on CompanyExports beyond each component's part: the API never rewrites an export (the
-# spec is written once), the operator never creates or deletes one (users and the API do).
+# spec is written once; its one patch, the archived label, is all an admission policy lets
+# through), the operator never creates one (users and the API do; it deletes archived ones).
 OVERREACH = [
     (API, "companyexports", "update", ""),
-    (API, "companyexports", "patch", ""),
     (API, "companyexports", "update", "status"),
+    (API, "companyexports", "patch", "status"),
     (OPERATOR, "companyexports", "create", ""),
-    (OPERATOR, "companyexports", "delete", ""),
     (OPERATOR, "companyexports", "update", ""),
 ]
 

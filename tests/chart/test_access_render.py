@@ -122,12 +122,29 @@ def test_the_job_policy_pins_the_bucket_endpoint_and_exporter_settings(helm: Hel
     assert "S3_ENDPOINT_URL" not in _cel_value(default, "pinnedEnv")
 
 
+JOB_POLICY = f"{PREFIX}-operator-exports-jobs"
+EXPORT_POLICY = f"{PREFIX}-api-exports-exports"
+
+
+def _policy_names(objects: list[dict[str, Any]], kind: str) -> list[str]:
+    return sorted(obj["metadata"]["name"] for obj in objects_of_kind(objects, kind))
+
+
+def test_the_api_patch_policy_lets_through_only_the_archived_label(helm: Helm) -> None:
+    on = helm.template(MINIMAL_VALUES)
+    policy = named(on, "ValidatingAdmissionPolicy", EXPORT_POLICY)
+    assert policy["spec"]["matchConstraints"]["resourceRules"][0]["resources"] == ["companyexports"]
+    assert f"{PREFIX}-api" in policy["spec"]["matchConditions"][0]["expression"]
+    off = helm.template(MINIMAL_VALUES, settings=("api.exportPatchPolicy.enabled=false",))
+    assert _policy_names(off, "ValidatingAdmissionPolicy") == [JOB_POLICY]
+
+
 def test_the_job_policy_is_on_by_default_and_can_be_switched_off(helm: Helm) -> None:
     kinds = ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
     on = helm.template(MINIMAL_VALUES)
-    assert [len(objects_of_kind(on, kind)) for kind in kinds] == [1, 1]
+    assert [_policy_names(on, kind) for kind in kinds] == [[EXPORT_POLICY, JOB_POLICY]] * 2
     off = helm.template(MINIMAL_VALUES, settings=("operator.jobAdmissionPolicy.enabled=false",))
-    assert [len(objects_of_kind(off, kind)) for kind in kinds] == [0, 0]
+    assert [_policy_names(off, kind) for kind in kinds] == [[EXPORT_POLICY]] * 2
     # The operator itself is the same either way: the policy only narrows its requests.
     assert named(off, "ConfigMap", f"{PREFIX}-operator") == named(
         on, "ConfigMap", f"{PREFIX}-operator"

@@ -40,6 +40,7 @@ ONE_DAY = {"start_date": "2024-01-15 00:00:00", "end_date": "2024-01-15 23:59:59
 # What gives a presigned URL away: SigV4's query parameter, and SigV2's.
 SIGNATURES = ("X-Amz-Signature", "Signature=")
 OPERATOR_SA = f"{RELEASE}-operator"
+API_SA = f"{RELEASE}-api"
 POLICY = f"{RELEASE}-operator-{NAMESPACE}-jobs"
 # The chart's download role (the release name holds the chart's, so it is the prefix).
 CHART_VIEW_ROLE = f"{RELEASE}-view"
@@ -461,3 +462,39 @@ def test_the_api_server_type_checks_every_rule_of_the_policy(
         assert time.monotonic() < deadline, f"the policy was not type-checked: {status}"
         time.sleep(0.5)
     assert status.get("typeChecking", {}).get("expressionWarnings", []) == []
+
+
+# --- the API's token: patches of exports narrowed to the archived label -------------------------
+
+
+@pytest.fixture
+def as_api(admin: client.ApiClient, installed: dict[str, str]) -> Iterator[client.ApiClient]:
+    """A client holding a real token of the installed API's ServiceAccount."""
+    with service_account_client(admin, NAMESPACE, API_SA) as api:
+        yield api
+
+
+def _dry_run_patch(api: client.ApiClient, export: Any, patch: dict[str, Any]) -> tuple[int, str]:
+    path = (
+        f"/apis/{resource.GROUP}/{resource.VERSION}/namespaces/{NAMESPACE}/"
+        f"{resource.PLURAL}/{export['metadata']['name']}"
+    )
+    return _call(api, "PATCH", path, patch, query=(("dryRun", "All"),),
+                 content_type="application/merge-patch+json")  # fmt: skip
+
+
+def test_the_apis_token_may_label_an_export_archived_and_nothing_more(
+    as_api: client.ApiClient, completed: Any
+) -> None:
+    archived = {"metadata": {"labels": {resource.ARCHIVED_LABEL: "true"}}}
+    assert _dry_run_patch(as_api, completed, archived)[0] == 200
+    refusals = [
+        ({"metadata": {"labels": {resource.SPACE_LABEL: "999999"}}}, "may only add the label"),
+        ({"metadata": {"labels": {resource.ARCHIVED_LABEL: "no"}}}, "may only be set to"),
+        ({"metadata": {"finalizers": None}}, "annotations or finalizers"),
+        ({"metadata": {"annotations": {"x": "y"}}}, "annotations or finalizers"),
+    ]
+    for patch, said in refusals:
+        status, text = _dry_run_patch(as_api, completed, patch)
+        assert status == 403, (patch, text)
+        assert said in json.loads(text)["message"], text
