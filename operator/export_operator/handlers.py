@@ -37,7 +37,8 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     memo["jobs"] = jobs = JobIndex(cluster)
     admitter = Admitter(jobs, config.max_running, config.max_running_per_space)
     files = ObjectStore(s3_client(config.storage()), timedelta(seconds=PRESIGN_SECONDS))
-    memo["exports"] = Exports(cluster, files, config, admitter)
+    memo["exports"] = exports = Exports(cluster, files, config, admitter)
+    memo["sweeper"] = Sweeper(exports, config.sweep_seconds)
     if config.metrics_port:
         memo["metrics_server"], _thread = start_http_server(config.metrics_port)
 
