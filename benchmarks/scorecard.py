@@ -200,13 +200,15 @@ def soak_rows(exports: int, spaces: int) -> list[Row]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument(
+        "--sizes", type=int, nargs="*", default=[100_000, 1_000_000], help="none: no exporter rows"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="exporter runs per size")
     parser.add_argument("--exports", type=int, default=10, help="exports timed end to end")
     parser.add_argument("--rate", type=float, default=500.0, help="status polls per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the poll run")
     parser.add_argument("--stored", type=int, default=100_000, help="exports stored (0: skip)")
-    parser.add_argument("--soak-exports", type=int, default=60)
+    parser.add_argument("--soak-exports", type=int, default=60, help="0: no soak")
     parser.add_argument("--soak-spaces", type=int, default=6)
     arguments = parser.parse_args()
     started = time.monotonic()
@@ -229,8 +231,9 @@ def main() -> None:
             rows += stored_rows(
                 target, arguments.stored, arguments.rate, arguments.seconds, progress
             )
-    progress("soak (a stack of its own)")
-    rows += soak_rows(arguments.soak_exports, arguments.soak_spaces)
+    if arguments.soak_exports:
+        progress("soak (a stack of its own)")
+        rows += soak_rows(arguments.soak_exports, arguments.soak_spaces)
     print_table(rows, time.monotonic() - started)
 
 
