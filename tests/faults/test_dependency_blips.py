@@ -4,6 +4,7 @@ The API's replicas stay ready (their caches answer), polls of exports they know 
 200, creates answer 503 with Retry-After, and nothing else is a 5xx.
 """
 
+import socket
 import threading
 import time
 from collections import Counter
@@ -40,13 +41,17 @@ def test_replicas_stay_ready_and_known_exports_answer_through_database_and_apise
         assert all(_poll(product.api_url, space, export_id).status_code == 200 for export_id in ids)
     ready_since = _api_ready_since(product)
 
+    postgres = product.stack.postgres
+    control_plane = product.stack.control_plane
     outages: dict[str, Counter[str]] = {}
     outages["database"] = _under_load(
-        product, space, ids, lambda: _database_down(product, OUTAGE_SECONDS)
-    )
+        product, space, ids, lambda: _database_down(product, OUTAGE_SECONDS),
+        down=lambda: _refuses(postgres.host, postgres.port),
+    )  # fmt: skip
     outages["kube-apiserver"] = _under_load(
-        product, space, ids, lambda: product.restart_apiserver(OUTAGE_SECONDS)
-    )
+        product, space, ids, lambda: product.restart_apiserver(OUTAGE_SECONDS),
+        down=lambda: _refuses(control_plane.network.host_address, control_plane.apiserver_port),
+    )  # fmt: skip
 
     for dependency, answers in outages.items():
         assert answers["poll 200"] > 0, (dependency, answers)
@@ -77,15 +82,29 @@ def _database_down(product: Product, seconds: float) -> None:
         product.start_postgres()
 
 
+def _refuses(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex((host, port)) != 0
+
+
 def _under_load(
-    product: Product, space: Space, ids: list[int], outage: Callable[[], None]
+    product: Product,
+    space: Space,
+    ids: list[int],
+    outage: Callable[[], None],
+    down: Callable[[], bool],
 ) -> Counter[str]:
-    """Polls, readiness checks and creates, sent while `outage` runs: what each answered."""
+    """Polls, readiness checks and creates, sent from when `down` holds (a stopping server
+    finishes its sessions first) until `outage` returns: what each answered."""
     answers: Counter[str] = Counter()
     done = threading.Event()
     outage_thread = threading.Thread(target=lambda: (outage(), done.set()))
     outage_thread.start()
-    time.sleep(1)  # the dependency is down by now
+    deadline = time.monotonic() + 30
+    while not down():
+        assert time.monotonic() < deadline, "the dependency did not go down within 30 s"
+        time.sleep(0.1)
     headers = {"Authorization": f"Bearer {space.api_key}"}
     while not done.is_set():
         for export_id in ids:
