@@ -26,7 +26,11 @@ from export_contracts.resource import (
 _HTTP_CONFLICT = 409
 _HTTP_NOT_FOUND = 404
 # Bounds each request to the API server, so a hung connection cannot hold a client request.
-_REQUEST_TIMEOUT_SECONDS = 10
+# (connect, read): a down API server must fail a request within seconds (503 with Retry-After),
+# not hold the client while a connection attempt waits out the kernel's SYN retries.
+_REQUEST_TIMEOUT_SECONDS = (3, 10)
+# One retry of a failed connection; urllib3's default three multiply every wait above.
+_CONNECTION_RETRIES = 1
 # Finds the object an Idempotency-Key made when the API died before committing the key's row.
 IDEMPOTENCY_LABEL = f"{GROUP}/idempotency-key"
 
@@ -50,13 +54,13 @@ def export_manifest(spec: CompanyExportSpec) -> dict[str, Any]:
 
 def api_client(kubeconfig: str) -> client.ApiClient:
     """A client for the kubeconfig at this path, or for the Pod's service account when empty."""
-    if kubeconfig:
-        return cast(
-            client.ApiClient,
-            config.new_client_from_config(config_file=kubeconfig, persist_config=False),
-        )
     configuration = client.Configuration()
-    config.load_incluster_config(client_configuration=configuration)
+    if kubeconfig:
+        config.load_kube_config(config_file=kubeconfig, client_configuration=configuration,
+                                persist_config=False)  # fmt: skip
+    else:
+        config.load_incluster_config(client_configuration=configuration)
+    configuration.retries = _CONNECTION_RETRIES
     return client.ApiClient(configuration)
 
 

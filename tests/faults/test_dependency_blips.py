@@ -66,7 +66,9 @@ def test_replicas_stay_ready_and_known_exports_answer_through_database_and_apise
     )
 
 
-_EXPECTED = {"poll 200", "create 503", "ready 200"}
+_EXPECTED = {"poll 200", "create 503", "ready 200"} | {
+    f"slowest {kind} (ms)" for kind in ("poll", "ready", "create")
+}
 
 
 def _poll(api_url: str, space: Space, export_id: int) -> httpx.Response:
@@ -108,18 +110,26 @@ def _under_load(
     headers = {"Authorization": f"Bearer {space.api_key}"}
     while not done.is_set():
         for export_id in ids:
-            answers[f"poll {_poll(product.api_url, space, export_id).status_code}"] += 1
-        ready = httpx.get(f"{product.api_url}/readyz", timeout=5)
-        answers[f"ready {ready.status_code}"] += 1
-        created = httpx.post(
+            _count(answers, "poll", lambda i=export_id: _poll(product.api_url, space, i))
+        _count(answers, "ready", lambda: httpx.get(f"{product.api_url}/readyz", timeout=5))
+        created = _count(answers, "create", lambda: httpx.post(
             f"{product.api_url}{EXPORTS_PATH}", json=day_range(2, 1), headers=headers, timeout=30
-        )
-        answers[f"create {created.status_code}"] += 1
+        ))  # fmt: skip
         if created.status_code == 503:
             assert created.headers["Retry-After"], created.headers
         time.sleep(0.2)
     outage_thread.join()
     return answers
+
+
+def _count(answers: Counter[str], kind: str, send: Callable[[], httpx.Response]) -> httpx.Response:
+    """Sends, counts the answer by kind and status, and keeps the slowest time of each kind."""
+    started = time.monotonic()
+    response = send()
+    answers[f"{kind} {response.status_code}"] += 1
+    slowest = f"slowest {kind} (ms)"
+    answers[slowest] = max(answers[slowest], round((time.monotonic() - started) * 1000))
+    return response
 
 
 def _api_ready_since(product: Product) -> dict[str, datetime]:
