@@ -15,6 +15,7 @@ from kubernetes.client.exceptions import ApiException
 from export_contracts.resource import resource_name
 from local_cluster.product import NAMESPACE, RELEASE
 from tests.abuse.conftest import EXPORTS, ONE_DAY, Product, Space
+from tests.chart.conftest import service_account_client
 
 pytestmark = pytest.mark.e2e
 
@@ -120,18 +121,7 @@ def test_no_component_oversteps_its_part_of_an_export(
 
 def _as(admin: client.ApiClient, account: str) -> client.ApiClient:
     """A client holding a fresh token of the account, as a thief of its Pod's token would."""
-    request = client.AuthenticationV1TokenRequest(
-        spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=600)
-    )
-    issued = client.CoreV1Api(admin).create_namespaced_service_account_token(
-        account, NAMESPACE, request
-    )
-    assert issued.status is not None
-    configuration = client.Configuration()
-    configuration.host = admin.configuration.host
-    configuration.ssl_ca_cert = admin.configuration.ssl_ca_cert
-    configuration.api_key = {"authorization": f"Bearer {issued.status.token}"}
-    return client.ApiClient(configuration)
+    return service_account_client(admin, NAMESPACE, account)
 
 
 def test_the_operators_token_reads_no_secret_and_starts_no_pod(admin: client.ApiClient) -> None:

@@ -2,16 +2,19 @@
 clients that act as one of the chart's service accounts."""
 
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from kubernetes import client
+from kubernetes import client, config
 
 from local_cluster.binaries import ensure_binaries
 from local_cluster.product import CHART
+from tests.conftest import KubeCluster
+from tests.kubectl import Kubectl
 
 CI_VALUES = CHART / "ci"
 MINIMAL_VALUES = CI_VALUES / "default-values.yaml"
@@ -83,3 +86,15 @@ def service_account_client(
     configuration.ssl_ca_cert = admin.configuration.ssl_ca_cert
     configuration.api_key = {"authorization": f"Bearer {issued.status.token}"}
     return client.ApiClient(configuration)
+
+
+@pytest.fixture(scope="module")
+def kubectl(kube: KubeCluster) -> Kubectl:
+    return Kubectl.of(kube.kubeconfig)
+
+
+@pytest.fixture(scope="module")
+def admin(kube: KubeCluster) -> Iterator[client.ApiClient]:
+    api: client.ApiClient = config.new_client_from_config(str(kube.kubeconfig))
+    yield api
+    api.close()

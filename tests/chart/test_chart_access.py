@@ -48,18 +48,6 @@ RBAC_SETTLE_SECONDS = 30
 
 
 @pytest.fixture(scope="module")
-def kubectl(kube: KubeCluster) -> Kubectl:
-    return Kubectl.of(kube.kubeconfig)
-
-
-@pytest.fixture(scope="module")
-def admin(kube: KubeCluster) -> Iterator[client.ApiClient]:
-    api: client.ApiClient = config.new_client_from_config(str(kube.kubeconfig))
-    yield api
-    api.close()
-
-
-@pytest.fixture(scope="module")
 def installed(
     kube: KubeCluster, kubectl: Kubectl, helm: Helm, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:

@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ import httpx
 import psycopg
 import pytest
 import yaml
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from local_cluster.product import (
@@ -107,18 +106,6 @@ def installed(
         f"oci://{registry}/{CHART_REPOSITORY}/{chart['name']}",
         str(chart["version"]),
     )
-
-
-@pytest.fixture(scope="module")
-def kubectl(kube: KubeCluster) -> Kubectl:
-    return Kubectl.of(kube.kubeconfig)
-
-
-@pytest.fixture(scope="module")
-def admin(kube: KubeCluster) -> Iterator[client.ApiClient]:
-    api: client.ApiClient = config.new_client_from_config(str(kube.kubeconfig))
-    yield api
-    api.close()
 
 
 def _wait_for_export(api: httpx.Client, export_id: int) -> dict[str, Any]:
