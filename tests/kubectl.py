@@ -2,6 +2,8 @@
 
 import json
 import subprocess
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,3 +37,44 @@ class Kubectl:
 
     def json(self, *arguments: str) -> Any:
         return json.loads(self(*arguments, "-o", "json").stdout)
+
+    def run_pod(
+        self, namespace: str, image: str, command: list[str], memory: str = "128Mi"
+    ) -> dict[str, Any]:
+        """Runs a Pod as the chart runs its containers (non-root, read-only root, no capabilities,
+        RuntimeDefault seccomp, a memory limit) to its end; returns the Pod, with its `logs`."""
+        name = f"probe-{uuid.uuid4().hex[:6]}"
+        container = {
+            "name": "probe",
+            "image": image,
+            "command": command,
+            "resources": {"limits": {"memory": memory, "cpu": "500m"}},
+            "securityContext": {
+                "readOnlyRootFilesystem": True,
+                "allowPrivilegeEscalation": False,
+                "capabilities": {"drop": ["ALL"]},
+            },
+        }
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "restartPolicy": "Never",
+                "automountServiceAccountToken": False,
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "containers": [container],
+            },
+        }
+        self("apply", "-f", "-", stdin=json.dumps(pod))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            current: dict[str, Any] = self.json("get", "pod", name, "-n", namespace)
+            if current["status"].get("phase") in ("Succeeded", "Failed"):
+                current["logs"] = self("logs", name, "-n", namespace).stdout
+                return current
+            time.sleep(0.5)
+        raise AssertionError(f"pod {name} did not finish in 120 s")

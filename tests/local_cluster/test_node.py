@@ -6,10 +6,8 @@ Each Pod here runs the product image (`published`) with another command.
 
 import json
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -33,46 +31,6 @@ def namespace(kubectl: Kubectl) -> Iterator[str]:
     kubectl("create", "namespace", name)
     yield name
     kubectl("delete", "namespace", name, "--wait=false")
-
-
-def run_pod(
-    kubectl: Kubectl, namespace: str, image: str, command: list[str], memory: str = "128Mi"
-) -> dict[str, Any]:
-    """Runs a Pod as the chart runs its containers (non-root, read-only root, no capabilities,
-    RuntimeDefault seccomp, a memory limit) to its end; returns the Pod."""
-    name = f"probe-{uuid.uuid4().hex[:6]}"
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "restartPolicy": "Never",
-            "automountServiceAccountToken": False,
-            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-            "containers": [
-                {
-                    "name": "probe",
-                    "image": image,
-                    "command": command,
-                    "resources": {"limits": {"memory": memory, "cpu": "500m"}},
-                    "securityContext": {
-                        "readOnlyRootFilesystem": True,
-                        "allowPrivilegeEscalation": False,
-                        "capabilities": {"drop": ["ALL"]},
-                    },
-                }
-            ],
-        },
-    }
-    kubectl("apply", "-f", "-", stdin=json.dumps(pod))
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        current: dict[str, Any] = kubectl.json("get", "pod", name, "-n", namespace)
-        if current["status"].get("phase") in ("Succeeded", "Failed"):
-            current["logs"] = kubectl("logs", name, "-n", namespace).stdout
-            return current
-        time.sleep(0.5)
-    raise AssertionError(f"pod {name} did not finish in 120 s")
 
 
 @pytest.fixture(scope="module")
@@ -102,9 +60,7 @@ def test_a_pod_reaches_the_cluster_and_the_servers_and_nothing_else(
     # still reach no real host.
     outside = ["203.0.113.1:80", "198.51.100.1:443", "198.51.100.53:53", "10.255.255.1:443"]
     names = ["kubernetes.default.svc.cluster.local", "example.com"]
-    pod = run_pod(
-        kubectl, namespace, image, ["python", "-c", REACH, database, s3, *outside, *names]
-    )
+    pod = kubectl.run_pod(namespace, image, ["python", "-c", REACH, database, s3, *outside, *names])
     reached = json.loads(pod["logs"])
     assert reached[database] == "open"
     assert reached[s3] == "open"
@@ -148,7 +104,7 @@ def test_a_container_over_its_memory_limit_is_oom_killed(
     kube: KubeCluster, kubectl: Kubectl, namespace: str, image: str
 ) -> None:
     allocate = "data = b'x' * (200 * 2**20); print(len(data))"
-    pod = run_pod(kubectl, namespace, image, ["python", "-c", allocate], memory="64Mi")
+    pod = kubectl.run_pod(namespace, image, ["python", "-c", allocate], memory="64Mi")
     terminated = pod["status"]["containerStatuses"][0]["state"]["terminated"]
     assert (terminated["reason"], terminated["exitCode"]) == ("OOMKilled", 137)
 
@@ -156,7 +112,7 @@ def test_a_container_over_its_memory_limit_is_oom_killed(
 def test_a_container_runs_as_its_image_user_on_a_read_only_root(
     kube: KubeCluster, kubectl: Kubectl, namespace: str, image: str
 ) -> None:
-    pod = run_pod(kubectl, namespace, image, ["python", "-c", INSPECT])
+    pod = kubectl.run_pod(namespace, image, ["python", "-c", INSPECT])
     uid, _gid, root, _token, _kubeconfig = pod["logs"].split()
     assert (uid, root) == ("65532", "errno-30")  # EROFS: "Read-only file system"
     statuses = pod["status"]["containerStatuses"]

@@ -20,7 +20,8 @@ from export_database.migrate import migrate
 from export_operator.jobs import Owner
 from export_operator.settings import OperatorSettings
 from local_cluster.product import Published
-from tests.operator.operator_harness import CRD_FILE, PEERING_CRD_FILE, Harness
+from tests.kubectl import Kubectl
+from tests.operator.operator_harness import CRD_FILE, EXPORTER_IMAGE, PEERING_CRD_FILE, Harness
 
 
 @pytest.fixture
@@ -80,9 +81,23 @@ def export_crd(kube_api: ApiClient) -> None:
             _install_crd(api, manifest)
 
 
+@pytest.fixture(scope="session")
+def exporter_image_on_node(kube: Any, published: Published) -> None:
+    """The node holds the exporter image before the first test: the tests give a Pod 8 s to start
+    (EXPORT_OPERATOR_STARTUP_TIMEOUT_SECONDS), which a first pull of the image may exceed."""
+    image = published.references[EXPORTER_IMAGE]
+    pod = Kubectl.of(kube.kubeconfig).run_pod("default", image, ["python", "-c", "pass"])
+    assert pod["status"]["phase"] == "Succeeded", pod["status"]
+
+
 @pytest.fixture
 def harness(
-    kube: Any, kube_api: ApiClient, export_crd: None, published: Published, tmp_path: Path
+    kube: Any,
+    kube_api: ApiClient,
+    export_crd: None,
+    exporter_image_on_node: None,
+    published: Published,
+    tmp_path: Path,
 ) -> Iterator[Harness]:
     """A fresh namespace with the exporter's Secrets; operators started in it stop at the end."""
     harness = Harness(kube, kube_api, published, tmp_path)

@@ -234,29 +234,33 @@ def _transitions(run: OperatorRun) -> int:
     return run.server.log_path.read_text().count('"message": "export state changed"')
 
 
-def _paused(run: OperatorRun) -> bool:
-    """Whether this operator process logged that it paused for a peer of higher priority."""
-    return "Pausing operations in favour of" in run.server.log_path.read_text()
+def _logged(run: OperatorRun, message: str) -> bool:
+    """Whether this operator process has logged `message` (kopf's peering says what it does)."""
+    return message in run.server.log_path.read_text()
 
 
 def test_two_replicas_only_one_acts_and_the_other_takes_over(harness: Harness) -> None:
     harness.create_peering("company-exports")
-    replicas = [harness.start_operator(f"replica-{n}", standalone="false") for n in (1, 2)]
-    # Exports may come once the replica of lower priority has seen the other's peering record.
+    # Fixed priorities, the first replica's lower: alone, it resumes; once the second appears, it
+    # must pause and say so. (A replica that loses from its start stays paused without a word.)
+    standby = harness.start_operator("replica-1", standalone="false", priority=1)
+    harness.wait_for(lambda: _logged(standby, "Resuming operations"), "the first replica acting")
+    active = harness.start_operator("replica-2", standalone="false", priority=2)
     harness.wait_for(
-        lambda: any(_paused(run) for run in replicas),
-        "a replica pausing in favour of the other (kopf peering)",
-        timeout=30,
+        lambda: _logged(standby, "Pausing operations in favour of"),
+        "the replica of lower priority pausing (kopf peering)",
     )
     names = [harness.create_export(export_id) for export_id in (300, 301, 302)]
     for name in names:
         assert harness.wait_state(name, COMPLETED, FAILED).state is COMPLETED
 
-    counts = [_transitions(run) for run in replicas]
-    assert sorted(counts) == [0, 9]  # 3 exports x Queued, Processing, Completed
-    active, standby = replicas if counts[0] else replicas[::-1]
+    # 3 exports x Queued, Processing, Completed, all by the replica of higher priority. (The log
+    # line follows the status write, so it may trail the state the test saw.)
+    harness.wait_for(lambda: _transitions(active) >= 9, "the active replica's nine transitions")
+    assert [_transitions(standby), _transitions(active)] == [0, 9]
     active.server.stop()  # a graceful stop removes its peering record
 
     name = harness.create_export(303)
     assert harness.wait_state(name, COMPLETED, FAILED, timeout=60).state is COMPLETED
+    harness.wait_for(lambda: _transitions(standby) >= 3, "the standby's three transitions")
     assert _transitions(standby) == 3
