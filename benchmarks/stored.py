@@ -29,6 +29,7 @@ from kubernetes import client
 from export_api.resources import export_manifest
 from export_contracts.resource import (
     ARCHIVED_LABEL,
+    FINALIZER,
     GROUP,
     PLURAL,
     VERSION,
@@ -109,7 +110,7 @@ def _store_object(objects: client.CustomObjectsApi, export_id: int, space_id: in
     metadata["labels"][ARCHIVED_LABEL] = "true"
     # As the operator leaves every export it handled: its finalizer, and kopf's record of what it
     # handled (so that, scaled up again, it finds nothing new to do, as after any restart).
-    metadata["finalizers"] = [f"{GROUP}/cleanup"]
+    metadata["finalizers"] = [FINALIZER]
     handled = {"spec": manifest["spec"], "metadata": {"labels": metadata["labels"]}}
     metadata["annotations"] = {
         f"{GROUP}/last-handled-configuration": json.dumps(handled, separators=(",", ":"))

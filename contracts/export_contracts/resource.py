@@ -29,9 +29,12 @@ EXPORT_LABEL = f"{GROUP}/export-id"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "company-exports-operator"
 # Set by the API once a finished export's final record is in PostgreSQL (`value: "true"`). The
-# operator deletes an export's object only when it carries this label, so nothing is lost; the
-# API's watch leaves labelled objects out, so its memory holds only unfinished exports.
+# operator deletes an export's object only when it carries this label, so nothing is lost. Both
+# watches leave labelled objects out, so memory holds only exports not yet archived; the operator
+# reads the archived ones a page at a time for their retention and deletion.
 ARCHIVED_LABEL = f"{GROUP}/archived"
+# The operator's finalizer: an export's file is deleted (after its Job stopped) before it goes.
+FINALIZER = f"{GROUP}/cleanup"
 
 LOCAL_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
 

@@ -5,6 +5,7 @@ admission, read a Job's Pods, and write the export's status with optimistic conc
 """
 
 import json
+from collections.abc import Iterator
 from typing import Any, cast
 
 from kubernetes import client, config
@@ -17,6 +18,9 @@ MERGE_PATCH = "application/merge-patch+json"
 # Seconds before a call to the apiserver gives up; a handler then retries later.
 REQUEST_TIMEOUT = 30
 MANAGED_SELECTOR = f"{resource.MANAGED_BY_LABEL}={resource.MANAGED_BY}"
+ARCHIVED_SELECTOR = f"{resource.ARCHIVED_LABEL}=true"
+# Archived exports are read in pages of this many, so that a year of them never sits in memory.
+ARCHIVED_PAGE = 500
 
 
 class ConflictError(Exception):
@@ -104,6 +108,60 @@ class Cluster:
             )
         except ApiException as error:
             if _status(error) not in (404, 409):
+                raise
+
+    def archived_exports(self) -> Iterator[dict[str, Any]]:
+        """The archived exports (outside the operator's watch), read a page at a time."""
+        token: str | None = None
+        while True:
+            page = _body(self._list_archived(token))
+            yield from page["items"]
+            token = page["metadata"].get("continue")
+            if not token:
+                return
+
+    def _list_archived(self, token: str | None) -> Any:
+        options: dict[str, Any] = {
+            "label_selector": ARCHIVED_SELECTOR,
+            "limit": ARCHIVED_PAGE,
+            "_preload_content": False,
+            "_request_timeout": REQUEST_TIMEOUT,
+        }
+        if token:
+            options["_continue"] = token
+        if self._namespace:
+            return self._custom.list_namespaced_custom_object(
+                resource.GROUP, resource.VERSION, self._namespace, resource.PLURAL, **options
+            )
+        return self._custom.list_cluster_custom_object(
+            resource.GROUP, resource.VERSION, resource.PLURAL, **options
+        )
+
+    def remove_finalizer(self, body: dict[str, Any]) -> None:
+        """Removes the operator's finalizer from the export as read (`body`), so its deletion ends.
+        The patch tests the uid and the finalizer's place first: a changed object is left alone."""
+        metadata = body["metadata"]
+        finalizers = metadata.get("finalizers") or []
+        if resource.FINALIZER not in finalizers:
+            return
+        place = f"/metadata/finalizers/{finalizers.index(resource.FINALIZER)}"
+        patch = [
+            {"op": "test", "path": "/metadata/uid", "value": metadata["uid"]},
+            {"op": "test", "path": place, "value": resource.FINALIZER},
+            {"op": "remove", "path": place},
+        ]
+        try:
+            self._custom.patch_namespaced_custom_object(
+                resource.GROUP,
+                resource.VERSION,
+                metadata["namespace"],
+                resource.PLURAL,
+                metadata["name"],
+                patch,
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+        except ApiException as error:
+            if _status(error) not in (404, 409, 422):  # gone, or changed: the next pass looks again
                 raise
 
     def create_event(self, manifest: dict[str, Any]) -> bool:

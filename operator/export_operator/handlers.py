@@ -7,6 +7,7 @@ environment alone.
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -38,13 +39,16 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     admitter = Admitter(jobs, config.max_running, config.max_running_per_space)
     files = ObjectStore(s3_client(config.storage()), timedelta(seconds=PRESIGN_SECONDS))
     memo["exports"] = exports = Exports(cluster, files, config, admitter)
-    memo["sweeper"] = Sweeper(exports, config.sweep_seconds)
+    memo["sweepers"] = [
+        Sweeper("retention sweep", exports.sweep, config.sweep_seconds),
+        Sweeper("archived exports sweep", exports.sweep_archived, config.archived_sweep_seconds),
+    ]
     if config.metrics_port:
         memo["metrics_server"], _thread = start_http_server(config.metrics_port)
 
 
 def _configure_kopf(settings: kopf.OperatorSettings, config: OperatorSettings) -> None:
-    settings.persistence.finalizer = f"{resource.GROUP}/cleanup"
+    settings.persistence.finalizer = resource.FINALIZER
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=resource.GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
         prefix=resource.GROUP, key="last-handled-configuration"
@@ -54,6 +58,11 @@ def _configure_kopf(settings: kopf.OperatorSettings, config: OperatorSettings) -
     settings.watching.client_timeout = 270
     settings.watching.connect_timeout = 30
     settings.execution.max_workers = 8
+    # kopf keeps ~10 KB for every object it watches; archived exports (a year of them) stay out
+    # of the watch and are read a page at a time instead (`Exports.sweep_archived`).
+    settings.watching.label_selectors[resource.GROUP, resource.PLURAL] = (
+        f"!{resource.ARCHIVED_LABEL}"
+    )
     # kopf's own "handler succeeded" notes stay in the log; only its warnings become Events.
     settings.posting.level = logging.WARNING
     # Replicas share a peering object (crds/kopf-peering.yaml; the chart creates the object):
@@ -68,13 +77,14 @@ def _configure_kopf(settings: kopf.OperatorSettings, config: OperatorSettings) -
 
 
 class Sweeper:
-    """Runs `Exports.sweep` every `interval` seconds in a thread of its own until stopped."""
+    """Runs `sweep` every `interval` seconds in a thread of its own until stopped."""
 
-    def __init__(self, exports: Exports, interval: float) -> None:
-        self._exports = exports
+    def __init__(self, name: str, sweep: Callable[[], None], interval: float) -> None:
+        self._name = name
+        self._sweep = sweep
         self._interval = interval
         self._stopping = threading.Event()
-        threading.Thread(target=self._run, name="retention-sweep", daemon=True).start()
+        threading.Thread(target=self._run, name=name, daemon=True).start()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -82,17 +92,16 @@ class Sweeper:
     def _run(self) -> None:
         while not self._stopping.wait(self._interval):
             try:
-                self._exports.sweep()
+                self._sweep()
             except Exception:  # the Kubernetes API or S3 down: the next pass retries
                 logging.getLogger(__name__).exception(
-                    "retention sweep failed; retrying in %.0f s", self._interval
+                    "%s failed; retrying in %.0f s", self._name, self._interval
                 )
 
 
 @kopf.on.cleanup()
 def stop_metrics(memo: kopf.Memo, **_: Any) -> None:
-    sweeper = memo.get("sweeper")
-    if sweeper is not None:
+    for sweeper in memo.get("sweepers", []):
         sweeper.stop()
     server = memo.get("metrics_server")
     if server is not None:

@@ -28,7 +28,7 @@ from export_operator.announcements import Announcement, Announcer
 from export_operator.cluster import Cluster, ConflictError
 from export_operator.jobs import JobPhase, JobView, Owner, job_manifest, object_key, owner_name
 from export_operator.pods import cannot_start, exporter_result, last_failure
-from export_operator.retention import FinishedExports
+from export_operator.retention import Finished, FinishedExports
 from export_operator.settings import OperatorSettings
 from export_storage import ObjectStore
 
@@ -242,23 +242,43 @@ class Exports:
             self._check_job(export)
 
     def sweep(self) -> None:
-        """The finished exports' retention: files at expiresAt, archived objects after the grace."""
+        """The retention of finished exports not archived yet: their files at expiresAt."""
         now = _now()
         for due in self.finished.due(now):
             body = self._cluster.get_export(due.owner.namespace, due.owner.name)
             if body is None or body["metadata"]["uid"] != due.owner.uid:
                 self.finished.forget(due.owner.uid)
                 continue
+            self._check_retention(Export(body))
+
+    def sweep_archived(self) -> None:
+        """The archived exports, outside the watch, read a page at a time: finishes their
+        deletions (the finalizer's work), deletes their files at expiresAt and their objects once
+        retention and grace are over."""
+        now = _now()
+        for body in self._cluster.archived_exports():
             export = Export(body)
-            if due.file_due(now):
+            if body["metadata"].get("deletionTimestamp"):
+                self._finalize(export)
+                continue
+            due = Finished.of(body, self.finished.retention, self.finished.grace)
+            if due is not None and due.file_due(now):
                 self._check_retention(export)
-            if due.object_due(now) and due.archived:
+            if due is not None and due.object_due(now):
                 self._cluster.delete_export(due.owner)
                 logger.info(
                     "deleted a finished export's object after its retention and grace (its record "
                     "stays in the API's archive)",
                     extra={"namespace": due.owner.namespace, "export": due.owner.name},
                 )
+
+    def _finalize(self, export: Export) -> None:
+        """What the finalizer does for exports in the watch (`delete`), then its removal."""
+        try:
+            self.delete(export.body)
+        except kopf.TemporaryError:
+            return  # its Job is still stopping: the next pass finishes it
+        self._cluster.remove_finalizer(export.body)
 
     def _check_job(self, export: Export) -> None:
         namespace = export.owner.namespace

@@ -3,8 +3,11 @@
 A Completed export's file is deleted at `expiresAt` (the export becomes Expired); any finished
 export's object is deleted `grace` after its retention ended, but only once the API has archived
 its final record in PostgreSQL (the object carries `ARCHIVED_LABEL`): so etcd holds no export
-past retention + grace, and nothing a client may still ask about is lost. The index is fed by the
-watch events the operator sees anyway; one loop walks it.
+past retention + grace, and nothing a client may still ask about is lost.
+
+Exports not archived yet are indexed from the watch events the operator sees anyway, and one loop
+walks the index. Archived ones are outside the watch (its label selector), so that the operator's
+memory does not grow with history; `Exports.sweep_archived` reads them a page at a time.
 """
 
 import logging
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from export_contracts.resource import ARCHIVED_LABEL, CompanyExportStatus, ExportState
+from export_contracts.resource import CompanyExportStatus, ExportState
 from export_operator.jobs import Owner
 
 logger = logging.getLogger(__name__)
@@ -25,8 +28,27 @@ class Finished:
     owner: Owner
     state: ExportState
     expires_at: datetime | None  # when a Completed export's file goes
-    deletes_at: datetime  # when its object may go (if archived)
-    archived: bool
+    deletes_at: datetime  # when its object may go (once archived)
+
+    @classmethod
+    def of(cls, body: dict[str, Any], retention: timedelta, grace: timedelta) -> "Finished | None":
+        """The export's retention if it is finished and not being deleted, else None."""
+        metadata = body["metadata"]
+        status = CompanyExportStatus.model_validate(body.get("status") or {})
+        if status.state is None or not status.state.is_final or metadata.get("deletionTimestamp"):
+            return None
+        ended = status.expires_at or (status.completed_at or status.started_at)
+        if ended is None:
+            ended = datetime.fromisoformat(metadata["creationTimestamp"])
+        if status.expires_at is None:
+            ended += retention
+        owner = Owner(namespace=metadata["namespace"], name=metadata["name"], uid=metadata["uid"])
+        return cls(
+            owner=owner,
+            state=status.state,
+            expires_at=status.expires_at,
+            deletes_at=ended + grace,
+        )
 
     def file_due(self, now: datetime) -> bool:
         return (
@@ -40,46 +62,35 @@ class Finished:
 
 
 class FinishedExports:
-    """The finished exports this operator has seen, by uid."""
+    """The finished exports in the operator's watch, by uid: those not archived yet (archived
+    ones leave the watch, see `ARCHIVED_LABEL`)."""
 
     def __init__(self, retention: timedelta, grace: timedelta) -> None:
-        self._retention = retention
-        self._grace = grace
+        self.retention = retention
+        self.grace = grace
         self._exports: dict[str, Finished] = {}
         self._waiting_for_archive: set[str] = set()
 
     def observe(self, body: dict[str, Any]) -> None:
         """Any watch event of an export: index it if finished (and not being deleted)."""
-        metadata = body["metadata"]
-        uid = metadata["uid"]
-        status = CompanyExportStatus.model_validate(body.get("status") or {})
-        if status.state is None or not status.state.is_final or metadata.get("deletionTimestamp"):
-            self.forget(uid)
-            return
-        ended = status.expires_at or (status.completed_at or status.started_at)
-        if ended is None:
-            ended = datetime.fromisoformat(metadata["creationTimestamp"])
-        if status.expires_at is None:
-            ended += self._retention
-        self._exports[uid] = Finished(
-            owner=Owner(namespace=metadata["namespace"], name=metadata["name"], uid=uid),
-            state=status.state,
-            expires_at=status.expires_at,
-            deletes_at=ended + self._grace,
-            archived=(metadata.get("labels") or {}).get(ARCHIVED_LABEL) == "true",
-        )
+        finished = Finished.of(body, self.retention, self.grace)
+        if finished is None:
+            self.forget(body["metadata"]["uid"])
+        else:
+            self._exports[finished.owner.uid] = finished
 
     def forget(self, uid: str) -> None:
         self._exports.pop(uid, None)
         self._waiting_for_archive.discard(uid)
 
     def due(self, now: datetime) -> list[Finished]:
-        """The exports with something to do now: a file to delete, an object to delete."""
+        """The exports whose file is due for deletion; warns once about each one past its
+        retention and grace that the API has not archived yet (its object may not go)."""
         due = []
         for uid, export in list(self._exports.items()):
-            if export.object_due(now) and not export.archived:
+            if export.object_due(now):
                 self._warn_unarchived_once(uid, export)
-            elif export.file_due(now) or export.object_due(now):
+            if export.file_due(now):
                 due.append(export)
         return due
 

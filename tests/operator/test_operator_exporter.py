@@ -142,7 +142,11 @@ def test_after_retention_and_grace_only_archived_exports_leave_the_cluster(
     harness: Harness, company_space: CompanySpace
 ) -> None:
     harness.start_operator(
-        retention_seconds=2, delete_grace_seconds=2, sweep_seconds=1, **harness.real_exporter()
+        retention_seconds=2,
+        delete_grace_seconds=2,
+        sweep_seconds=1,
+        archived_sweep_seconds=1,
+        **harness.real_exporter(),
     )
     day = (company_space.first,) * 2
     archived, kept = (harness.create_export(n, company_space.space_id, day) for n in (6, 7))
@@ -162,6 +166,24 @@ def test_after_retention_and_grace_only_archived_exports_leave_the_cluster(
 
     harness.kubectl("label", "cexp", kept, f"{ARCHIVED_LABEL}=true")
     harness.wait_gone(lambda: harness.get_export(kept), f"export {kept} once archived", 30)
+
+
+def test_an_archived_export_deleted_loses_its_file_and_job_then_goes(
+    harness: Harness, company_space: CompanySpace
+) -> None:
+    """Archived exports are outside the operator's watch: the archived sweep does the finalizer's
+    work for them."""
+    harness.start_operator(archived_sweep_seconds=1, **harness.real_exporter())
+    name = harness.create_export(8, company_space.space_id, (company_space.first,) * 2)
+    done = harness.wait_state(name, COMPLETED, FAILED)
+    assert done.state is COMPLETED
+    assert done.object_key
+    harness.kubectl("label", "cexp", name, f"{ARCHIVED_LABEL}=true")
+    harness.kubectl("delete", "cexp", name, "--wait=false")
+
+    harness.wait_gone(lambda: harness.get_export(name), f"archived export {name}", 30)
+    assert not harness.object_exists(done.object_key)
+    harness.wait_gone(lambda: harness.job(name), f"Job {name}")
 
 
 def test_time_from_create_to_completed(
