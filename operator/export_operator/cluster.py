@@ -15,6 +15,7 @@ from export_contracts import resource
 from export_operator.jobs import JOB_NAME_LABEL, JobView, Owner
 
 MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
 # Seconds before a call to the apiserver gives up; a handler then retries later.
 REQUEST_TIMEOUT = 30
 MANAGED_SELECTOR = f"{resource.MANAGED_BY_LABEL}={resource.MANAGED_BY}"
@@ -158,6 +159,7 @@ class Cluster:
                 resource.PLURAL,
                 metadata["name"],
                 patch,
+                _content_type=JSON_PATCH,
                 _request_timeout=REQUEST_TIMEOUT,
             )
         except ApiException as error:
