@@ -5,10 +5,12 @@ admission, read a Job's Pods, and write the export's status with optimistic conc
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
-from kubernetes import client, config
+from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 
 from export_contracts import resource
@@ -22,6 +24,15 @@ MANAGED_SELECTOR = f"{resource.MANAGED_BY_LABEL}={resource.MANAGED_BY}"
 ARCHIVED_SELECTOR = f"{resource.ARCHIVED_LABEL}=true"
 # Archived exports are read in pages of this many, so that a year of them never sits in memory.
 ARCHIVED_PAGE = 500
+# One watch of archived exports lasts this long on the server; the next resumes where it ended.
+ARCHIVED_WATCH_SECONDS = 240
+
+
+@dataclass
+class WatchCursor:
+    """Where a watch of archived exports resumes: a resourceVersion; None means from now."""
+
+    resource_version: str | None = None
 
 
 class ConflictError(Exception):
@@ -113,29 +124,61 @@ class Cluster:
 
     def archived_exports(self) -> Iterator[dict[str, Any]]:
         """The archived exports (outside the operator's watch), read a page at a time."""
+        list_archived = self._list_archived()
         token: str | None = None
         while True:
-            page = _body(self._list_archived(token))
+            page = _body(list_archived(limit=ARCHIVED_PAGE, _continue=token))
             yield from page["items"]
             token = page["metadata"].get("continue")
             if not token:
                 return
 
-    def _list_archived(self, token: str | None) -> Any:
-        options: dict[str, Any] = {
-            "label_selector": ARCHIVED_SELECTOR,
-            "limit": ARCHIVED_PAGE,
-            "_preload_content": False,
-            "_request_timeout": REQUEST_TIMEOUT,
-        }
-        if token:
-            options["_continue"] = token
+    def archived_changes(self, cursor: WatchCursor) -> Iterator[dict[str, Any]]:
+        """The archived exports that change after `cursor`, for one watch (ARCHIVED_WATCH_SECONDS);
+        moves the cursor along, and back to "from now" when the server has forgotten it (410)."""
+        if cursor.resource_version is None:
+            listed = _body(self._list_archived()(limit=1))
+            cursor.resource_version = listed["metadata"]["resourceVersion"]
+        events = watch.Watch().stream(
+            self._list_archived(),
+            resource_version=cursor.resource_version,
+            allow_watch_bookmarks=True,
+            timeout_seconds=ARCHIVED_WATCH_SECONDS,
+            _request_timeout=ARCHIVED_WATCH_SECONDS + REQUEST_TIMEOUT,
+        )
+        try:
+            for event in events:
+                body = dict(event["raw_object"])
+                cursor.resource_version = body["metadata"]["resourceVersion"]
+                if event["type"] in ("ADDED", "MODIFIED"):
+                    yield body
+        except ApiException as error:
+            if _status(error) != 410:
+                raise
+            cursor.resource_version = None  # what the watch missed, the periodic sweep finds
+
+    def _list_archived(self) -> Callable[..., Any]:
+        """The list call of archived exports in the operator's scope, for pages and watches."""
         if self._namespace:
-            return self._custom.list_namespaced_custom_object(
-                resource.GROUP, resource.VERSION, self._namespace, resource.PLURAL, **options
+            call = partial(
+                self._custom.list_namespaced_custom_object,
+                resource.GROUP,
+                resource.VERSION,
+                self._namespace,
+                resource.PLURAL,
             )
-        return self._custom.list_cluster_custom_object(
-            resource.GROUP, resource.VERSION, resource.PLURAL, **options
+        else:
+            call = partial(
+                self._custom.list_cluster_custom_object,
+                resource.GROUP,
+                resource.VERSION,
+                resource.PLURAL,
+            )
+        return partial(
+            call,
+            label_selector=ARCHIVED_SELECTOR,
+            _preload_content=False,
+            _request_timeout=REQUEST_TIMEOUT,
         )
 
     def remove_finalizer(self, body: dict[str, Any]) -> None:

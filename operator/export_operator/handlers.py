@@ -28,6 +28,8 @@ EXPORTS = (resource.GROUP, resource.VERSION, resource.PLURAL)
 # How often each export in flight is checked for what events cannot tell (stuck Pod, lost Job).
 # A constant: decorators are read at import, before settings exist.
 TICK_SECONDS = 10.0
+# The pause between two watches of archived exports (each resumes where the last one ended).
+ARCHIVED_WATCH_PAUSE_SECONDS = 2.0
 
 
 @kopf.on.startup()
@@ -42,6 +44,11 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     memo["sweepers"] = [
         Sweeper("retention sweep", exports.sweep, config.sweep_seconds),
         Sweeper("archived exports sweep", exports.sweep_archived, config.archived_sweep_seconds),
+        Sweeper(
+            "archived exports deletion watch",
+            exports.follow_archived_deletions,
+            ARCHIVED_WATCH_PAUSE_SECONDS,
+        ),
     ]
     if config.metrics_port:
         memo["metrics_server"], _thread = start_http_server(config.metrics_port)
@@ -59,7 +66,9 @@ def _configure_kopf(settings: kopf.OperatorSettings, config: OperatorSettings) -
     settings.watching.connect_timeout = 30
     settings.execution.max_workers = 8
     # kopf keeps ~10 KB for every object it watches; archived exports (a year of them) stay out
-    # of the watch and are read a page at a time instead (`Exports.sweep_archived`).
+    # of its watch: a watch of our own that keeps nothing finishes their deletions
+    # (`Exports.follow_archived_deletions`), and they are read a page at a time for the rest
+    # (`Exports.sweep_archived`).
     settings.watching.label_selectors[resource.GROUP, resource.PLURAL] = (
         f"!{resource.ARCHIVED_LABEL}"
     )

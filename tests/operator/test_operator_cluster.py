@@ -7,7 +7,9 @@ succeeds as a test plans. test_operator_exporter.py runs the real exporter.
 
 import pytest
 
-from export_contracts.resource import ConditionStatus, ExportReason, ExportState
+from export_contracts.resource import ARCHIVED_LABEL, ConditionStatus, ExportReason, ExportState
+from export_operator import cluster as cluster_module
+from export_operator.cluster import Cluster, WatchCursor
 from tests.operator.operator_harness import Harness, OperatorRun
 
 pytestmark = pytest.mark.integration
@@ -264,3 +266,28 @@ def test_two_replicas_only_one_acts_and_the_other_takes_over(harness: Harness) -
     assert harness.wait_state(name, COMPLETED, FAILED, timeout=60).state is COMPLETED
     harness.wait_for(lambda: _transitions(standby) >= 3, "the standby's three transitions")
     assert _transitions(standby) == 3
+
+
+def test_the_watch_of_archived_exports_resumes_and_starts_again_when_forgotten(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator's own watch of archived exports (outside kopf's): a second watch resumes where
+    the first ended; a version the server has forgotten (410) sends it back to "from now"."""
+    monkeypatch.setattr(cluster_module, "ARCHIVED_WATCH_SECONDS", 2)
+    cluster = Cluster(harness.custom.api_client, harness.namespace)
+    cursor = WatchCursor()
+    assert list(cluster.archived_changes(cursor)) == []
+    started_at = cursor.resource_version
+    assert started_at is not None
+
+    not_archived = harness.create_export(30)
+    archived = harness.create_export(31)
+    harness.kubectl("label", "cexp", archived, f"{ARCHIVED_LABEL}=true")
+    seen = [body["metadata"]["name"] for body in cluster.archived_changes(cursor)]
+    assert seen == [archived]
+    assert cursor.resource_version != started_at
+    assert not_archived not in seen
+
+    forgotten = WatchCursor("1")
+    assert list(cluster.archived_changes(forgotten)) == []
+    assert forgotten.resource_version is None

@@ -168,22 +168,45 @@ def test_after_retention_and_grace_only_archived_exports_leave_the_cluster(
     harness.wait_gone(lambda: harness.get_export(kept), f"export {kept} once archived", 30)
 
 
-def test_an_archived_export_deleted_loses_its_file_and_job_then_goes(
-    harness: Harness, company_space: CompanySpace
-) -> None:
-    """Archived exports are outside the operator's watch: the archived sweep does the finalizer's
-    work for them."""
-    harness.start_operator(archived_sweep_seconds=1, **harness.real_exporter())
-    name = harness.create_export(8, company_space.space_id, (company_space.first,) * 2)
+def _archived_export(
+    harness: Harness, company_space: CompanySpace, export_id: int
+) -> tuple[str, str]:
+    """A completed export, then archived: its name and its file's key."""
+    name = harness.create_export(export_id, company_space.space_id, (company_space.first,) * 2)
     done = harness.wait_state(name, COMPLETED, FAILED)
     assert done.state is COMPLETED
     assert done.object_key
     harness.kubectl("label", "cexp", name, f"{ARCHIVED_LABEL}=true")
+    return name, done.object_key
+
+
+def test_an_archived_export_deleted_loses_its_file_and_job_then_goes_at_once(
+    harness: Harness, company_space: CompanySpace
+) -> None:
+    """Archived exports are outside kopf's watch: the operator's own watch of them does the
+    finalizer's work (the sweep, an hour apart here, cannot have)."""
+    harness.start_operator(archived_sweep_seconds=3600, **harness.real_exporter())
+    name, object_key = _archived_export(harness, company_space, 8)
     harness.kubectl("delete", "cexp", name, "--wait=false")
 
-    harness.wait_gone(lambda: harness.get_export(name), f"archived export {name}", 30)
-    assert not harness.object_exists(done.object_key)
+    harness.wait_gone(lambda: harness.get_export(name), f"archived export {name}", 20)
+    assert not harness.object_exists(object_key)
     harness.wait_gone(lambda: harness.job(name), f"Job {name}")
+
+
+def test_an_archived_export_deleted_while_the_operator_was_down_goes_at_its_sweep(
+    harness: Harness, company_space: CompanySpace
+) -> None:
+    """A deletion the watch never saw (it starts from "now") is finished by the archived sweep."""
+    run = harness.start_operator(**harness.real_exporter())
+    name, object_key = _archived_export(harness, company_space, 9)
+    harness.kill(run)
+    harness.kubectl("delete", "cexp", name, "--wait=false")
+    assert harness.get_export(name) is not None  # held by the finalizer
+
+    harness.start_operator("restarted", archived_sweep_seconds=1, **harness.real_exporter())
+    harness.wait_gone(lambda: harness.get_export(name), f"archived export {name}", 30)
+    assert not harness.object_exists(object_key)
 
 
 def test_time_from_create_to_completed(
