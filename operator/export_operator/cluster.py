@@ -5,7 +5,7 @@ admission, read a Job's Pods, and write the export's status with optimistic conc
 """
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
@@ -22,7 +22,7 @@ JSON_PATCH = "application/json-patch+json"
 REQUEST_TIMEOUT = 30
 MANAGED_SELECTOR = f"{resource.MANAGED_BY_LABEL}={resource.MANAGED_BY}"
 ARCHIVED_SELECTOR = f"{resource.ARCHIVED_LABEL}=true"
-# Archived exports are read in pages of this many, so that a year of them never sits in memory.
+# Archived exports are listed in pages of this many, so that a day of them never sits in memory.
 ARCHIVED_PAGE = 500
 # One watch of archived exports lasts this long on the server; the next resumes where it ended.
 ARCHIVED_WATCH_SECONDS = 240
@@ -30,7 +30,7 @@ ARCHIVED_WATCH_SECONDS = 240
 
 @dataclass
 class WatchCursor:
-    """Where a watch of archived exports resumes: a resourceVersion; None means from now."""
+    """Where a watch of archived exports resumes: a resourceVersion, or None to list them all."""
 
     resource_version: str | None = None
 
@@ -122,23 +122,14 @@ class Cluster:
             if _status(error) not in (404, 409):
                 raise
 
-    def archived_exports(self) -> Iterator[dict[str, Any]]:
-        """The archived exports (outside the operator's watch), read a page at a time."""
-        list_archived = self._list_archived()
-        token: str | None = None
-        while True:
-            page = _body(list_archived(limit=ARCHIVED_PAGE, _continue=token))
-            yield from page["items"]
-            token = page["metadata"].get("continue")
-            if not token:
-                return
-
-    def archived_changes(self, cursor: WatchCursor) -> Iterator[dict[str, Any]]:
-        """The archived exports that change after `cursor`, for one watch (ARCHIVED_WATCH_SECONDS);
-        moves the cursor along, and back to "from now" when the server has forgotten it (410)."""
+    def archived_changes(self, cursor: WatchCursor) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Watch events ("ADDED", "MODIFIED", "DELETED") of archived exports, for one watch of
+        ARCHIVED_WATCH_SECONDS from `cursor`, which it moves along. A cursor without a version
+        starts with every archived export as ADDED (read a page at a time); one the server has
+        forgotten (410) is reset, so that the next call reads them all again."""
         if cursor.resource_version is None:
-            listed = _body(self._list_archived()(limit=1))
-            cursor.resource_version = listed["metadata"]["resourceVersion"]
+            listed_at = yield from self._archived_pages()
+            cursor.resource_version = listed_at
         events = watch.Watch().stream(
             self._list_archived(),
             resource_version=cursor.resource_version,
@@ -150,12 +141,24 @@ class Cluster:
             for event in events:
                 body = dict(event["raw_object"])
                 cursor.resource_version = body["metadata"]["resourceVersion"]
-                if event["type"] in ("ADDED", "MODIFIED"):
-                    yield body
+                if event["type"] != "BOOKMARK":
+                    yield event["type"], body
         except ApiException as error:
             if _status(error) != 410:
                 raise
-            cursor.resource_version = None  # what the watch missed, the periodic sweep finds
+            cursor.resource_version = None
+
+    def _archived_pages(self) -> Generator[tuple[str, dict[str, Any]], None, str]:
+        """Every archived export as ADDED, a page at a time; returns the listing's version."""
+        list_archived = self._list_archived()
+        token: str | None = None
+        while True:
+            page = _body(list_archived(limit=ARCHIVED_PAGE, _continue=token))
+            for body in page["items"]:
+                yield "ADDED", body
+            token = page["metadata"].get("continue")
+            if not token:
+                return str(page["metadata"]["resourceVersion"])
 
     def _list_archived(self) -> Callable[..., Any]:
         """The list call of archived exports in the operator's scope, for pages and watches."""

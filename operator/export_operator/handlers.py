@@ -43,12 +43,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     memo["exports"] = exports = Exports(cluster, files, config, admitter)
     memo["sweepers"] = [
         Sweeper("retention sweep", exports.sweep, config.sweep_seconds),
-        Sweeper("archived exports sweep", exports.sweep_archived, config.archived_sweep_seconds),
-        Sweeper(
-            "archived exports deletion watch",
-            exports.follow_archived_deletions,
-            ARCHIVED_WATCH_PAUSE_SECONDS,
-        ),
+        Sweeper("archived exports watch", exports.follow_archived, ARCHIVED_WATCH_PAUSE_SECONDS),
     ]
     if config.metrics_port:
         memo["metrics_server"], _thread = start_http_server(config.metrics_port)
@@ -65,10 +60,9 @@ def _configure_kopf(settings: kopf.OperatorSettings, config: OperatorSettings) -
     settings.watching.client_timeout = 270
     settings.watching.connect_timeout = 30
     settings.execution.max_workers = 8
-    # kopf keeps ~10 KB for every object it watches; archived exports (a year of them) stay out
-    # of its watch: a watch of our own that keeps nothing finishes their deletions
-    # (`Exports.follow_archived_deletions`), and they are read a page at a time for the rest
-    # (`Exports.sweep_archived`).
+    # kopf keeps ~10 KB for every object it watches; archived exports (a day of them: 100,000 or
+    # more) stay out of its watch, and a watch of our own keeps a small entry each
+    # (`Exports.follow_archived`).
     settings.watching.label_selectors[resource.GROUP, resource.PLURAL] = (
         f"!{resource.ARCHIVED_LABEL}"
     )
@@ -148,7 +142,7 @@ def observe_export(event: kopf.RawEvent, body: kopf.Body, memo: kopf.Memo, **_: 
     uid = body["metadata"]["uid"]
     if event["type"] == "DELETED":
         metrics.EXPORT_STATES.gone(uid)
-        _exports(memo).gone(uid)
+        _exports(memo).left_watch(dict(body))
     else:
         metrics.EXPORT_STATES.seen(uid, body.get("status", {}).get("state"))
         _exports(memo).observe(dict(body))

@@ -28,7 +28,7 @@ from export_operator.announcements import Announcement, Announcer
 from export_operator.cluster import Cluster, ConflictError, WatchCursor
 from export_operator.jobs import JobPhase, JobView, Owner, job_manifest, object_key, owner_name
 from export_operator.pods import cannot_start, exporter_result, last_failure
-from export_operator.retention import Finished, FinishedExports
+from export_operator.retention import FinishedExports
 from export_operator.settings import OperatorSettings
 from export_storage import ObjectStore
 
@@ -84,6 +84,8 @@ class Exports:
         self._admitter = admitter
         self._announcer = Announcer(cluster)
         self._archived_cursor = WatchCursor()
+        # Archived exports being deleted whose Job was still stopping: retried by `sweep`.
+        self._unfinalized: dict[str, dict[str, Any]] = {}
         self.finished = FinishedExports(
             timedelta(seconds=settings.retention_seconds),
             timedelta(seconds=settings.delete_grace_seconds),
@@ -93,10 +95,6 @@ class Exports:
         """Any watch event of an export: announce its state if that has not happened yet."""
         self._announcer.observe(body, _now())
         self.finished.observe(body)
-
-    def gone(self, uid: str) -> None:
-        self._announcer.forget(uid)
-        self.finished.forget(uid)
 
     # --- a new export ---------------------------------------------------------------------------
 
@@ -243,7 +241,8 @@ class Exports:
             self._check_job(export)
 
     def sweep(self) -> None:
-        """The retention of finished exports not archived yet: their files at expiresAt."""
+        """Retention, from the index of finished exports: files at expiresAt, archived objects
+        after retention and grace; and deletions of archived exports left to finish."""
         now = _now()
         for due in self.finished.due(now):
             body = self._cluster.get_export(due.owner.namespace, due.owner.name)
@@ -251,42 +250,42 @@ class Exports:
                 self.finished.forget(due.owner.uid)
                 continue
             self._check_retention(Export(body))
-
-    def sweep_archived(self) -> None:
-        """The archived exports, outside the watch, read a page at a time: finishes their
-        deletions (the finalizer's work), deletes their files at expiresAt and their objects once
-        retention and grace are over."""
-        now = _now()
-        for body in self._cluster.archived_exports():
-            export = Export(body)
-            if body["metadata"].get("deletionTimestamp"):
-                self._finalize(export)
-                continue
-            due = Finished.of(body, self.finished.retention, self.finished.grace)
-            if due is not None and due.file_due(now):
-                self._check_retention(export)
-            if due is not None and due.object_due(now):
+            if due.object_due(now):
                 self._cluster.delete_export(due.owner)
                 logger.info(
                     "deleted a finished export's object after its retention and grace (its record "
                     "stays in the API's archive)",
                     extra={"namespace": due.owner.namespace, "export": due.owner.name},
                 )
+        for uid, body in list(self._unfinalized.items()):
+            self._finalize(uid, body)
 
-    def follow_archived_deletions(self) -> None:
-        """One watch of archived exports: a DELETE of one is finished at once, not at the next
-        `sweep_archived` (which still catches what a broken watch missed)."""
-        for body in self._cluster.archived_changes(self._archived_cursor):
+    def follow_archived(self) -> None:
+        """One watch of the archived exports (outside kopf's watch): keeps their retention in the
+        index and finishes a DELETE of one at once (the finalizer's work)."""
+        for event, body in self._cluster.archived_changes(self._archived_cursor):
+            if event == "DELETED":
+                self.finished.left_watch(body)
+                continue
+            self.finished.observe(body)
             if body["metadata"].get("deletionTimestamp"):
-                self._finalize(Export(body))
+                self._finalize(body["metadata"]["uid"], body)
 
-    def _finalize(self, export: Export) -> None:
-        """What the finalizer does for exports in the watch (`delete`), then its removal."""
+    def left_watch(self, body: dict[str, Any]) -> None:
+        """kopf's DELETED event: the export is gone, or archived (see `FinishedExports`)."""
+        self._announcer.forget(body["metadata"]["uid"])
+        self.finished.left_watch(body)
+
+    def _finalize(self, uid: str, body: dict[str, Any]) -> None:
+        """What the finalizer does for exports in kopf's watch (`delete`), then its removal; a Job
+        still stopping leaves it to the next sweep."""
         try:
-            self.delete(export.body)
+            self.delete(body)
         except kopf.TemporaryError:
-            return  # its Job is still stopping: the next pass finishes it
-        self._cluster.remove_finalizer(export.body)
+            self._unfinalized[uid] = body
+            return
+        self._unfinalized.pop(uid, None)
+        self._cluster.remove_finalizer(body)
 
     def _check_job(self, export: Export) -> None:
         namespace = export.owner.namespace

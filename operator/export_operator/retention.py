@@ -5,9 +5,9 @@ export's object is deleted `grace` after its retention ended, but only once the 
 its final record in PostgreSQL (the object carries `ARCHIVED_LABEL`): so etcd holds no export
 past retention + grace, and nothing a client may still ask about is lost.
 
-Exports not archived yet are indexed from the watch events the operator sees anyway, and one loop
-walks the index. Archived ones are outside the watch (its label selector), so that the operator's
-memory does not grow with history; `Exports.sweep_archived` reads them a page at a time.
+Two watches feed the index: kopf's, of the exports not archived yet, and the operator's own watch
+of archived ones (`Exports.follow_archived`), which keeps only this index's small entry per
+export where kopf would keep ~10 KB. One loop walks the index.
 """
 
 import logging
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from export_contracts.resource import CompanyExportStatus, ExportState
+from export_contracts.resource import ARCHIVED_LABEL, CompanyExportStatus, ExportState
 from export_operator.jobs import Owner
 
 logger = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ class Finished:
 
     owner: Owner
     state: ExportState
+    archived: bool  # the API holds its final record: its object may go at `deletes_at`
     expires_at: datetime | None  # when a Completed export's file goes
     deletes_at: datetime  # when its object may go (once archived)
 
@@ -46,6 +47,7 @@ class Finished:
         return cls(
             owner=owner,
             state=status.state,
+            archived=(metadata.get("labels") or {}).get(ARCHIVED_LABEL) == "true",
             expires_at=status.expires_at,
             deletes_at=ended + grace,
         )
@@ -58,12 +60,11 @@ class Finished:
         )
 
     def object_due(self, now: datetime) -> bool:
-        return self.deletes_at <= now
+        return self.archived and self.deletes_at <= now
 
 
 class FinishedExports:
-    """The finished exports in the operator's watch, by uid: those not archived yet (archived
-    ones leave the watch, see `ARCHIVED_LABEL`)."""
+    """The finished exports of both watches, by uid."""
 
     def __init__(self, retention: timedelta, grace: timedelta) -> None:
         self.retention = retention
@@ -72,25 +73,31 @@ class FinishedExports:
         self._waiting_for_archive: set[str] = set()
 
     def observe(self, body: dict[str, Any]) -> None:
-        """Any watch event of an export: index it if finished (and not being deleted)."""
+        """An export as a watch saw it: index it if finished (and not being deleted)."""
         finished = Finished.of(body, self.retention, self.grace)
         if finished is None:
             self.forget(body["metadata"]["uid"])
         else:
             self._exports[finished.owner.uid] = finished
 
+    def left_watch(self, body: dict[str, Any]) -> None:
+        """A watch's DELETED event. Without a deletionTimestamp the export only left that watch's
+        label selector (it was archived, and the other watch has it): its entry stays."""
+        if body["metadata"].get("deletionTimestamp"):
+            self.forget(body["metadata"]["uid"])
+
     def forget(self, uid: str) -> None:
         self._exports.pop(uid, None)
         self._waiting_for_archive.discard(uid)
 
     def due(self, now: datetime) -> list[Finished]:
-        """The exports whose file is due for deletion; warns once about each one past its
-        retention and grace that the API has not archived yet (its object may not go)."""
+        """The exports whose file or object is due for deletion; warns once about each one past
+        its retention and grace that the API has not archived yet (its object may not go)."""
         due = []
         for uid, export in list(self._exports.items()):
-            if export.object_due(now):
+            if not export.archived and export.deletes_at <= now:
                 self._warn_unarchived_once(uid, export)
-            if export.file_due(now):
+            if export.file_due(now) or export.object_due(now):
                 due.append(export)
         return due
 

@@ -115,10 +115,6 @@ class OperatorSettings(BaseSettings):
     delete_grace_seconds: NonNegativeInt = 3600
     # How often finished exports' retention is walked (one loop for all, not a timer each).
     sweep_seconds: PositiveFloat = 10.0
-    # How often the archived exports (outside kopf's watch) are read, a page at a time, to expire
-    # their files, delete their objects after the grace, and finish any deletion their own watch
-    # missed (a DELETE is otherwise finished at once).
-    archived_sweep_seconds: PositiveFloat = 60.0
     startup_timeout_seconds: PositiveInt = 300
     job_lost_grace_seconds: PositiveInt = 60
 

@@ -5,6 +5,9 @@ Job's Pod runs `fake_exporter.py`, which follows the exporter contract and fails
 succeeds as a test plans. test_operator_exporter.py runs the real exporter.
 """
 
+from collections.abc import Iterable
+from typing import Any
+
 import pytest
 
 from export_contracts.resource import ARCHIVED_LABEL, ConditionStatus, ExportReason, ExportState
@@ -268,26 +271,37 @@ def test_two_replicas_only_one_acts_and_the_other_takes_over(harness: Harness) -
     assert _transitions(standby) == 3
 
 
-def test_the_watch_of_archived_exports_resumes_and_starts_again_when_forgotten(
+def test_the_watch_of_archived_exports_lists_them_resumes_and_lists_again_when_forgotten(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The operator's own watch of archived exports (outside kopf's): a second watch resumes where
-    the first ended; a version the server has forgotten (410) sends it back to "from now"."""
+    """The operator's own watch of archived exports (outside kopf's): it starts with a listing of
+    them all, a second watch resumes where the first ended, and a version the server has forgotten
+    (410) sends it back to a listing."""
     monkeypatch.setattr(cluster_module, "ARCHIVED_WATCH_SECONDS", 2)
+    monkeypatch.setattr(cluster_module, "ARCHIVED_PAGE", 2)
     cluster = Cluster(harness.custom.api_client, harness.namespace)
+    listed = [harness.create_export(n) for n in (30, 31, 32)]
+    harness.create_export(33)  # not archived: in neither the listing nor the watch
+    for name in listed:
+        harness.kubectl("label", "cexp", name, f"{ARCHIVED_LABEL}=true")
     cursor = WatchCursor()
-    assert list(cluster.archived_changes(cursor)) == []
-    started_at = cursor.resource_version
-    assert started_at is not None
+    assert _names(cluster.archived_changes(cursor)) == [("ADDED", name) for name in listed]
+    listed_at = cursor.resource_version
+    assert listed_at is not None
 
-    not_archived = harness.create_export(30)
-    archived = harness.create_export(31)
-    harness.kubectl("label", "cexp", archived, f"{ARCHIVED_LABEL}=true")
-    seen = [body["metadata"]["name"] for body in cluster.archived_changes(cursor)]
-    assert seen == [archived]
-    assert cursor.resource_version != started_at
-    assert not_archived not in seen
+    added = harness.create_export(34)
+    harness.kubectl("label", "cexp", added, f"{ARCHIVED_LABEL}=true")
+    harness.kubectl("label", "cexp", listed[0], f"{ARCHIVED_LABEL}-")
+    assert _names(cluster.archived_changes(cursor)) == [("ADDED", added), ("DELETED", listed[0])]
+    assert cursor.resource_version != listed_at
 
     forgotten = WatchCursor("1")
-    assert list(cluster.archived_changes(forgotten)) == []
+    assert _names(cluster.archived_changes(forgotten)) == []
     assert forgotten.resource_version is None
+    assert _names(cluster.archived_changes(forgotten)) == [
+        ("ADDED", name) for name in sorted([*listed[1:], added])
+    ]
+
+
+def _names(events: Iterable[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+    return [(kind, body["metadata"]["name"]) for kind, body in events]

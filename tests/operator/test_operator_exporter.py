@@ -145,7 +145,6 @@ def test_after_retention_and_grace_only_archived_exports_leave_the_cluster(
         retention_seconds=2,
         delete_grace_seconds=2,
         sweep_seconds=1,
-        archived_sweep_seconds=1,
         **harness.real_exporter(),
     )
     day = (company_space.first,) * 2
@@ -184,8 +183,8 @@ def test_an_archived_export_deleted_loses_its_file_and_job_then_goes_at_once(
     harness: Harness, company_space: CompanySpace
 ) -> None:
     """Archived exports are outside kopf's watch: the operator's own watch of them does the
-    finalizer's work (the sweep, an hour apart here, cannot have)."""
-    harness.start_operator(archived_sweep_seconds=3600, **harness.real_exporter())
+    finalizer's work."""
+    harness.start_operator(**harness.real_exporter())
     name, object_key = _archived_export(harness, company_space, 8)
     harness.kubectl("delete", "cexp", name, "--wait=false")
 
@@ -194,17 +193,17 @@ def test_an_archived_export_deleted_loses_its_file_and_job_then_goes_at_once(
     harness.wait_gone(lambda: harness.job(name), f"Job {name}")
 
 
-def test_an_archived_export_deleted_while_the_operator_was_down_goes_at_its_sweep(
+def test_an_archived_export_deleted_while_the_operator_was_down_goes_when_it_starts(
     harness: Harness, company_space: CompanySpace
 ) -> None:
-    """A deletion the watch never saw (it starts from "now") is finished by the archived sweep."""
+    """A deletion no watch saw: the operator's listing of archived exports at start finds it."""
     run = harness.start_operator(**harness.real_exporter())
     name, object_key = _archived_export(harness, company_space, 9)
     harness.kill(run)
     harness.kubectl("delete", "cexp", name, "--wait=false")
     assert harness.get_export(name) is not None  # held by the finalizer
 
-    harness.start_operator("restarted", archived_sweep_seconds=1, **harness.real_exporter())
+    harness.start_operator("restarted", **harness.real_exporter())
     harness.wait_gone(lambda: harness.get_export(name), f"archived export {name}", 30)
     assert not harness.object_exists(object_key)
 
