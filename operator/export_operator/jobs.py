@@ -19,7 +19,7 @@ JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 SCRATCH_DIR = "/tmp"  # noqa: S108 (an emptyDir of the Pod, not the host's /tmp)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Owner:
     """The CompanyExport a Job belongs to."""
 

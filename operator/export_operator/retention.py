@@ -11,6 +11,7 @@ export where kopf would keep ~10 KB. One loop walks the index.
 """
 
 import logging
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,7 +44,9 @@ class Finished:
             ended = datetime.fromisoformat(metadata["creationTimestamp"])
         if status.expires_at is None:
             ended += retention
-        owner = Owner(namespace=metadata["namespace"], name=metadata["name"], uid=metadata["uid"])
+        # One string per namespace, not one per export: the index holds a day of exports.
+        namespace = sys.intern(metadata["namespace"])
+        owner = Owner(namespace=namespace, name=metadata["name"], uid=metadata["uid"])
         return cls(
             owner=owner,
             state=status.state,
