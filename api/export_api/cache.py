@@ -13,6 +13,7 @@ import bisect
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, cast
 
 from kubernetes import client, watch
@@ -71,8 +72,16 @@ class _Index:
 class ExportCache:
     """The namespace's unarchived CompanyExports, kept current by a watch in a background thread."""
 
-    def __init__(self, api: client.ApiClient, namespace: str, watch_timeout_seconds: int) -> None:
+    def __init__(
+        self,
+        api: client.ApiClient,
+        namespace: str,
+        watch_timeout_seconds: int,
+        archived: Callable[[ExportRecord], None] = lambda record: None,
+    ) -> None:
+        """`archived` receives each finished record that leaves the cache for the archive."""
         self._objects = client.CustomObjectsApi(api)
+        self._archived = archived
         self._namespace = namespace
         self._watch_timeout = watch_timeout_seconds
         self._index = _Index({})
@@ -223,6 +232,11 @@ class ExportCache:
         with self._lock:
             # DELETED also means "left the selector": the object was labelled archived.
             if kind == "DELETED" or record.archived:
+                # A final export's deletion passes the operator's finalizer (`deleting`); this
+                # replica's own DELETE left a tombstone. Otherwise it left for the archive.
+                archived = record.is_final and not record.deleting
+                if archived and record.export_id not in self._tombstones:
+                    self._archived(record)
                 self._index.drop(record.export_id)
                 self._tombstones.discard(record.export_id)
             else:

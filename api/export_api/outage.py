@@ -7,6 +7,7 @@ finished export this replica read recently keeps its answer. Nothing that writes
 delete) uses these: it answers 503 with Retry-After.
 """
 
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -103,20 +104,25 @@ class RecentKeys:
 
 
 class RecentRecords:
-    """Finished exports this replica read from the archive lately (answers while it is down)."""
+    """Finished exports this replica read from the archive or saw archived lately (answers while
+    the archive is down). Fed by requests and by the export cache's thread."""
 
     def __init__(self, capacity: int = 10_000) -> None:
         self._capacity = capacity
         self._records: OrderedDict[int, ExportRecord] = OrderedDict()
+        self._lock = threading.Lock()
 
     def remember(self, record: ExportRecord) -> None:
-        self._records.pop(record.export_id, None)
-        self._records[record.export_id] = record
-        while len(self._records) > self._capacity:
-            self._records.popitem(last=False)
+        with self._lock:
+            self._records.pop(record.export_id, None)
+            self._records[record.export_id] = record
+            while len(self._records) > self._capacity:
+                self._records.popitem(last=False)
 
     def forget(self, export_id: int) -> None:
-        self._records.pop(export_id, None)
+        with self._lock:
+            self._records.pop(export_id, None)
 
     def get(self, export_id: int) -> ExportRecord | None:
-        return self._records.get(export_id)
+        with self._lock:
+            return self._records.get(export_id)

@@ -47,7 +47,14 @@ async def running_services(settings: ApiSettings) -> AsyncIterator[Services]:
     kube_api = api_client(settings.kubeconfig)
     # The watch holds a connection for minutes: give it a client of its own.
     watch_api = api_client(settings.kubeconfig)
-    cache = ExportCache(watch_api, settings.export_namespace, settings.watch_timeout_seconds)
+    recent_records = RecentRecords()
+    # What leaves the cache for the archive stays answerable here while PostgreSQL blips.
+    cache = ExportCache(
+        watch_api,
+        settings.export_namespace,
+        settings.watch_timeout_seconds,
+        archived=recent_records.remember,
+    )
     s3 = s3_client(settings)
     pool = AsyncConnectionPool(
         str(settings.database_url),
@@ -69,7 +76,7 @@ async def running_services(settings: ApiSettings) -> AsyncIterator[Services]:
         presigner=Presigner(s3, timedelta(seconds=settings.download_url_lifetime_seconds)),
         database=Breaker("database", _DATABASE_COOLDOWN_SECONDS),
         recent_keys=RecentKeys(timedelta(seconds=settings.outage_key_ttl_seconds)),
-        recent_records=RecentRecords(),
+        recent_records=recent_records,
     )
     archiver = Archiver(
         cache,

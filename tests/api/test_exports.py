@@ -23,6 +23,7 @@ from export_api.cache import ExportCache
 from export_api.records import ExportRecord
 from export_api.views import status_name
 from export_contracts.resource import (
+    ARCHIVED_LABEL,
     GROUP,
     PLURAL,
     VERSION,
@@ -436,3 +437,43 @@ def _wait(condition: Callable[[], bool], what: str = "the cache catching up") ->
     while not condition():
         assert time.monotonic() < deadline, f"{what}: not within 10 s"
         time.sleep(0.05)
+
+
+def test_the_cache_hands_an_archived_export_to_its_hook_and_not_a_deleted_one(
+    api: ApiServer, space: Space
+) -> None:
+    """What the cache drops because it was archived stays answerable by the replica (its recent
+    records) while PostgreSQL blips; an export deleted, or still running, does not."""
+    handed: list[ExportRecord] = []
+    cache = ExportCache(api.kube_api, NAMESPACE, watch_timeout_seconds=30, archived=handed.append)
+    objects = client.CustomObjectsApi(api.kube_api)
+
+    def patch(export_id: int, body: dict[str, Any]) -> None:
+        objects.patch_namespaced_custom_object(
+            GROUP, VERSION, NAMESPACE, PLURAL, resource_name(export_id), body
+        )
+
+    cache.start()
+    try:
+        assert cache.wait_synced(10)
+        archived, deleted, running, last = (create(api, space) for _ in range(4))
+        for export_id in (archived, deleted, last):
+            patch_status(api, export_id, {"state": "Failed", "reason": "BadRequest"})
+        patch_status(api, running, {"state": "Processing", "reason": "Running"})
+        _wait(lambda: all(cache.get(n) is not None for n in (archived, deleted, running, last)))
+        for export_id in (archived, running):
+            patch(export_id, {"metadata": {"labels": {ARCHIVED_LABEL: "true"}}})
+        # Held as the operator's finalizer holds every export it has seen: deleting, then gone.
+        patch(deleted, {"metadata": {"finalizers": ["tests.companies.dev/hold"]}})
+        objects.delete_namespaced_custom_object(
+            GROUP, VERSION, NAMESPACE, PLURAL, resource_name(deleted)
+        )
+        patch(deleted, {"metadata": {"finalizers": None}})
+        patch(last, {"metadata": {"labels": {ARCHIVED_LABEL: "true"}}})
+        _wait(lambda: len(handed) >= 2)  # events arrive in order: all of the above are applied
+    finally:
+        cache.stop()
+    assert [(record.export_id, record.status.state) for record in handed] == [
+        (archived, "Failed"),
+        (last, "Failed"),
+    ]
