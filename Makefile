@@ -13,6 +13,10 @@ BENCH_ARGS ?=
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
 
+.PHONY: node-check
+node-check: ## Check that this machine can run the local node (root, cgroup v1 memory, bridge netfilter) before anything is installed or built
+	@PYTHONPATH=local-cluster python3 -m local_cluster.node_requirements
+
 .PHONY: system-deps
 system-deps: ## Install the Debian packages we need (PostgreSQL, buildah, mmdebstrap, containerd, runc, CNI plugins, iptables, nftables, ipset) when missing and running as root
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
@@ -47,7 +51,7 @@ images: install system-deps ## Build the two images (company-exports, company-ex
 	@$(VENV)/bin/local-cluster images
 
 .PHONY: up
-up: install binaries ## Bring the whole system up locally and serve the API (leaves .local/stack.env)
+up: node-check install binaries ## Bring the whole system up locally and serve the API (leaves .local/stack.env)
 	@$(VENV)/bin/local-cluster up
 
 .PHONY: down
@@ -59,11 +63,11 @@ status: ## Show what `make up` is running
 	@$(VENV)/bin/local-cluster status
 
 .PHONY: bench
-bench: install binaries ## One scorecard of the exporter, the API and the whole flow (about 10 min)
+bench: node-check install binaries ## One scorecard of the exporter, the API and the whole flow (about 10 min)
 	@$(PY) -m benchmarks.scorecard $(BENCH_ARGS)
 
 .PHONY: soak
-soak: install binaries ## Soak: 300 exports over 10 spaces, operator and API restarts (~6 min)
+soak: node-check install binaries ## Soak: 300 exports over 10 spaces, operator and API restarts (~6 min)
 	@$(PY) -m benchmarks.soak $(SOAK_ARGS)
 
 .PHONY: lint
@@ -78,7 +82,7 @@ format: install ## Format and auto-fix the code
 	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
 .PHONY: test
-test: install binaries lint ## Run every test (lint, types, unit, integration, end-to-end on real servers)
+test: node-check install binaries lint ## Run every test (lint, types, unit, integration, end-to-end on real servers)
 	@echo "[make] pytest (starts its own etcd, kube-apiserver, kube-controller-manager, PostgreSQL, S3)"
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc = 5 ]; then echo "[make] pytest ran no tests: that is a failure"; exit 1; fi; exit $$rc

@@ -32,17 +32,11 @@ class NodeRequirementsError(RuntimeError):
     """The machine cannot run a real node; the message lists why and what to do."""
 
 
-def missing_requirements() -> list[str]:
-    """Each unmet requirement, as a sentence that says what to do about it."""
+def missing_machine_features() -> list[str]:
+    """What no package install can add: root and the kernel's cgroups and bridge netfilter."""
     missing = []
     if os.geteuid() != 0:
         missing.append("root: the node creates network namespaces, veth links and cgroups")
-    for program, package in PROGRAMS.items():
-        if not shutil.which(program):
-            missing.append(f"`{program}` (Debian package {package})")
-    for plugin in CNI_PLUGIN_NAMES:
-        if not (CNI_PLUGINS / plugin).exists():
-            missing.append(f"the CNI plugin {CNI_PLUGINS / plugin} (containernetworking-plugins)")
     if not Path("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists():
         missing.append("a cgroup v1 memory hierarchy at /sys/fs/cgroup/memory (Pod limits)")
     if not Path("/proc/sys/net/bridge/bridge-nf-call-iptables").exists():
@@ -50,12 +44,47 @@ def missing_requirements() -> list[str]:
     return missing
 
 
+def missing_programs() -> list[str]:
+    """The node's programs and CNI plugins that are not installed (`make system-deps` adds them)."""
+    missing = [
+        f"`{program}` (Debian package {package})"
+        for program, package in PROGRAMS.items()
+        if not shutil.which(program)
+    ]
+    missing += [
+        f"the CNI plugin {CNI_PLUGINS / plugin} (containernetworking-plugins)"
+        for plugin in CNI_PLUGIN_NAMES
+        if not (CNI_PLUGINS / plugin).exists()
+    ]
+    return missing
+
+
+def missing_requirements() -> list[str]:
+    """Each unmet requirement, as a sentence that says what to do about it."""
+    return missing_machine_features() + missing_programs()
+
+
+def _refusal(missing: list[str]) -> NodeRequirementsError:
+    return NodeRequirementsError(
+        "this machine cannot run the local cluster's node; missing: "
+        + "; ".join(missing)
+        + ". Run `make system-deps` as root for the packages. "
+        + KIND_HINT
+    )
+
+
 def check_node_requirements() -> None:
     missing = missing_requirements()
     if missing:
-        raise NodeRequirementsError(
-            "this machine cannot run the local cluster's node; missing: "
-            + "; ".join(missing)
-            + ". Run `make system-deps` as root for the packages. "
-            + KIND_HINT
-        )
+        raise _refusal(missing)
+
+
+def main() -> None:
+    """`make up`'s first step, before packages are installed or anything is built (stdlib only)."""
+    missing = missing_machine_features()
+    if missing:
+        raise SystemExit(f"[make] {_refusal(missing)}")
+
+
+if __name__ == "__main__":
+    main()

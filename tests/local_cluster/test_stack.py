@@ -77,7 +77,10 @@ def test_up_then_down_leaves_the_machine_as_it_found_it(
     cold = time.monotonic() - started
     subprocess.run([*command[:3], "down", *command[3:]], check=True, env=env, timeout=60)
     started = time.monotonic()  # second start: the data, certificates and binaries exist
-    subprocess.run([*command[:3], "up", *command[3:]], check=True, env=env, timeout=180)
+    said = subprocess.run(
+        [*command[:3], "up", *command[3:]],
+        check=True, env=env, timeout=180, capture_output=True, text=True,
+    ).stdout  # fmt: skip
     warm = time.monotonic() - started
     servers = recorded_servers(root)
     env_file = (root / "stack.env").read_text()
@@ -86,6 +89,9 @@ def test_up_then_down_leaves_the_machine_as_it_found_it(
     subprocess.run([*command[:3], "down", *command[3:]], check=True, env=env, timeout=60)
     after = machine_state()
     figures.append(f"local stack up: first start {cold:.1f} s, warm start {warm:.1f} s")
+    # It prints the node as `kubectl get nodes -o wide` does: Ready, on containerd.
+    node_row = next(line for line in said.splitlines() if " Ready " in line)
+    assert "containerd://" in node_row, said
     names = {s.name for s in servers}
     assert names >= {"etcd", "kube-apiserver", "kube-scheduler", "postgres", "s3", "registry"}
     assert names >= {"node-namespace", "containerd", "kubelet", "kube-proxy", "coredns"}
