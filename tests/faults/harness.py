@@ -136,9 +136,25 @@ class Product:
     # --- the chart's Pods: containers on the stack's node ---
 
     def component_pods(self, component: str) -> list[client.V1Pod]:
-        selector = f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/component={component}"
+        selector = _component_selector(component)
         pods = self.core().list_namespaced_pod(NAMESPACE, label_selector=selector).items
         return [pod for pod in pods if pod.metadata.deletion_timestamp is None]
+
+    def scale(self, component: str, replicas: int, timeout: float = 120) -> None:
+        """Sets the component's Deployment to `replicas`; waits until that many Pods are ready."""
+        apps = client.AppsV1Api(self.admin)
+        selector = _component_selector(component)
+        (deployment,) = apps.list_namespaced_deployment(NAMESPACE, label_selector=selector).items
+        apps.patch_namespaced_deployment_scale(
+            deployment.metadata.name, NAMESPACE, {"spec": {"replicas": replicas}}
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pods = self.component_pods(component)
+            if len(pods) == replicas and all(_ready(pod) for pod in pods):
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"the {component} was not at {replicas} ready Pods in {timeout:.0f} s")
 
     def pod_pids(self, pod: client.V1Pod) -> list[int]:
         """Process ids in the Pod's running containers (not its sandbox), from their cgroups."""
@@ -199,6 +215,10 @@ class Product:
     def exporter_pods(self, export_id: int) -> list[client.V1Pod]:
         selector = f"{resource.EXPORT_LABEL}={export_id}"
         return list(self.core().list_namespaced_pod(NAMESPACE, label_selector=selector).items)
+
+
+def _component_selector(component: str) -> str:
+    return f"app.kubernetes.io/instance={RELEASE},app.kubernetes.io/component={component}"
 
 
 def _restarts(pod: client.V1Pod) -> int:

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -28,9 +28,21 @@ pytestmark = pytest.mark.e2e
 OUTAGE_SECONDS = 10.0
 
 
+@pytest.fixture
+def two_api_replicas(product: Product) -> Iterator[None]:
+    """The local install runs one API replica; the blips must leave every replica in the Service."""
+    product.scale("api", 2)
+    try:
+        yield
+    finally:
+        product.scale("api", 1)
+
+
+@pytest.mark.usefixtures("two_api_replicas")
 def test_replicas_stay_ready_and_known_exports_answer_through_database_and_apiserver_blips(
     product: Product, space: Space, figures: list[str]
 ) -> None:
+    assert len(product.component_pods("api")) == 2
     requested = request_exports(product.api_url, space, [day_range(0, 1), day_range(1, 1)])
     final = wait_until_final(product.api_url, requested, timeout=120)
     assert {answer["status"] for answer in final.values()} == {"completed"}
@@ -61,8 +73,8 @@ def test_replicas_stay_ready_and_known_exports_answer_through_database_and_apise
     product.wait_for_api()
     assert _api_ready_since(product) == ready_since  # no replica left the Service
     figures.append(
-        "faults: PostgreSQL, then kube-apiserver, down 10 s each under status polls: "
-        + "; ".join(f"{dep}: {dict(answers)}" for dep, answers in outages.items())
+        "faults: PostgreSQL, then kube-apiserver, down 10 s each under status polls, two API "
+        "replicas: " + "; ".join(f"{dep}: {dict(answers)}" for dep, answers in outages.items())
     )
 
 
