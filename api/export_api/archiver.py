@@ -41,7 +41,7 @@ class Archiver:
         self._database = database
         self._history = history
         self._interval = interval
-        self._purged_at = 0.0
+        self._purged_at = float("-inf")  # the first pass purges, however young the machine
 
     async def run(self) -> None:
         """Archives and purges until cancelled; failures wait for the next pass."""

@@ -215,3 +215,26 @@ def test_while_postgresql_is_unreachable_nothing_is_labelled_then_everything_is(
     with running_api(reachable, api.kube_api):
         _wait(lambda: _archived(api, export_id, lone_namespace), "the archived label")
     assert [row[:3] for row in _rows(db, export_id)] == [("Failed", None, "lost")]
+
+
+def test_past_the_history_window_a_record_is_purged_and_answers_404(
+    api: ApiServer, kube: KubeCluster, s3: S3Server, space: Space, db: psycopg.Connection
+) -> None:
+    old, recent = create(api, space), create(api, space)
+    for export_id in (old, recent):
+        complete(api, s3, space, export_id)
+        _wait(lambda: _archived(api, export_id), "the archived label")  # noqa: B023
+        _forget_object(api, export_id)
+    for export_id, age in ((old, "91 days"), (recent, "89 days")):
+        db.execute(
+            "UPDATE export_archive SET archived_at = now() - %s::interval WHERE export_id = %s",
+            (age, export_id),
+        )
+
+    ninety_days = api_settings(kube, str(api.settings.database_url), s3, history_days=90)
+    with running_api(ninety_days, api.kube_api):  # a replica's first pass purges
+        _wait(lambda: _rows(db, old) == [], "the purge of the record past the window")
+    with api.client(space.token) as http:
+        assert http.get(f"{PATH}/{old}").status_code == 404
+        assert http.get(f"{PATH}/{recent}").json()["status"] == "completed"
+    assert len(_rows(db, recent)) == 1
