@@ -1,8 +1,9 @@
 """Download URLs: a presigned S3 GET, signed anew on each request, living 15 minutes from then.
 
 Signing is local (no call to S3), so a status poll stays cheap. The bucket and key come from the
-export's status; the URL is never stored, so it cannot go stale. The client and the signing are
-export_storage's, shared with the operator and the exporter.
+export's status; the API never stores or reuses a URL, so what a client gets cannot go stale (the
+operator's status carries one of its own, readable only by roles that may download). The client and
+the signing are export_storage's, shared with the operator and the exporter.
 """
 
 from typing import TYPE_CHECKING
