@@ -39,7 +39,8 @@ STATUS_WRITE_ATTEMPTS = 5
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    """Whole seconds, as Kubernetes writes its own times (a Job's startTime, say)."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass(frozen=True)

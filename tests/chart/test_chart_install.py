@@ -12,6 +12,7 @@ and run in file order; the last uninstalls it.
 import gzip
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -195,6 +196,9 @@ def test_an_export_through_the_charts_api_matches_the_database(
         result = _wait_for_export(api, export_id)
     elapsed = time.monotonic() - started
     assert result["status"] == "completed", result
+    # Every time in the answer in one form, as Kubernetes writes its own: whole seconds, UTC.
+    for field in ("created_at", "started_at", "completed_at"):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", result[field]), result
     download = httpx.get(result["download_url"], timeout=30)
     assert download.status_code == 200
     assert len(download.content) == result["file_size"]
