@@ -60,10 +60,18 @@ class Announcement:
         return cls(status.state, status.reason, status.message or "")
 
 
+def _micro_time(moment: datetime) -> str:
+    """An Event's time. kube-apiserver 1.37.2 refuses an eventTime whose fraction is .000000 (it
+    reads one back without digits, then fails to parse it), so a whole second gets 1 us more."""
+    if moment.microsecond == 0:
+        moment += timedelta(microseconds=1)
+    return moment.isoformat(timespec="microseconds")
+
+
 def event_manifest(export: dict[str, Any], said: Announcement, now: datetime) -> dict[str, Any]:
     """The core/v1 Event that announces the state entered (shown by `kubectl describe`)."""
     meta = export["metadata"]
-    stamp = now.isoformat()
+    stamp = _micro_time(now)
     return {
         "apiVersion": "v1",
         "kind": "Event",
