@@ -266,15 +266,19 @@ class Exports:
         index and finishes a DELETE of one at once (the finalizer's work)."""
         for event, body in self._cluster.archived_changes(self._archived_cursor):
             if event == "DELETED":
-                self.finished.left_watch(body)
+                self.left_watch(body)
                 continue
-            self.finished.observe(body)
+            # An operator killed between a status write and its Event leaves the repair to its
+            # successor; the export may be archived by then, so it is seen only here.
+            self.observe(body)
             if body["metadata"].get("deletionTimestamp"):
                 self._finalize(body["metadata"]["uid"], body)
 
     def left_watch(self, body: dict[str, Any]) -> None:
-        """kopf's DELETED event: the export is gone, or archived (see `FinishedExports`)."""
-        self._announcer.forget(body["metadata"]["uid"])
+        """A DELETED event of either watch: the export is gone, or it moved from one watch to the
+        other (no deletionTimestamp, see `FinishedExports`), and what is known of it stays."""
+        if body["metadata"].get("deletionTimestamp"):
+            self._announcer.forget(body["metadata"]["uid"])
         self.finished.left_watch(body)
 
     def _finalize(self, uid: str, body: dict[str, Any]) -> None:

@@ -6,7 +6,12 @@ from typing import Any
 import pytest
 
 from export_contracts import resource
-from export_contracts.resource import CompanyExportStatus, ExportReason, ExportState
+from export_contracts.resource import (
+    ARCHIVED_LABEL,
+    CompanyExportStatus,
+    ExportReason,
+    ExportState,
+)
 from export_operator.announcements import (
     MAX_MESSAGE_LENGTH,
     REPAIR_WINDOW,
@@ -102,6 +107,9 @@ def test_a_state_whose_event_was_lost_is_announced_once_by_the_next_operator(
     lost = _recorded_failure(harness, 300, now)
     stale = _recorded_failure(harness, 301, now - REPAIR_WINDOW - timedelta(minutes=1))
     announced = _recorded_failure(harness, 302, now)
+    # Archived (by the API) before any operator saw it: outside kopf's watch, in the archived one.
+    archived = _recorded_failure(harness, 304, now)
+    harness.kubectl("label", "cexp", archived, f"{ARCHIVED_LABEL}=true")
     body = harness.get_export(announced)
     assert body is not None
     said = Announcement(ExportState.FAILED, ExportReason.BAD_REQUEST, "announced before the kill")
@@ -109,6 +117,7 @@ def test_a_state_whose_event_was_lost_is_announced_once_by_the_next_operator(
 
     first = harness.start_operator()
     harness.wait_for(lambda: _events(harness, lost), f"an Event for {lost}", timeout=30)
+    harness.wait_for(lambda: _events(harness, archived), f"an Event for {archived}", timeout=30)
     harness.kill(first)
     harness.start_operator("operator-2")
     # An export recorded after the second start is announced only once the listing was handled.
@@ -121,4 +130,18 @@ def test_a_state_whose_event_was_lost_is_announced_once_by_the_next_operator(
     ]
     assert [e.message for e in _events(harness, announced)] == ["announced before the kill"]
     assert _events(harness, stale) == []
-    assert [e.count for e in _events(harness, lost) + _events(harness, later)] == [1, 1]
+    announced_once = _events(harness, lost) + _events(harness, later) + _events(harness, archived)
+    assert [e.count for e in announced_once] == [1, 1, 1]
+
+
+def test_an_event_stamped_on_a_whole_second_is_accepted(harness: Harness) -> None:
+    """The operator's times are whole seconds; kube-apiserver 1.37.2 refuses eventTime .000000."""
+    name = harness.create_export(305)
+    body = harness.get_export(name)
+    assert body is not None
+    said = Announcement(ExportState.FAILED, ExportReason.BAD_REQUEST, "on a whole second")
+    whole_second = datetime.now(UTC).replace(microsecond=0)
+    harness.core.create_namespaced_event(
+        harness.namespace, event_manifest(body, said, whole_second)
+    )
+    assert [event.message for event in _events(harness, name)] == ["on a whole second"]
