@@ -216,25 +216,29 @@ def main() -> None:
     def progress(step: str) -> None:
         print(f"[scorecard] {step} ({time.monotonic() - started:.0f} s so far)", flush=True)
 
-    progress("starting the local stack and installing the chart")
     rows: list[Row] = []
-    with running_target() as target:
-        for count in arguments.sizes:
-            progress(f"exporter, {count:,} rows")
-            rows += exporter_rows(target, count, arguments.repeats)
-        progress("end-to-end latency")
-        rows += latency_rows(target, arguments.exports)
-        progress("status polls")
-        rows += status_poll_rows(target, arguments.rate, arguments.seconds)
-        if arguments.stored:
-            progress(f"{arguments.stored:,} stored exports")
-            rows += stored_rows(
-                target, arguments.stored, arguments.rate, arguments.seconds, progress
-            )
-    if arguments.soak_exports:
-        progress("soak (a stack of its own)")
-        rows += soak_rows(arguments.soak_exports, arguments.soak_spaces)
-    print_table(rows, time.monotonic() - started)
+    try:
+        progress("starting the local stack and installing the chart")
+        with running_target() as target:
+            for count in arguments.sizes:
+                progress(f"exporter, {count:,} rows")
+                rows += exporter_rows(target, count, arguments.repeats)
+            progress("end-to-end latency")
+            rows += latency_rows(target, arguments.exports)
+            progress("status polls")
+            rows += status_poll_rows(target, arguments.rate, arguments.seconds)
+            if arguments.stored:
+                progress(f"{arguments.stored:,} stored exports")
+                rows += stored_rows(
+                    target, arguments.stored, arguments.rate, arguments.seconds, progress
+                )
+        if arguments.soak_exports:
+            progress("soak (a stack of its own)")
+            rows += soak_rows(arguments.soak_exports, arguments.soak_spaces)
+    finally:
+        # A part that fails (its traceback follows) does not cost the figures measured before it.
+        if rows:
+            print_table(rows, time.monotonic() - started)
 
 
 def print_table(rows: list[Row], seconds: float) -> None:
