@@ -8,8 +8,8 @@ hence a registry of our own, built from its Go module by build-binaries.sh.
 
 The registry listens on one address (127.0.0.1 by default; the stack gives it the machine's end of
 the node's link, which the node's containerd pulls from), over plain HTTP (clients pass
-`--plain-http` or `--tls-verify=false`), stores under the stack's root, allows deletes, and runs no debug or metrics
-listener and no trace exporter.
+`--plain-http` or `--tls-verify=false`), stores under the stack's root, allows deletes, and runs
+no debug or metrics listener and no trace exporter.
 """
 
 import json
