@@ -15,7 +15,7 @@ best-effort: a kill between the status write and them loses them.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
@@ -121,13 +121,15 @@ class Announcer:
         # The states known to have their Event, by export uid; a restart starts empty and asks.
         self._announced: dict[str, set[ExportState]] = {}
 
-    def announce(self, export: dict[str, Any], said: Announcement, now: datetime) -> bool:
-        """Creates the Event of the state entered; False when it existed already (or failed)."""
+    def announce(self, export: dict[str, Any], said: Announcement) -> bool:
+        """Creates the Event of the state entered; False when it existed already (or failed). It
+        is stamped to the microsecond, as Events order by time (states enter within a second)."""
         uid = export["metadata"]["uid"]
         if said.state in self._announced.get(uid, ()):
             return False
         try:
-            created = self._cluster.create_event(event_manifest(export, said, now))
+            moment = datetime.now(UTC)
+            created = self._cluster.create_event(event_manifest(export, said, moment))
         except (ApiException, HTTPError) as error:
             # The watch event of the status write comes next and tries again (`observe`).
             logger.warning(
@@ -151,7 +153,7 @@ class Announcer:
         since = entered_at(status)
         if since is not None and now - since > REPAIR_WINDOW:
             return
-        if self.announce(export, said, now):
+        if self.announce(export, said):
             logger.info(
                 "export state announced late (the operator stopped between status and Event)",
                 extra={"export": export["metadata"]["name"], "state": said.state.value},

@@ -396,7 +396,7 @@ class Exports:
     def _announce(self, export: Export, transition: status.Transition, now: datetime) -> None:
         """The Event first: metrics and the log line are per process and best-effort."""
         said = Announcement(transition.state, transition.reason, transition.message)
-        self._announcer.announce(export.body, said, now)
+        self._announcer.announce(export.body, said)
         metrics.record_transition(transition.state, export.created_at, now)
         logger.info(
             "export state changed",
