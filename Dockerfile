@@ -39,7 +39,8 @@ RUN --mount=type=secret,id=ca-certificates \
     if [ -s /run/secrets/ca-certificates ]; then export PIP_CERT=/run/secrets/ca-certificates; fi \
     && /opt/build/bin/pip wheel --quiet --no-deps --wheel-dir /wheels . \
     && python3 -c 'import re, tomllib; \
-wanted = {"pydantic", "pydantic-settings", "psycopg", "boto3", "isal"}; \
+wanted = {"pydantic", "pydantic-settings", "psycopg", "boto3", "isal", "polars", \
+          "adbc-driver-manager", "adbc-driver-postgresql"}; \
 deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; \
 print("\n".join(d for d in deps if re.split(r"[<>=!~\[ ;]", d)[0] in wanted))' \
     > /wheels/exporter-requirements.txt

@@ -1,4 +1,7 @@
-"""The two ways an export fails, each carrying the exit code the Job's failure policy acts on."""
+"""The two ways an export fails, each carrying the exit code the Job's failure policy acts on,
+and the messages for PostgreSQL's failures (what went wrong, where, and what to do)."""
+
+from psycopg.conninfo import conninfo_to_dict
 
 from export_contracts.exporter import ExitCode
 
@@ -25,3 +28,39 @@ class CancelledExportError(ExportError):
     """SIGTERM: the Job was deleted or ran past its deadline."""
 
     exit_code = ExitCode.RETRIABLE
+
+
+# Substrings of libpq's messages that mean "the server refused who we are".
+_CREDENTIAL_FAILURES = ("password authentication failed", "no password supplied", "role ")
+
+
+def _where(database_url: str) -> str:
+    """host:port/db of the URL, for messages; never the password."""
+    parts = conninfo_to_dict(database_url)
+    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
+
+
+def _one_line(said: object) -> str:
+    return " ".join(str(said).split()) or type(said).__name__  # libpq's lines, as one line
+
+
+def connect_failure(said: object, database_url: str) -> RetriableError:
+    """The error for PostgreSQL refusing or not answering a connection."""
+    user = conninfo_to_dict(database_url).get("user", "(default user)")
+    if any(marker in str(said) for marker in _CREDENTIAL_FAILURES):
+        return RetriableError(
+            f"PostgreSQL at {_where(database_url)} rejected the credentials of user {user} in "
+            f"DATABASE_URL ({_one_line(said)}): fix the database secret"
+        )
+    return RetriableError(
+        f"cannot connect to PostgreSQL at {_where(database_url)} ({_one_line(said)}): "
+        "check that it is up and reachable; the Job retries"
+    )
+
+
+def export_failure(database_url: str, said: object) -> RetriableError:
+    """The error for PostgreSQL failing once the export runs (a lost backend, a cancel)."""
+    return RetriableError(
+        f"PostgreSQL at {_where(database_url)} failed during the export: {_one_line(said)}; "
+        "the Job retries"
+    )

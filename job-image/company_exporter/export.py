@@ -84,20 +84,15 @@ def _slice_readers(
         start, end = span[0], span[1] + timedelta(microseconds=1)
     wanted = settings.export_database_connections
     slices = time_slices(start, end, estimated_rows, settings.export_slice_rows, wanted)
-    connections = [
-        snapshot.first,
-        *(snapshot.reader() for _ in range(min(wanted, len(slices)) - 1)),
-    ]
+    readers = snapshot.readers(min(wanted, len(slices)))
     log.info("export started", extra={
         "export_id": parameters.export_id, "space_id": parameters.space_id,
         "range_start": parameters.range_start.isoformat(),
         "range_end": parameters.range_end.isoformat(),
         "key": parameters.object_key, "estimated_rows": estimated_rows,
-        "slices": len(slices), "connections": len(connections),
+        "slices": len(slices), "connections": len(readers),
     })  # fmt: skip
-    return SliceReaders(
-        snapshot, connections, parameters.space_id, slices, settings.export_compression_level
-    )
+    return SliceReaders(readers, parameters.space_id, slices, settings.export_compression_level)
 
 
 def run_export(parameters: ExporterParameters, settings: ExporterSettings) -> ExporterResult:

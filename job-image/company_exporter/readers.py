@@ -1,8 +1,8 @@
-"""Reader threads: each reads whole slices on its own connection and deflates them; the export
-takes their output back in slice order.
+"""Reader threads: each reads whole slices on its own connection, writes their lines and deflates
+them; the export takes their output back in slice order.
 
-PostgreSQL's JSON building is the export's limit, and one backend uses one core; two or more
-connections reading different slices use as many cores of the database server. Memory stays
+Two or more readers overlap the work: while one waits for PostgreSQL's rows (the GIL released),
+another writes lines and deflates (both in compiled code that releases it too). Memory stays
 bounded: a thread may run at most `len(connections)` slices ahead of the one being joined, and
 each slice's queue holds at most `_QUEUED` chunks of ~150 KB of deflated output.
 """
@@ -13,15 +13,14 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-import psycopg
+import adbc_driver_manager
 
+from company_exporter.columns import ColumnReader
 from company_exporter.compression import SliceDeflater
 from company_exporter.slices import TimeSlice
-from company_exporter.source import Snapshot
 
 _QUEUED = 64
 _WAKE_SECONDS = 0.1  # how often a waiting thread checks whether the export was stopped
-_CANCEL_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -53,25 +52,23 @@ class SliceReaders:
 
     def __init__(
         self,
-        snapshot: Snapshot,
-        connections: Sequence[psycopg.Connection],
+        readers: Sequence[ColumnReader],
         space_id: int,
         slices: Sequence[TimeSlice],
         compression_level: int,
     ) -> None:
-        self._snapshot = snapshot
-        self._connections = connections
+        self._readers = readers
         self._space_id = space_id
         self._slices = slices
         self._level = compression_level
         self._queues: list[queue.Queue[_Item]] = [queue.Queue(_QUEUED) for _ in slices]
-        self._ahead = threading.Semaphore(len(connections) + 1)
+        self._ahead = threading.Semaphore(len(readers) + 1)
         self._claim = threading.Lock()
         self._next_slice = 0
         self._stop = threading.Event()
         self._threads = [
-            threading.Thread(target=self._work, args=(conn,), name=f"reader-{number}", daemon=True)
-            for number, conn in enumerate(connections)
+            threading.Thread(target=self._work, args=(each,), name=f"reader-{number}", daemon=True)
+            for number, each in enumerate(readers)
         ]
 
     def __enter__(self) -> "SliceReaders":
@@ -82,10 +79,10 @@ class SliceReaders:
     def __exit__(self, kind: object, error: object, traceback: object) -> None:
         self._stop.set()
         if error is not None:
-            for conn in self._connections:
+            for reader in self._readers:
                 # PostgreSQL ends a running COPY, so a thread waiting for rows sees the stop.
-                with contextlib.suppress(psycopg.Error):  # best effort: the thread may be done
-                    conn.cancel_safe(timeout=_CANCEL_SECONDS)
+                with contextlib.suppress(adbc_driver_manager.Error):  # the thread may be done
+                    reader.cancel()
         for thread in self._threads:
             thread.join()
 
@@ -101,10 +98,10 @@ class SliceReaders:
                     self._ahead.release()
                     break
 
-    def _work(self, conn: psycopg.Connection) -> None:
+    def _work(self, reader: ColumnReader) -> None:
         try:
             while (index := self._claim_slice()) is not None:
-                self._read(conn, index)
+                self._read(reader, index)
         except _StoppedError:
             return
 
@@ -117,16 +114,13 @@ class SliceReaders:
             self._next_slice += 1
         return index if index < len(self._slices) else None
 
-    def _read(self, conn: psycopg.Connection, index: int) -> None:
+    def _read(self, reader: ColumnReader, index: int) -> None:
         out = self._queues[index]
         time_slice = self._slices[index]
         deflater = SliceDeflater(self._level)
         try:
-            batches = self._snapshot.copy_batches(
-                conn, self._space_id, time_slice.start, time_slice.end
-            )
-            for batch in batches:
-                self._put(out, Deflated(deflater.add(batch.lines), batch.records, len(batch.lines)))
+            for lines, records in reader.lines(self._space_id, time_slice.start, time_slice.end):
+                self._put(out, Deflated(deflater.add(lines), records, len(lines)))
             self._put(out, Deflated(deflater.finish(), 0, 0))
             self._put(out, SliceEnd(deflater.crc32, deflater.length))
         except _StoppedError:

@@ -29,9 +29,9 @@ class ExporterSettings(BaseSettings):
     # ISA-L's levels are 0..3; 2 measured 1.2 GB/s at ratio 7.2 on our rows (zlib level 1:
     # 0.29 GB/s at 6.7). See benchmarks/exporter.py.
     export_compression_level: Annotated[int, Field(ge=0, le=3)] = 2
-    # Connections that read slices of the range side by side, each a backend building JSON on a
-    # core of the database server: 2 halved the time of 100k and 1M exports on a 2-core machine
-    # (3 and 4 were no faster there). Raise it where the database has cores to spare.
+    # Connections that read slices of the range side by side, each a backend sending rows and a
+    # reader thread writing them: with 2, one writes while the other waits for PostgreSQL (1M
+    # rows on a 2-core machine: 12.3 s on 1, 9.5 s on 2). Raise it where both sides have cores.
     export_database_connections: Annotated[int, Field(ge=1, le=16)] = 2
     # Rows per slice, by the planner's estimate: exports estimated at fewer rows than this read
     # on one connection. A slice is a query of its own (~0.5 ms to start).

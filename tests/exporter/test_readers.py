@@ -32,8 +32,8 @@ def export_lines(
     gzip_parts = GzipParts(2, 5 * 1024 * 1024)
     parts: list[bytes] = []
     with Snapshot(database_url, export_id=1) as snapshot:
-        readers = [snapshot.first, *(snapshot.reader() for _ in range(connections - 1))]
-        with SliceReaders(snapshot, readers, space_id, slices, 2) as output:
+        readers = snapshot.readers(connections)
+        with SliceReaders(readers, space_id, slices, 2) as output:
             for item in output:
                 if isinstance(item, SliceEnd):
                     gzip_parts.end_slice(item.crc32, item.length)
@@ -84,8 +84,8 @@ def test_a_lost_backend_fails_the_export_and_stops_every_reader(database_url: st
 def read_and_terminate_backends(database_url: str, space_id: int, slices: list[TimeSlice]) -> None:
     """Reads on two connections; after the first item, PostgreSQL terminates both backends."""
     with Snapshot(database_url, export_id=424242) as snapshot:
-        readers = [snapshot.first, snapshot.reader()]
-        with SliceReaders(snapshot, readers, space_id, slices, 2) as output:
+        readers = snapshot.readers(2)
+        with SliceReaders(readers, space_id, slices, 2) as output:
             for number, _ in enumerate(output):
                 if number == 1:
                     with psycopg.connect(database_url, autocommit=True) as conn:

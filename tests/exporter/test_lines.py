@@ -1,0 +1,108 @@
+"""The compiled path writes every line byte for byte as PostgreSQL's COMPANY_JSON builds it.
+
+Lines are read the way the exporter reads them (a `ColumnReader` in a snapshot) and compared as
+bytes, not as parsed values, with what PostgreSQL's own expression gives for the same rows: on
+hostile strings, on values the compiled path hands back to PostgreSQL (NaN, arrays that are not
+plain lists, years outside 0001..9999), on ties across page boundaries, and on 100k generated
+companies.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from company_exporter.source import Snapshot
+from export_database.company_json import COMPANY_JSON
+from export_database.generate import DEFAULT_FIRST_INSTANT, DEFAULT_SPREAD
+from tests.exporter.conftest import insert_companies, new_space
+from tests.exporter.test_export_content import HOSTILE
+
+pytestmark = pytest.mark.integration
+
+AT = datetime(2023, 6, 1, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+# Rows the compiled path could not write alike; PostgreSQL writes their line (or one column).
+UNUSUAL = {
+    "NaN revenue": {"annual_revenue": "NaN"},
+    "revenue with its scale": {"annual_revenue": "1234.50"},
+    "revenue of zero": {"annual_revenue": "0"},
+    "the largest revenue": {"annual_revenue": "9999999999999.99"},
+    "two-dimensional tags": {"tags": "{{a,b},{c,NULL}}"},
+    "tags from index 0": {"tags": "[0:1]={x,y}"},
+    "empty tags": {"tags": "{}"},
+    "updated before Christ": {"updated_at": "0044-03-15 12:00:00+00 BC"},
+    "updated in year 10000": {"updated_at": "10000-01-01 00:00:00+00"},
+    "updated in year 1": {"updated_at": "0001-01-01 00:00:00+00"},
+    "updated at the last microsecond of 9999": {"updated_at": "9999-12-31 23:59:59.999999+00"},
+    "a microsecond": {"updated_at": "2024-01-01 00:00:00.000001+00"},
+    "half a second": {"updated_at": "2024-01-01 00:00:00.5+00"},
+    "ten seconds": {"updated_at": "2024-01-01 00:00:10+00"},
+    "jsonb numbers and duplicate keys": {
+        "custom_attributes": '{"b": 1.50, "a": [1e3, -0.0, null], "b": {"zz": true, "z": "€"}}'
+    },
+    "the largest employee count": {"employee_count": 2_147_483_647},
+}
+
+
+def compiled_lines(database_url: str, space_id: int, page_rows: int) -> bytes:
+    with Snapshot(database_url, export_id=1) as snapshot:
+        (reader,) = snapshot.readers(1, page_rows)
+        return b"".join(lines for lines, _ in reader.lines(space_id, AT - 3650 * DAY, AT + DAY))
+
+
+def postgresql_lines(database_url: str, space_id: int) -> bytes:
+    query = sql.SQL(
+        "SELECT ({})::text FROM companies c WHERE space_id = %s ORDER BY created_at, id"
+    ).format(sql.SQL(COMPANY_JSON))
+    with psycopg.connect(database_url) as conn:
+        return b"".join(f"{line}\n".encode() for (line,) in conn.execute(query, (space_id,)))
+
+
+def insert_raw(database_url: str, space_id: int, name: str, values: dict[str, object]) -> None:
+    """One company with values given as PostgreSQL text, cast by the column's type."""
+    columns = {"name": name, "created_at": AT, "updated_at": AT, **values, "space_id": space_id}
+    statement = sql.SQL("INSERT INTO companies ({}) VALUES ({})").format(
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", ").join(map(sql.Placeholder, columns)),
+    )
+    with psycopg.connect(database_url) as conn:
+        conn.execute(statement, {key: str(value) for key, value in columns.items()})
+
+
+@pytest.mark.parametrize("page_rows", [1, 3, 10_000])
+def test_hostile_and_unusual_rows_are_written_as_postgresql_writes_them(
+    database_url: str, page_rows: int
+) -> None:
+    space_id = new_space(database_url)
+    insert_companies(database_url, space_id, [
+        {
+            "name": text, "domain": text[:50], "description": text, "street": f"{text} 1",
+            "tags": [text, "plain", None, ""], "country_code": "DE", "employee_count": index,
+            "custom_attributes": {text: text, "nested": {"list": [text, None, 1.5, True]}},
+            "created_at": AT - timedelta(seconds=index, microseconds=index),
+        }
+        for index, text in enumerate(HOSTILE)
+    ])  # fmt: skip
+    for name, values in UNUSUAL.items():
+        insert_raw(database_url, space_id, name, values)  # all at AT: ties across pages
+    insert_companies(database_url, space_id, [{"name": "all nulls", "created_at": AT}])
+
+    expected = postgresql_lines(database_url, space_id)
+    assert expected.count(b"\n") == len(HOSTILE) + len(UNUSUAL) + 1
+    assert compiled_lines(database_url, space_id, page_rows) == expected
+
+
+def test_generated_companies_are_written_as_postgresql_writes_them(
+    database_url: str, space_100k: int
+) -> None:
+    start, end = DEFAULT_FIRST_INSTANT, DEFAULT_FIRST_INSTANT + DEFAULT_SPREAD + DAY
+    with Snapshot(database_url, export_id=1) as snapshot:
+        (reader,) = snapshot.readers(1)
+        compiled = b"".join(lines for lines, _ in reader.lines(space_100k, start, end))
+
+    expected = postgresql_lines(database_url, space_100k)
+    assert compiled.count(b"\n") == 100_000
+    assert compiled == expected
