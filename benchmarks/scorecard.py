@@ -8,6 +8,8 @@ and prints:
 - exporter rows/s and floor time / exporter time, where the floor is `psql \\copy | gzip -1` of
   the same rows (benchmarks/exporter.py), at 100k and 1M companies, median of the repeats;
 - the exporter's peak RSS;
+- the product path: the same rows exported through the API (POST -> completed), the exporter in
+  a Job's container on the node, median of the repeats, beside the exporter alone;
 - create -> completed latency of a small export (the demo space's example day) through the chart's
   API, operator and Job, median of 10 run one after the other;
 - status-poll latency at a fixed 500 requests/s (open loop, benchmarks/api_load.py), p50 and p99;
@@ -33,12 +35,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import psycopg
 import uvloop
 
 from benchmarks import stored
 from benchmarks.api_load import Result, open_loop, request_head
 from benchmarks.exporter import run_exporter, run_floor, space_with
 from benchmarks.soak import run as run_soak
+from export_api.admin import issue_key
+from export_api.auth import Scope
 from local_cluster.product import DemoSpace, ensure_demo_space
 from local_cluster.stack import Stack
 from tests.faults.harness import Product, start_product
@@ -91,7 +96,8 @@ def running_target() -> Iterator[Target]:
 
 
 def exporter_rows(target: Target, count: int, repeats: int) -> list[Row]:
-    """benchmarks/exporter.py's runs: floor and exporter alternate; medians of the repeats."""
+    """benchmarks/exporter.py's runs: floor and exporter alternate; medians of the repeats. Then
+    the same rows through the product: POST -> completed, the exporter in a Job's container."""
     env = target.env
     with contextlib.redirect_stdout(io.StringIO()):  # its progress lines would break the table
         space_id = space_with(env["DATABASE_URL"], count)
@@ -103,6 +109,9 @@ def exporter_rows(target: Target, count: int, repeats: int) -> list[Row]:
         records = result.records
     exporter_seconds = statistics.median(run.seconds for run in exports)
     floor_seconds = statistics.median(floors)
+    product_seconds = statistics.median(
+        product_path_seconds(target, space_id) for _ in range(repeats)
+    )
     size = f"{count // 1000}k" if count < 1_000_000 else f"{count // 1_000_000}M"
     return [
         Row(f"export rows/s, {size} rows", f"{records / exporter_seconds:,.0f}",
@@ -110,13 +119,31 @@ def exporter_rows(target: Target, count: int, repeats: int) -> list[Row]:
         Row(f"export vs psql|gzip floor, {size}", f"{floor_seconds / exporter_seconds:.2f}",
             f"floor {floor_seconds:.2f} s; >= 1.0: as fast as the floor"),
         Row(f"exporter peak RSS, {size}", f"{max(run.peak_rss_mb for run in exports):.0f} MB"),
+        Row(f"product path, {size}", f"{product_seconds:.2f} s",
+            f"POST -> completed (a Job's container), median of {repeats}; "
+            f"{product_seconds / exporter_seconds:.2f}x the exporter alone"),
     ]  # fmt: skip
 
 
-def _completed_after(api: httpx.Client) -> float:
+def product_path_seconds(target: Target, space_id: int) -> float:
+    """POST over every company of the space, then polls until completed: what a client waits.
+
+    The generated companies lie in 2019..2025 (export_database.generate), inside `whole`.
+    """
+    with psycopg.connect(target.product.database_url) as conn:
+        _, api_key = issue_key(
+            conn, space_id, [Scope.EXPORTS_READ, Scope.EXPORTS_WRITE], name="scorecard"
+        )
+    whole = {"start_date": "2000-01-01 00:00:00", "end_date": "2029-12-30 23:59:59"}
+    headers = {"Authorization": f"Bearer {api_key}"}
+    with httpx.Client(base_url=target.api_url, headers=headers, timeout=30) as api:
+        return _completed_after(api, whole)
+
+
+def _completed_after(api: httpx.Client, body: dict[str, str] = SMALL_EXPORT) -> float:
     """Seconds from sending a create to the first poll that answers completed."""
     started = time.monotonic()
-    created = api.post(EXPORTS, json=SMALL_EXPORT)
+    created = api.post(EXPORTS, json=body)
     created.raise_for_status()
     path = f"{EXPORTS}/{created.json()['export_id']}"
     while time.monotonic() - started < EXPORT_TIMEOUT_SECONDS:
