@@ -55,7 +55,11 @@ class GzipParts:
     def __init__(self, level: int, part_bytes: int) -> None:
         self._level = level
         self._part_bytes = part_bytes
-        self._pending = bytearray(_GZIP_HEADER)
+        # Pieces not yet handed out, joined only when a part is full: appending to one buffer
+        # that parts are cut from the front of moves its content on appends (the 105 MB of a
+        # 1M-row export: 0.24 s of CPU that way, 0.16 s this way, hashing included).
+        self._pending: list[bytes] = [_GZIP_HEADER]
+        self._pending_bytes = len(_GZIP_HEADER)
         self._sha256 = hashlib.sha256()
         self._crc32 = 0
         self._length = 0
@@ -63,8 +67,9 @@ class GzipParts:
 
     def add(self, deflated: bytes) -> list[bytes]:
         """Appends deflate output; returns the parts that are now full (usually none)."""
-        self._pending += deflated
-        return self._full_parts()
+        self._pending.append(deflated)
+        self._pending_bytes += len(deflated)
+        return self._full_parts() if self._pending_bytes > self._part_bytes else []
 
     def end_slice(self, crc32: int, length: int) -> None:
         self._crc32 = isal_zlib.crc32_combine(self._crc32, crc32, length)
@@ -72,14 +77,20 @@ class GzipParts:
 
     def finish(self) -> list[bytes]:
         """The remaining parts; the last one ends with the gzip trailer (one even for no input)."""
-        self._pending += _final_block(self._level)
-        self._pending += _GZIP_TRAILER.pack(self._crc32, self._length % 2**32)
-        return [*self._full_parts(), self._take(len(self._pending))]
+        self.add(_final_block(self._level))
+        parts = self.add(_GZIP_TRAILER.pack(self._crc32, self._length % 2**32))
+        return [*parts, self._handed_out(b"".join(self._pending))]
 
     def _full_parts(self) -> list[bytes]:
+        """Every full part of what is pending; the rest (at most a part) stays pending."""
+        pending = b"".join(self._pending)
+        cut = 0
         parts = []
-        while len(self._pending) > self._part_bytes:
-            parts.append(self._take(self._part_bytes))
+        while len(pending) - cut > self._part_bytes:
+            parts.append(self._handed_out(pending[cut : cut + self._part_bytes]))
+            cut += self._part_bytes
+        self._pending = [pending[cut:]]
+        self._pending_bytes = len(pending) - cut
         return parts
 
     @property
@@ -87,9 +98,7 @@ class GzipParts:
         """Of every byte handed out so far, i.e. of the whole object once `finish` returned."""
         return self._sha256.hexdigest()
 
-    def _take(self, size: int) -> bytes:
-        part = bytes(self._pending[:size])
-        del self._pending[:size]
+    def _handed_out(self, part: bytes) -> bytes:
         self._sha256.update(part)
         self.bytes_out += len(part)
         return part
