@@ -202,20 +202,29 @@ def _operator_idle(product: Product) -> tuple[float, float]:
     has caught up with what it listed (CPU under _SETTLED_CPU over 5 s, at most _SETTLE_SECONDS)."""
     pids = [pid for pod in product.component_pods("operator") for pid in product.pod_pids(pod)]
     assert pids, "no running operator process"
-    deadline = time.monotonic() + _SETTLE_SECONDS
-    while _cpu_percent(pids, 5.0) > _SETTLED_CPU and time.monotonic() < deadline:
-        pass
-    cpu = _cpu_percent(pids, _IDLE_SECONDS)
-    return sum(_rss_kb(pid) for pid in pids) / 1024, cpu
+    _settled(lambda: _cpu_percent(pids, 5.0), _SETTLED_CPU)
+    return sum(_rss_kb(pid) for pid in pids) / 1024, _cpu_percent(pids, _IDLE_SECONDS)
 
 
 def _wait_for_a_quiet_machine() -> float:
     """Percent of all cores busy over the last 5 s once under _QUIET_BUSY (or the deadline)."""
+    return _settled(lambda: _machine_busy(5.0), _QUIET_BUSY)
+
+
+def _settled(measure: Callable[[], float], limit: float) -> float:
+    """`measure()` again and again until it is under `limit` or _SETTLE_SECONDS have passed."""
     deadline = time.monotonic() + _SETTLE_SECONDS
-    busy = _machine_busy(5.0)
-    while busy > _QUIET_BUSY and time.monotonic() < deadline:
-        busy = _machine_busy(5.0)
-    return busy
+    value = measure()
+    while value > limit and time.monotonic() < deadline:
+        value = measure()
+    return value
+
+
+def _growth(seconds: float, counters: Callable[[], tuple[int, ...]]) -> list[int]:
+    """How much each counter grew over `seconds`."""
+    before = counters()
+    time.sleep(seconds)
+    return [after - then for then, after in zip(before, counters(), strict=True)]
 
 
 def _machine_busy(seconds: float) -> float:
@@ -223,16 +232,12 @@ def _machine_busy(seconds: float) -> float:
         fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         return sum(fields), fields[3] + fields[4]  # all, idle + iowait
 
-    total, idle = ticks()
-    time.sleep(seconds)
-    total_after, idle_after = ticks()
-    return 100 * (1 - (idle_after - idle) / max(1, total_after - total))
+    total, idle = _growth(seconds, ticks)
+    return 100 * (1 - idle / max(1, total))
 
 
 def _cpu_percent(pids: list[int], seconds: float) -> float:
-    before = sum(_cpu_ticks(pid) for pid in pids)
-    time.sleep(seconds)
-    ticks = sum(_cpu_ticks(pid) for pid in pids) - before
+    (ticks,) = _growth(seconds, lambda: (sum(_cpu_ticks(pid) for pid in pids),))
     return ticks / _CLOCK_TICKS / seconds * 100
 
 
