@@ -14,6 +14,7 @@ best-effort: a kill between the status write and them loses them.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -116,19 +117,37 @@ def entered_at(status: CompanyExportStatus) -> datetime | None:
 class Announcer:
     """Creates the Event of each state once; remembers what this process knows is announced."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(
+        self, cluster: Cluster, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self._cluster = cluster
-        # The states known to have their Event, by export uid; a restart starts empty and asks.
-        self._announced: dict[str, set[ExportState]] = {}
+        self._clock = clock
+        # The states known to have their Event, by export uid, with when the last was announced;
+        # a restart starts empty and asks. Oldest first: entries past REPAIR_WINDOW are dropped
+        # (`observe` no longer repairs those states), so memory follows the last hour's work, not
+        # every export the cluster holds.
+        self._announced: dict[str, tuple[datetime, set[ExportState]]] = {}
+
+    def _known(self, uid: str, state: ExportState) -> bool:
+        return uid in self._announced and state in self._announced[uid][1]
+
+    def _remember(self, uid: str, state: ExportState, moment: datetime) -> None:
+        _, states = self._announced.pop(uid, (moment, set()))
+        self._announced[uid] = (moment, states | {state})
+        horizon = moment - REPAIR_WINDOW
+        while (oldest := next(iter(self._announced))) != uid:
+            if self._announced[oldest][0] >= horizon:
+                break
+            del self._announced[oldest]
 
     def announce(self, export: dict[str, Any], said: Announcement) -> bool:
         """Creates the Event of the state entered; False when it existed already (or failed). It
         is stamped to the microsecond, as Events order by time (states enter within a second)."""
         uid = export["metadata"]["uid"]
-        if said.state in self._announced.get(uid, ()):
+        if self._known(uid, said.state):
             return False
         try:
-            moment = datetime.now(UTC)
+            moment = self._clock()
             created = self._cluster.create_event(event_manifest(export, said, moment))
         except (ApiException, HTTPError) as error:
             # The watch event of the status write comes next and tries again (`observe`).
@@ -141,14 +160,14 @@ class Announcer:
                 },
             )
             return False
-        self._announced.setdefault(uid, set()).add(said.state)
+        self._remember(uid, said.state, moment)
         return created
 
     def observe(self, export: dict[str, Any], now: datetime) -> None:
         """Announces the recorded state if its Event may be missing (a kill after the write)."""
         status = CompanyExportStatus.model_validate(export.get("status") or {})
         said = Announcement.of(status)
-        if said is None or said.state in self._announced.get(export["metadata"]["uid"], ()):
+        if said is None or self._known(export["metadata"]["uid"], said.state):
             return
         since = entered_at(status)
         if since is not None and now - since > REPAIR_WINDOW:

@@ -1,7 +1,7 @@
 """Each state an export enters is announced by one Event, also when the operator died in between."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -16,10 +16,12 @@ from export_operator.announcements import (
     MAX_MESSAGE_LENGTH,
     REPAIR_WINDOW,
     Announcement,
+    Announcer,
     entered_at,
     event_manifest,
     event_name,
 )
+from export_operator.cluster import Cluster
 from tests.operator.operator_harness import EXPORTS, Harness
 
 EXPORT = {"metadata": {"name": "export-7", "namespace": "tenant-a", "uid": "3f2c"}}
@@ -65,6 +67,38 @@ def test_the_state_was_entered_when_its_timestamp_says() -> None:
     assert entered_at(queued) == NOW
     assert entered_at(done) == NOW + timedelta(1)
     assert entered_at(CompanyExportStatus()) is None
+
+
+class EventsCreated:
+    """Stands in for the cluster's Events API (the only call an Announcer makes): keeps names."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def create_event(self, manifest: dict[str, Any]) -> bool:
+        self.names.append(manifest["metadata"]["name"])
+        return True
+
+
+def test_what_was_announced_is_remembered_for_the_repair_window_only() -> None:
+    now = [NOW]
+    events = EventsCreated()
+    announcer = Announcer(cast(Cluster, events), clock=lambda: now[0])
+    completed = Announcement(ExportState.COMPLETED, ExportReason.COMPLETED, "done")
+
+    def export(uid: str) -> dict[str, Any]:
+        return {"metadata": {**EXPORT["metadata"], "name": f"export-{uid}", "uid": uid}}
+
+    assert announcer.announce(export("a"), completed)
+    now[0] = NOW + REPAIR_WINDOW / 2
+    assert announcer.announce(export("b"), completed)
+    assert not announcer.announce(export("a"), completed)  # remembered: no second Event
+    now[0] = NOW + REPAIR_WINDOW + timedelta(seconds=1)
+    assert announcer.announce(export("c"), completed)  # a's memory ends here
+    assert not announcer.announce(export("b"), completed)
+
+    assert announcer.announce(export("a"), completed)  # asked again (the apiserver says 409)
+    assert [name.split(".")[1] for name in events.names] == ["a", "b", "c", "a"]
 
 
 # --- against the apiserver, with the operator started and killed ----------------------------------
