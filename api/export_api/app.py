@@ -11,6 +11,7 @@ from psycopg_pool import PoolTimeout
 
 from export_api.errors import install_error_handlers
 from export_api.middleware import BodyLimits, RateLimitHeaders, RequestMetrics
+from export_api.models import error_responses
 from export_api.routes import companies, exports, health
 from export_api.services import running_services
 from export_api.settings import ApiSettings
@@ -49,6 +50,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # Any request the HTTP parser cannot read, on any path (protocol.HeadLimits).
+        responses=error_responses(400),
     )
     install_error_handlers(app, unavailable=DEPENDENCY_FAILURES)
     app.add_middleware(RateLimitHeaders)

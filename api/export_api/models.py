@@ -5,6 +5,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
+from export_api.protocol import UNPARSABLE_MESSAGE
+
 ExportStatusName = Literal["queued", "processing", "completed", "failed", "expired"]
 
 _LOCAL_TIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
@@ -145,6 +147,7 @@ _RATE_LIMIT_HEADERS = {
 _RETRY_AFTER = {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
 
 _ERROR_EXAMPLES = {
+    400: UNPARSABLE_MESSAGE,
     401: "Unauthenticated: send a valid API key as 'Authorization: Bearer <key>'.",
     403: "This API key lacks the exports:write scope: issue a key with that scope.",
     404: "Export not found in your space: check the id.",
@@ -171,7 +174,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
             entry["headers"] = {**_RATE_LIMIT_HEADERS, "Retry-After": _RETRY_AFTER}
         elif code == 503:
             entry["headers"] = {"Retry-After": _RETRY_AFTER}
-        elif code not in (401, 500):
+        elif code not in (400, 401, 500):
             entry["headers"] = _RATE_LIMIT_HEADERS
         responses[code] = entry
     return responses

@@ -13,6 +13,11 @@ Protocol and Transport interfaces, which uvicorn's `http=` option takes, passes 
 unchanged, and learns that a request has been answered when the protocol writes a response, so
 the next bytes begin the next head. Nothing of uvicorn's internals is touched, and
 tests/abuse/test_request_limits.py runs the real server to catch an upgrade that bypasses this.
+
+A request the HTTP parser cannot read (a malformed request line, header name or length) is
+answered 400 by uvicorn itself, in plain text; the write it makes is recognised here (a 400 in
+text/plain: the app's own answers are JSON) and replaced by the same 400 in our error shape, so
+every answer of the API has one shape and says what to do.
 """
 
 import asyncio
@@ -41,6 +46,25 @@ class RequestLimits(BaseModel):
     read_seconds: float = Field(default=REQUEST_READ_SECONDS, gt=0)
 
 
+_UNPARSABLE = b"HTTP/1.1 400 "
+_PLAIN_TEXT = b"content-type: text/plain"
+UNPARSABLE_MESSAGE = (
+    "request: not valid HTTP/1.1 (a malformed request line, header name, header value or "
+    "Content-Length); send a well-formed request, as any HTTP client library does."
+)
+
+
+def answer(status: bytes, message: str) -> bytes:
+    """A whole answer in our error shape that closes the connection."""
+    body = json.dumps(error_body(message)).encode()
+    return (
+        b"HTTP/1.1 " + status + b"\r\n"
+        b"content-type: application/json\r\n"
+        b"content-length: " + str(len(body)).encode() + b"\r\n"
+        b"connection: close\r\n\r\n" + body
+    )
+
+
 class _WriteWatch:
     """The connection's transport as the wrapped protocol sees it: every call passes through,
     and a write tells the guard that the request it read has been answered."""
@@ -51,6 +75,8 @@ class _WriteWatch:
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self._on_write(bytes(data[: len(_INTERIM)]))
+        if bytes(data[: len(_UNPARSABLE)]) == _UNPARSABLE and _PLAIN_TEXT in bytes(data).lower():
+            data = answer(b"400 Bad Request", UNPARSABLE_MESSAGE)
         self._transport.write(data)
 
     def writelines(self, chunks: Iterable[bytes | bytearray | memoryview]) -> None:
@@ -151,11 +177,5 @@ class HeadLimits(asyncio.Protocol):
         self._cancel_deadline()
         self._refused = True
         assert self._transport is not None  # bytes arrive only on a made connection
-        body = json.dumps(error_body(message)).encode()
-        self._transport.write(
-            b"HTTP/1.1 " + status + b"\r\n"
-            b"content-type: application/json\r\n"
-            b"content-length: " + str(len(body)).encode() + b"\r\n"
-            b"connection: close\r\n\r\n" + body
-        )
+        self._transport.write(answer(status, message))
         self._transport.close()

@@ -225,3 +225,20 @@ def test_a_body_after_100_continue_is_not_taken_for_a_head(address: tuple[str, i
         assert status == 100
         api.send(body)
         assert api.served() == len(body)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        _get(b"bad(name): value"),  # a header name that is not a token
+        _get(b"Content-Length: -G9"),  # a length that is not a number
+        b"GET / HTTP/1.1 extra\r\nHost: api\r\n\r\n",  # a malformed request line
+    ],
+    ids=["header-name", "content-length", "request-line"],
+)
+def test_a_request_http_cannot_parse_is_400_in_our_error_shape(
+    address: tuple[str, int], head: bytes
+) -> None:
+    with connection(address) as api:
+        api.send(head)
+        assert "not valid HTTP/1.1" in api.refused(400)

@@ -18,6 +18,10 @@ EXPORTER_DEPENDENCIES = (
     "psycopg_binary",
     "boto3",
     "isal",
+    "polars",
+    "_polars_runtime_32",
+    "adbc_driver_manager",
+    "adbc_driver_postgresql",
 )
 # What the API and the operator need and the exporter's image leaves out.
 NOT_IN_EXPORTER = ("fastapi", "uvicorn", "kopf", "kubernetes", "prometheus_client")
