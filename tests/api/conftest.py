@@ -22,6 +22,7 @@ from kubernetes import client, config
 from export_api.admin import create_space, issue_key, revoke_key
 from export_api.app import create_app
 from export_api.auth import Scope
+from export_api.server import server_config
 from export_api.settings import ApiSettings
 from export_database.migrate import migrate
 from local_cluster.postgres import Postgres
@@ -162,10 +163,9 @@ def api_settings(
 def _serve(settings: ApiSettings) -> tuple[uvicorn.Server, threading.Thread, str]:
     """Starts the API on a free port in a thread; returns once it accepts requests."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None,
-                       access_log=False, lifespan="on")
-    )  # fmt: skip
+    # Served as `export-api` serves it (protocol guard, limits, keep-alive), so what the tests
+    # see of the HTTP layer is what clients see.
+    server = uvicorn.Server(server_config(create_app(settings), "127.0.0.1", port))
     thread = threading.Thread(target=server.run, name=f"api-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
