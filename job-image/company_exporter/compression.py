@@ -77,8 +77,8 @@ class GzipParts:
 
     def finish(self) -> list[bytes]:
         """The remaining parts; the last one ends with the gzip trailer (one even for no input)."""
-        self.add(_final_block(self._level))
-        parts = self.add(_GZIP_TRAILER.pack(self._crc32, self._length % 2**32))
+        trailer = _GZIP_TRAILER.pack(self._crc32, self._length % 2**32)
+        parts = self.add(_final_block(self._level) + trailer)
         return [*parts, self._handed_out(b"".join(self._pending))]
 
     def _full_parts(self) -> list[bytes]:

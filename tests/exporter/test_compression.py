@@ -76,3 +76,20 @@ def test_the_trailer_holds_the_crc_and_length_of_all_slices() -> None:
     assert whole[:3] == b"\x1f\x8b\x08"  # gzip magic, deflate
     assert int.from_bytes(whole[-8:-4], "little") == zlib.crc32(data)
     assert int.from_bytes(whole[-4:], "little") == len(data)
+
+
+def test_an_ending_that_crosses_a_part_boundary_is_handed_out_whole() -> None:
+    # Pending output a few bytes short of, at, and past a part when the ending (final block and
+    # trailer, 10 bytes at level 2) is added: every byte must reach a part, in order.
+    data = os.urandom(4096)
+    deflater = SliceDeflater(2)
+    deflated = deflater.add(data) + deflater.finish()
+    before_ending = 10 + len(deflated)  # the gzip header, then the slice
+    for part_bytes in range(before_ending - 12, before_ending + 3):
+        gzip_parts = GzipParts(2, part_bytes)
+        parts = gzip_parts.add(deflated)
+        gzip_parts.end_slice(deflater.crc32, deflater.length)
+        parts += gzip_parts.finish()
+        assert all(len(part) == part_bytes for part in parts[:-1]), part_bytes
+        assert readers_agree(b"".join(parts)) == data, part_bytes
+        assert gzip_parts.bytes_out == len(b"".join(parts))
