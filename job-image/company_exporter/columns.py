@@ -73,7 +73,7 @@ class ColumnReader:
     """One ADBC connection; `enter` puts it in a transaction that imported the export's snapshot.
 
     Connecting takes ~50 ms (ADBC reads PostgreSQL's type catalog), so readers connect side by
-    side (`connect_readers`) while the snapshot is being taken.
+    side (`connect_readers`).
     """
 
     def __init__(self, database_url: str, export_id: int, page_rows: int = PAGE_ROWS) -> None:

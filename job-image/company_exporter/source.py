@@ -24,7 +24,7 @@ _ROWS_IN_RANGE = (
 
 
 class Snapshot:
-    """`with Snapshot(url, export_id) as snapshot:` opens the snapshot; `reader()` adds readers
+    """`with Snapshot(url, export_id) as snapshot:` opens the snapshot; `readers()` adds readers
     in it. Leaving the block closes them all, which ends their transactions (nothing is written).
     """
 
