@@ -11,6 +11,10 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+# Pods of one sharded export, the coordinator aside: S3 allows 10,000 parts per upload, and each
+# shard owns an equal range of part numbers.
+MAX_SHARDS = 64
+
 
 class ExitCode(IntEnum):
     """How a run ended. The Job's podFailurePolicy fails the export at once on BAD_REQUEST and
@@ -33,12 +37,33 @@ class ExporterParameters(BaseModel):
     range_end: AwareDatetime
     bucket: Annotated[str, Field(min_length=3, max_length=63)]
     object_key: Annotated[str, Field(min_length=1, max_length=1024)]
+    # More than 1: the export runs as an Indexed Job of shards + 1 Pods. Index 0 coordinates (holds
+    # the snapshot, joins the file); index i reads the i-th run of the range's slices.
+    shards: Annotated[int, Field(ge=1, le=MAX_SHARDS)] = 1
+    # Kubernetes sets it on each Pod of an Indexed Job (JOB_COMPLETION_INDEX).
+    completion_index: Annotated[int, Field(ge=0)] | None = None
 
     @model_validator(mode="after")
     def _range_is_forward(self) -> "ExporterParameters":
         if self.range_end <= self.range_start:
             raise ValueError(
                 "range_end must be later than range_start (the range is start <= t < end)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _index_names_a_pod_of_the_shards(self) -> "ExporterParameters":
+        if self.shards == 1:
+            return self
+        if self.completion_index is None:
+            raise ValueError(
+                f"a sharded export runs as an Indexed Job: set {COMPLETION_INDEX_ENV} "
+                f"(0 coordinates, 1..{self.shards} read)"
+            )
+        if self.completion_index > self.shards:
+            raise ValueError(
+                f"{COMPLETION_INDEX_ENV} {self.completion_index} is past the last shard "
+                f"({self.shards}): 0 coordinates, 1..{self.shards} read"
             )
         return self
 
@@ -51,7 +76,10 @@ PARAMETER_ENV = {
     "range_end": "RANGE_END",
     "bucket": "EXPORT_BUCKET",
     "object_key": "OBJECT_KEY",
+    "shards": "EXPORT_SHARDS",
 }
+# Set by Kubernetes, not by the operator: which Pod of an Indexed Job this is.
+COMPLETION_INDEX_ENV = "JOB_COMPLETION_INDEX"
 
 
 class ExporterResult(BaseModel):
@@ -65,6 +93,19 @@ class ExporterResult(BaseModel):
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="Of the gzip object.")]
     bucket: str
     object_key: str
+
+
+class ShardReport(BaseModel):
+    """A shard's termination message: what it read and uploaded (the coordinator reports the
+    export's ExporterResult)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    export_id: int
+    shard: Annotated[int, Field(ge=1)]
+    records: Annotated[int, Field(ge=0)]
+    parts: Annotated[int, Field(ge=0)]
+    bytes: Annotated[int, Field(ge=0, description="Gzip bytes this shard uploaded.")]
 
 
 class ExporterFailure(BaseModel):

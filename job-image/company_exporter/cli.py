@@ -1,6 +1,7 @@
 """`company-exporter`: runs one export and reports how it ended.
 
-Success: the ExporterResult as JSON on stdout and in the termination message file, exit 0.
+Success: the ExporterResult as JSON on stdout and in the termination message file, exit 0 (a
+shard of a sharded export reports its ShardReport instead; its coordinator, the ExporterResult).
 Failure: a log line and an ExporterFailure in the termination message file saying what went
 wrong and what to do, exit 64 (bad request: never retry) or 75 (retriable).
 """
@@ -20,7 +21,8 @@ from company_exporter.errors import BadRequestError, CancelledExportError, Expor
 from company_exporter.export import run_export
 from company_exporter.request import parse_parameters
 from company_exporter.settings import ExporterSettings
-from export_contracts.exporter import ExitCode, ExporterFailure
+from company_exporter.sharding import run_coordinator, run_shard
+from export_contracts.exporter import ExitCode, ExporterFailure, ExporterParameters
 from export_contracts.logs import configure_logging
 
 log = logging.getLogger("company_exporter")
@@ -51,6 +53,15 @@ def _report(model: BaseModel, path: Path) -> None:
         )
 
 
+def _run(parameters: ExporterParameters, settings: ExporterSettings) -> BaseModel:
+    """This Pod's part of the export: all of it, or a sharded export's coordinator or a shard."""
+    if parameters.shards == 1:
+        return run_export(parameters, settings)
+    if parameters.completion_index == 0:
+        return run_coordinator(parameters, settings)
+    return run_shard(parameters, settings)
+
+
 def _export(argv: Sequence[str]) -> tuple[ExitCode, BaseModel, Path]:
     termination_path = Path(os.environ.get("TERMINATION_MESSAGE_PATH", _DEFAULT_TERMINATION_PATH))
     export_id = None
@@ -60,7 +71,7 @@ def _export(argv: Sequence[str]) -> tuple[ExitCode, BaseModel, Path]:
         settings = _settings()
         termination_path = settings.termination_message_path
         configure_logging(settings.log_level)
-        return ExitCode.SUCCESS, run_export(parameters, settings), termination_path
+        return ExitCode.SUCCESS, _run(parameters, settings), termination_path
     except ExportError as error:
         log.error(str(error), extra={"export_id": export_id, "exit_code": int(error.exit_code)})
         code, message = error.exit_code, str(error)

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from company_exporter.compression import GzipParts
+from company_exporter.compression import DeflateParts, GzipParts
 from company_exporter.readers import SliceEnd, SliceReaders
 from company_exporter.settings import ExporterSettings
-from company_exporter.slices import time_slices
+from company_exporter.slices import TimeSlice, time_slices
 from company_exporter.source import Snapshot
 from company_exporter.upload import MultipartUpload
 from export_contracts.exporter import ExporterParameters, ExporterResult
@@ -43,6 +43,7 @@ class Progress:
 
     export_id: int
     interval: float
+    shard: int | None = None  # which shard of a sharded export, in its logs
     records: int = 0
     ndjson_bytes: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -62,17 +63,18 @@ class Progress:
     def log(self, message: str, gzip_bytes: int) -> None:
         seconds = max(time.monotonic() - self.started, 1e-9)
         log.info(message, extra={
-            "export_id": self.export_id, "records": self.records,
+            "export_id": self.export_id, "shard": self.shard, "records": self.records,
             "rows_per_second": round(self.records / seconds), "seconds": round(seconds, 3),
             "ndjson_mb": round(self.ndjson_bytes / 1e6, 1), "gzip_mb": round(gzip_bytes / 1e6, 1),
             "peak_rss_mb": round(peak_rss_mb(), 1),
         })  # fmt: skip
 
 
-def _slice_readers(
-    snapshot: Snapshot, parameters: ExporterParameters, settings: ExporterSettings
-) -> SliceReaders:
-    """Readers of the range, with as many slices and connections as its estimated rows call for.
+def plan_slices(
+    snapshot: Snapshot, parameters: ExporterParameters, settings: ExporterSettings, pods: int = 1
+) -> list[TimeSlice]:
+    """The range's slices: as many as its estimated rows call for, and enough for every reader
+    of the `pods` that read it to take turns (at least one each).
 
     Slices cover only the span the range's rows occupy: clients often ask for "everything since
     2015" of data that starts in 2021, and equal slices of the whole range would be half empty.
@@ -82,36 +84,48 @@ def _slice_readers(
     span = snapshot.created_span(parameters.space_id, start, end)
     if span is not None:
         start, end = span[0], span[1] + timedelta(microseconds=1)
-    wanted = settings.export_database_connections
-    slices = time_slices(start, end, estimated_rows, settings.export_slice_rows, wanted)
-    readers = snapshot.readers(min(wanted, len(slices)))
+    readers = settings.export_database_connections * pods
+    # A sharded export is sliced even when the estimate is low: every shard needs a slice.
+    sliced_rows = estimated_rows if pods == 1 else max(estimated_rows, settings.export_slice_rows)
+    slices = time_slices(start, end, sliced_rows, settings.export_slice_rows, readers)
     log.info("export started", extra={
         "export_id": parameters.export_id, "space_id": parameters.space_id,
         "range_start": parameters.range_start.isoformat(),
         "range_end": parameters.range_end.isoformat(),
         "key": parameters.object_key, "estimated_rows": estimated_rows,
-        "slices": len(slices), "connections": len(readers),
+        "slices": len(slices), "pods": pods, "connections": min(readers, len(slices)),
     })  # fmt: skip
-    return SliceReaders(readers, parameters.space_id, slices, settings.export_compression_level)
+    return slices
+
+
+def send_slices(
+    output: SliceReaders, parts: DeflateParts, upload: MultipartUpload, progress: Progress
+) -> None:
+    """Joins the slices' output into parts as it comes, and sends each part once full."""
+    for item in output:
+        if isinstance(item, SliceEnd):
+            parts.end_slice(item.crc32, item.length)
+            continue
+        for part in parts.add(item.data):
+            upload.send(part)
+        progress.add(item.records, item.ndjson_bytes, parts.bytes_out)
 
 
 def run_export(parameters: ExporterParameters, settings: ExporterSettings) -> ExporterResult:
-    """Exports and returns the result; raises ExportError (with its exit code) on failure."""
+    """Exports on this Pod alone and returns the result; raises ExportError (with its exit
+    code) on failure."""
     progress = Progress(parameters.export_id, settings.export_progress_seconds)
     gzip = GzipParts(settings.export_compression_level, settings.export_part_bytes)
     with Snapshot(settings.database_url.get_secret_value(), parameters.export_id) as snapshot:
         snapshot.require_space(parameters.space_id)
+        slices = plan_slices(snapshot, parameters, settings)
+        readers = snapshot.readers(min(settings.export_database_connections, len(slices)))
+        level = settings.export_compression_level
         with (
-            _slice_readers(snapshot, parameters, settings) as output,
+            SliceReaders(readers, parameters.space_id, slices, level) as output,
             MultipartUpload(settings, parameters.bucket, parameters.object_key) as upload,
         ):
-            for item in output:
-                if isinstance(item, SliceEnd):
-                    gzip.end_slice(item.crc32, item.length)
-                    continue
-                for part in gzip.add(item.data):
-                    upload.send(part)
-                progress.add(item.records, item.ndjson_bytes, gzip.bytes_out)
+            send_slices(output, gzip, upload, progress)
             for part in gzip.finish():
                 upload.send(part)
             upload.complete()

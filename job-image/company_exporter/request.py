@@ -11,7 +11,10 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from company_exporter.errors import BadRequestError
-from export_contracts.exporter import PARAMETER_ENV, ExporterParameters
+from export_contracts.exporter import COMPLETION_INDEX_ENV, PARAMETER_ENV, ExporterParameters
+
+# The operator's parameters, and the Pod's index that Kubernetes sets on an Indexed Job's Pods.
+_ENV = {**PARAMETER_ENV, "completion_index": COMPLETION_INDEX_ENV}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="company-exporter",
         description="Export one space's companies created in [start, end) to gzipped NDJSON in S3.",
     )
-    for field, env in PARAMETER_ENV.items():
+    for field, env in _ENV.items():
         parser.add_argument(_option(field), dest=field, metavar=env, help=f"default: ${env}")
     return parser
 
@@ -38,15 +41,17 @@ def _describe(error: ValidationError) -> str:
     problems = []
     for detail in error.errors():
         field = str(detail["loc"][0]) if detail["loc"] else ""
-        where = f"{PARAMETER_ENV[field]} ({_option(field)})" if field in PARAMETER_ENV else "range"
-        problems.append(f"{where}: {detail['msg']}")
+        if field in _ENV:
+            problems.append(f"{_ENV[field]} ({_option(field)}): {detail['msg']}")
+        else:
+            problems.append(detail["msg"].removeprefix("Value error, "))
     return "bad export parameters: " + "; ".join(problems)
 
 
 def parse_parameters(argv: Sequence[str], environ: Mapping[str, str]) -> ExporterParameters:
     """The parameters of this run; raises BadRequestError with every problem found at once."""
     options = vars(_parser().parse_args(argv))
-    values = {field: environ[env] for field, env in PARAMETER_ENV.items() if env in environ}
+    values = {field: environ[env] for field, env in _ENV.items() if env in environ}
     values.update({field: value for field, value in options.items() if value is not None})
     try:
         return ExporterParameters.model_validate(values)

@@ -37,6 +37,9 @@ class ExporterSettings(BaseSettings):
     # on one connection. A slice is a query of its own (~0.5 ms to start).
     export_slice_rows: Annotated[int, Field(ge=1)] = 20_000
     export_s3_max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
+    # A shard's Pod waits this long for its coordinator's plan (the coordinator's Pod may start
+    # later, or pull its image first) before it fails and the Job retries it.
+    export_plan_wait_seconds: Annotated[float, Field(gt=0)] = 300.0
     export_progress_seconds: Annotated[float, Field(gt=0)] = 10.0
     log_level: str = "INFO"
 

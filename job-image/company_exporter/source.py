@@ -2,7 +2,8 @@
 
 The first connection (psycopg) checks the space, asks the planner for the range's size and span,
 exports its snapshot (`pg_export_snapshot`) and holds it open until the export ends; each reader
-(`columns.ColumnReader`, one per thread) imports it, so all of them see the same rows.
+(`columns.ColumnReader`, one per thread, in this process or in a shard's Pod) imports it, so all
+of them see the same rows.
 """
 
 from datetime import datetime
@@ -21,6 +22,21 @@ _ROWS_IN_RANGE = (
     "EXPLAIN (FORMAT JSON) SELECT 1 FROM companies"
     " WHERE space_id = %s AND created_at >= %s AND created_at < %s"
 )
+
+
+def attached_readers(
+    database_url: str, export_id: int, count: int, snapshot_id: str, page_rows: int = PAGE_ROWS
+) -> list[ColumnReader]:
+    """`count` readers in the snapshot another connection exported; the caller closes them."""
+    readers = connect_readers(database_url, export_id, count, page_rows)
+    try:
+        for reader in readers:
+            reader.enter(snapshot_id)
+    except BaseException:
+        for reader in readers:
+            reader.close()
+        raise
+    return readers
 
 
 class Snapshot:
@@ -58,14 +74,18 @@ class Snapshot:
         if self._holder is not None:
             self._holder.close()
 
-    def readers(self, count: int, page_rows: int = PAGE_ROWS) -> list[ColumnReader]:
-        """`count` readers in this snapshot, each for a thread of its own."""
+    def exported_id(self) -> str:
+        """The id other connections import the snapshot by, valid while this one is open."""
         if self._snapshot_id is None:
             self._snapshot_id = str(self._value("SELECT pg_export_snapshot()"))
-        readers = connect_readers(self._database_url, self._export_id, count, page_rows)
+        return self._snapshot_id
+
+    def readers(self, count: int, page_rows: int = PAGE_ROWS) -> list[ColumnReader]:
+        """`count` readers in this snapshot, each for a thread of its own."""
+        readers = attached_readers(
+            self._database_url, self._export_id, count, self.exported_id(), page_rows
+        )
         self._readers += readers
-        for reader in readers:
-            reader.enter(self._snapshot_id)
         return readers
 
     def _row(self, query: str, *params: object) -> tuple[Any, ...] | None:

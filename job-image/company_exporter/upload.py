@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from company_exporter.errors import ExportError, RetriableError
+from company_exporter.errors import BadRequestError, ExportError, RetriableError
 from company_exporter.settings import ExporterSettings
 from export_storage import ObjectStore, s3_client
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/gzip"  # and no Content-Encoding, or clients would gunzip it silently
+LAST_PART_NUMBER = 10_000  # S3's limit
 _IN_FLIGHT = 2
 _CREDENTIAL_CODES = frozenset(
     {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken"}
@@ -62,16 +63,22 @@ class MultipartUpload:
 
     The client is made and the upload started in an upload thread, so the ~0.2 s this takes
     overlaps the reading. Leaving the block without `complete()` (an error, a cancel) aborts the
-    upload, so S3 keeps no orphan parts that would be billed forever.
+    upload, so S3 keeps no orphan parts that would be billed forever. Parts sent are numbered
+    from `first_part` on; `include` adds parts others uploaded (a sharded export's shards).
     """
 
-    def __init__(self, settings: ExporterSettings, bucket: str, key: str) -> None:
+    def __init__(
+        self, settings: ExporterSettings, bucket: str, key: str, first_part: int = 1
+    ) -> None:
         self._settings = settings
         self._bucket = bucket
         self._key = key
+        self._first_part = first_part
+        self._last_part = LAST_PART_NUMBER
         self._client: S3Client | None = None
         self._upload_id = ""
         self._parts: list[CompletedPartTypeDef] = []
+        self._included: list[CompletedPartTypeDef] = []
         self._pending: deque[Future[CompletedPartTypeDef]] = deque()
         # Two threads: the last two parts upload side by side while the export waits for them.
         self._pool = ThreadPoolExecutor(max_workers=_IN_FLIGHT, thread_name_prefix="s3-upload")
@@ -93,6 +100,12 @@ class MultipartUpload:
             self._failed.set()
             raise s3_failure(error, self._bucket, "start the upload") from error
         self._upload_id = created["UploadId"]
+
+    @property
+    def upload_id(self) -> str:
+        """The upload's id, once S3 answered its creation (waits for it; raises its failure)."""
+        self._started.result()
+        return self._upload_id
 
     def _abort_other_uploads(self, client: "S3Client") -> None:
         """Aborts every upload open to this key but the one in progress.
@@ -117,20 +130,34 @@ class MultipartUpload:
             self._started.result()  # raises the start's failure, if it failed
         while len(self._pending) >= _IN_FLIGHT:
             self._parts.append(self._result(self._pending.popleft()))
-        number = len(self._parts) + len(self._pending) + 1
+        number = self._first_part + len(self._parts) + len(self._pending)
+        if number > self._last_part:
+            raise BadRequestError(
+                f"the file needs more than part {self._last_part} of its upload: raise "
+                "EXPORT_PART_BYTES (the chart's exporter.settings) so that fewer parts hold it"
+            )
         self._pending.append(self._pool.submit(self._upload_part, number, part))
 
-    def complete(self) -> None:
+    def sent_parts(self) -> list["CompletedPartTypeDef"]:
+        """Every part sent, once uploaded (waits for them; raises the first failure)."""
         self._started.result()
         while self._pending:
             self._parts.append(self._result(self._pending.popleft()))
+        return list(self._parts)
+
+    def include(self, parts: list["CompletedPartTypeDef"]) -> None:
+        """Parts of this upload that others uploaded, to complete it with."""
+        self._included += parts
+
+    def complete(self) -> None:
+        parts = sorted(self.sent_parts() + self._included, key=lambda part: part["PartNumber"])
         assert self._client is not None  # the start succeeded
         try:
             self._client.complete_multipart_upload(
                 Bucket=self._bucket,
                 Key=self._key,
                 UploadId=self._upload_id,
-                MultipartUpload={"Parts": self._parts},
+                MultipartUpload={"Parts": parts},
             )
         except (BotoCoreError, ClientError) as error:
             raise s3_failure(error, self._bucket, "complete the upload") from error
@@ -186,3 +213,36 @@ class MultipartUpload:
             )  # fmt: skip
             return
         log.info("aborted the multipart upload", extra={"key": self._key})
+
+
+class ShardUpload(MultipartUpload):
+    """A shard's parts of the upload its coordinator started: numbers `first_part` to
+    `last_part`. The coordinator completes the upload, or aborts it when the export fails."""
+
+    def __init__(
+        self,
+        settings: ExporterSettings,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_numbers: range,
+    ) -> None:
+        super().__init__(settings, bucket, key, first_part=part_numbers.start)
+        self._upload_id = upload_id
+        self._last_part = part_numbers.stop - 1
+
+    def _start(self) -> None:
+        try:
+            self._client = s3_client(self._settings.storage())
+        except (BotoCoreError, ClientError) as error:
+            self._failed.set()
+            raise s3_failure(error, self._bucket, "connect") from error
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        # A retry of this shard sends the same parts again; anything else is the coordinator's.
+        self._pool.shutdown(wait=True, cancel_futures=True)

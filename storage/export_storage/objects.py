@@ -17,6 +17,12 @@ DEFAULT_URL_LIFETIME = timedelta(minutes=15)
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
+def shard_board(key: str) -> str:
+    """The prefix where a sharded export's Pods meet, beside its file: the coordinator's plan
+    and each shard's manifest. Nothing there outlives the export."""
+    return f"{key}.shards/"
+
+
 @dataclass(frozen=True)
 class SignedUrl:
     url: str
@@ -50,10 +56,19 @@ class ObjectStore:
         return SignedUrl(url=url, expires_at=expires_at)
 
     def delete(self, bucket: str, key: str) -> None:
-        """Deletes the object and every upload still open to its key (a writer stopped midway),
-        which S3 would otherwise keep, and bill, until the bucket's lifecycle rule runs."""
+        """Deletes the object, every upload still open to its key (a writer stopped midway),
+        which S3 would otherwise keep, and bill, until the bucket's lifecycle rule runs, and what
+        a sharded export's Pods left on its board."""
         self.abort_open_uploads(bucket, key)
+        self.delete_prefix(bucket, shard_board(key))
         self.client.delete_object(Bucket=bucket, Key=key)
+
+    def delete_prefix(self, bucket: str, prefix: str) -> None:
+        """Deletes every object whose key starts with `prefix`."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for page in pages:
+            for found in page.get("Contents", []):
+                self.client.delete_object(Bucket=bucket, Key=found["Key"])
 
     def abort_open_uploads(self, bucket: str, key: str) -> list[str]:
         """Aborts every multipart upload open to exactly this key; returns their ids."""

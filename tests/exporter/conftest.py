@@ -11,7 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -159,13 +159,56 @@ class ExporterRun:
 
 
 @dataclass
+class _Process:
+    """A started exporter process and where its output goes."""
+
+    popen: "subprocess.Popen[bytes]"
+    env: dict[str, str]
+    out: Path
+    err: Path
+    started: float
+
+    def collect(self, timeout: float) -> ExporterRun:
+        try:
+            self.popen.wait(timeout)
+        finally:
+            self.popen.kill()
+            self.popen.wait()
+        termination = Path(self.env["TERMINATION_MESSAGE_PATH"])
+        return ExporterRun(
+            exit_code=self.popen.returncode,
+            stdout=self.out.read_text(),
+            stderr=self.err.read_text(),
+            termination_message=termination.read_text() if termination.exists() else "",
+            seconds=time.monotonic() - self.started,
+            key=self.env.get("OBJECT_KEY", ""),
+        )
+
+
+@dataclass
+class ShardedRun:
+    coordinator: ExporterRun
+    shards: list[ExporterRun]
+
+    def joined(self) -> ExporterRun:
+        """The coordinator's run, with every Pod's log (the coordinator's first)."""
+        logs = [self.coordinator.stderr, *(shard.stderr for shard in self.shards)]
+        return replace(self.coordinator, stderr="".join(logs))
+
+
+@dataclass
 class Exporter:
-    """Runs company-exporter with the environment the operator gives it, plus overrides."""
+    """Runs company-exporter with the environment the operator gives it, plus overrides.
+
+    With `shards` > 1 each run is a sharded export: a coordinator process and `shards` shard
+    processes, each with the JOB_COMPLETION_INDEX Kubernetes gives the Pods of an Indexed Job.
+    """
 
     database_url: str
     s3: S3Server
     scratch: Path
     settings: Mapping[str, str] = field(default_factory=dict)  # before the run's overrides
+    shards: int = 1
 
     def env(self, space_id: int, start: datetime, end: datetime, key: str) -> dict[str, str]:
         return {
@@ -180,8 +223,33 @@ class Exporter:
             # Never ask a cloud metadata address for credentials from a test.
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "TERMINATION_MESSAGE_PATH": str(self.scratch / f"termination-{uuid.uuid4()}"),
         }  # fmt: skip
+
+    def _run_env(
+        self,
+        space_id: int,
+        start: datetime,
+        end: datetime,
+        overrides: Mapping[str, str | None] | None,
+    ) -> dict[str, str]:
+        key = f"exports/{space_id}/{uuid.uuid4()}.ndjson.gz"
+        env = self.env(space_id, start, end, key)
+        for name, value in (overrides or {}).items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
+        return env
+
+    def start(self, env: Mapping[str, str], args: Iterable[str] = ()) -> _Process:
+        """Starts one exporter process with `env` and its own termination message file."""
+        tag = uuid.uuid4().hex
+        env = {**env, "TERMINATION_MESSAGE_PATH": str(self.scratch / f"termination-{tag}")}
+        out_path, err_path = self.scratch / f"{tag}.out", self.scratch / f"{tag}.err"
+        started = time.monotonic()
+        with out_path.open("w") as out, err_path.open("w") as err:
+            process = subprocess.Popen([EXPORTER, *args], env=env, stdout=out, stderr=err)
+        return _Process(process, env, out_path, err_path, started)
 
     def run(
         self,
@@ -194,32 +262,39 @@ class Exporter:
         while_running: Callable[["subprocess.Popen[bytes]"], None] | None = None,
         timeout: float = 120,
     ) -> ExporterRun:
-        key = f"exports/{space_id}/{uuid.uuid4()}.ndjson.gz"
-        env = self.env(space_id, start, end, key)
-        for name, value in (overrides or {}).items():
-            if value is None:
-                env.pop(name, None)
-            else:
-                env[name] = value
-        out_path, err_path = self.scratch / f"{key.rsplit('/', 1)[-1]}.out", self.scratch / "err"
-        started = time.monotonic()
-        with out_path.open("w") as out, err_path.open("w") as err:
-            process = subprocess.Popen([EXPORTER, *args], env=env, stdout=out, stderr=err)
+        env = self._run_env(space_id, start, end, overrides)
+        if self.shards > 1:
+            assert not args, "a sharded run takes no command line"
+            assert while_running is None, "a sharded run has no one process to watch"
+            return self.run_sharded(env, timeout=timeout).joined()
+        process = self.start(env, args)
         try:
             if while_running is not None:
-                while_running(process)
-            process.wait(timeout)
+                while_running(process.popen)
         finally:
-            process.kill()
-        termination = Path(env["TERMINATION_MESSAGE_PATH"])
-        return ExporterRun(
-            exit_code=process.returncode,
-            stdout=out_path.read_text(),
-            stderr=err_path.read_text(),
-            termination_message=termination.read_text() if termination.exists() else "",
-            seconds=time.monotonic() - started,
-            key=env.get("OBJECT_KEY", key),
+            run = process.collect(timeout)
+        return run
+
+    def sharded_env(
+        self,
+        space_id: int,
+        start: datetime,
+        end: datetime,
+        overrides: Mapping[str, str | None] | None = None,
+    ) -> dict[str, str]:
+        return self._run_env(
+            space_id, start, end, {"EXPORT_SHARDS": str(self.shards), **(overrides or {})}
         )
+
+    def start_pod(self, env: Mapping[str, str], index: int) -> _Process:
+        """The process of the Indexed Job's Pod `index` (0: the coordinator)."""
+        return self.start({**env, "JOB_COMPLETION_INDEX": str(index)})
+
+    def run_sharded(self, env: Mapping[str, str], timeout: float = 120) -> ShardedRun:
+        env = {"EXPORT_SHARDS": str(self.shards), **env}
+        processes = [self.start_pod(env, index) for index in range(self.shards + 1)]
+        runs = [process.collect(timeout) for process in reversed(processes)][::-1]
+        return ShardedRun(coordinator=runs[0], shards=runs[1:])
 
 
 @pytest.fixture

@@ -12,7 +12,14 @@ import zlib
 
 import pytest
 
-from company_exporter.compression import GzipParts, SliceDeflater
+from company_exporter.compression import (
+    MIN_PART_BYTES,
+    GzipParts,
+    ShardParts,
+    SliceDeflater,
+    combined_crc32,
+    gzip_ending,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -93,3 +100,50 @@ def test_an_ending_that_crosses_a_part_boundary_is_handed_out_whole() -> None:
         assert all(len(part) == part_bytes for part in parts[:-1]), part_bytes
         assert readers_agree(b"".join(parts)) == data, part_bytes
         assert gzip_parts.bytes_out == len(b"".join(parts))
+
+
+def shard_parts(
+    slices: list[list[bytes]], first: bool, level: int = 2
+) -> tuple[list[bytes], ShardParts]:
+    """One shard's run of slices, deflated and cut as a shard does."""
+    parts_of_shard = ShardParts(PART, first=first)
+    parts = []
+    for chunks in slices:
+        deflater = SliceDeflater(level)
+        for chunk in chunks:
+            parts += parts_of_shard.add(deflater.add(chunk))
+        parts += parts_of_shard.add(deflater.finish())
+        parts_of_shard.end_slice(deflater.crc32, deflater.length)
+    parts += parts_of_shard.finish()
+    return parts, parts_of_shard
+
+
+@pytest.mark.parametrize(
+    "bytes_per_shard",
+    [
+        [12 * 2**20, 14 * 2**20, 100_000],  # past a part and the minimum: several parts, no padding
+        [10, 0, 300_000, 3],  # short and empty shards: padded to the minimum, or no parts at all
+    ],
+)
+def test_shards_join_into_one_gzip_file_with_every_part_but_the_last_big_enough(
+    bytes_per_shard: list[int],
+) -> None:
+    # Hex of random bytes: about 2:1 in deflate, so shards' outputs keep their relative sizes.
+    runs = [
+        [[os.urandom(size // 4).hex().encode(), b"\n" * (size % 2)]] if size else []
+        for size in bytes_per_shard
+    ]
+    all_parts: list[bytes] = []
+    pieces = []
+    for index, run in enumerate(runs):
+        parts, shard = shard_parts(run, first=index == 0)
+        all_parts += parts
+        pieces.append(shard.crc32_and_length)
+        # Parts of later shards and the ending follow: S3 takes no short part here.
+        assert all(len(part) >= MIN_PART_BYTES for part in parts)
+        assert (parts == []) == (index > 0 and not run)
+        if shard.bytes_out > MIN_PART_BYTES + PART:
+            assert len(parts) > 1
+    ending = gzip_ending(2, *combined_crc32(pieces))
+    whole = b"".join([*all_parts, ending])
+    assert readers_agree(whole) == b"".join(b"".join(chunks) for run in runs for chunks in run)
