@@ -22,6 +22,7 @@ from export_api.errors import InvalidParametersError
 from export_api.models import CreateExportRequest
 from export_api.services import Services
 from export_contracts.resource import CompanyExportSpec, RequestedRange, UtcRange
+from export_database.estimates import ROWS_IN_RANGE, planned_rows
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def export_spec(
     body: CreateExportRequest,
     resolved: ResolvedRange,
     idempotency_key: str | None,
+    estimated_rows: int | None = None,
 ) -> CompanyExportSpec:
     return CompanyExportSpec(
         export_id=export_id,
@@ -75,6 +77,7 @@ def export_spec(
         range=UtcRange(start=resolved.start, end=resolved.end),
         requested_by=str(principal.key_id),
         idempotency_key=idempotency_key,
+        estimated_rows=estimated_rows,
     )
 
 
@@ -92,7 +95,8 @@ async def create_export(
             if claimed.replayed:
                 return claimed
             export_id = claimed.export_id
-        spec = export_spec(export_id, principal, body, resolved, idempotency_key)
+        estimated_rows = await _estimated_rows(conn, principal.space_id, resolved)
+        spec = export_spec(export_id, principal, body, resolved, idempotency_key, estimated_rows)
         created = await anyio.to_thread.run_sync(services.resources.create, spec)
     services.cache.remember(created)
     log.info(
@@ -100,6 +104,16 @@ async def create_export(
         extra={"export_id": export_id, "space_id": principal.space_id, "key_id": principal.key_id},
     )
     return Created(export_id=export_id, replayed=False)
+
+
+async def _estimated_rows(
+    conn: AsyncConnection[Any], space_id: int, resolved: ResolvedRange
+) -> int:
+    """The planner's guess of the range's rows (no row read): the operator shards large exports."""
+    cursor = await conn.execute(ROWS_IN_RANGE, (space_id, resolved.start, resolved.end))
+    row = await cursor.fetchone()
+    assert row is not None
+    return planned_rows(row[0])
 
 
 async def _next_export_id(conn: AsyncConnection[Any]) -> int:

@@ -53,14 +53,7 @@ class ExporterParameters(BaseModel):
 
     @model_validator(mode="after")
     def _index_names_a_pod_of_the_shards(self) -> "ExporterParameters":
-        if self.shards == 1:
-            return self
-        if self.completion_index is None:
-            raise ValueError(
-                f"a sharded export runs as an Indexed Job: set {COMPLETION_INDEX_ENV} "
-                f"(0 coordinates, 1..{self.shards} read)"
-            )
-        if self.completion_index > self.shards:
+        if self.shards > 1 and (self.completion_index or 0) > self.shards:
             raise ValueError(
                 f"{COMPLETION_INDEX_ENV} {self.completion_index} is past the last shard "
                 f"({self.shards}): 0 coordinates, 1..{self.shards} read"

@@ -161,6 +161,15 @@ class CompanyExportSpec(_WireModel):
         Field(max_length=64, description="Id of the API key that asked (never the key)."),
     ] = None
     idempotency_key: Annotated[str | None, Field(max_length=255)] = None
+    estimated_rows: Annotated[
+        int | None,
+        Field(
+            ge=0,
+            description="The database planner's estimate of the range's rows when the export "
+            "was created. Above the operator's shard threshold the export runs sharded, as an "
+            "Indexed Job; absent, it runs in one Pod.",
+        ),
+    ] = None
 
 
 class ConditionStatus(StrEnum):

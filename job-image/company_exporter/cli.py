@@ -22,7 +22,12 @@ from company_exporter.export import run_export
 from company_exporter.request import parse_parameters
 from company_exporter.settings import ExporterSettings
 from company_exporter.sharding import run_coordinator, run_shard
-from export_contracts.exporter import ExitCode, ExporterFailure, ExporterParameters
+from export_contracts.exporter import (
+    COMPLETION_INDEX_ENV,
+    ExitCode,
+    ExporterFailure,
+    ExporterParameters,
+)
 from export_contracts.logs import configure_logging
 
 log = logging.getLogger("company_exporter")
@@ -57,6 +62,11 @@ def _run(parameters: ExporterParameters, settings: ExporterSettings) -> BaseMode
     """This Pod's part of the export: all of it, or a sharded export's coordinator or a shard."""
     if parameters.shards == 1:
         return run_export(parameters, settings)
+    if parameters.completion_index is None:
+        raise BadRequestError(
+            f"a sharded export (EXPORT_SHARDS {parameters.shards}) runs as an Indexed Job: "
+            f"set {COMPLETION_INDEX_ENV} (0 coordinates, 1..{parameters.shards} read)"
+        )
     if parameters.completion_index == 0:
         return run_coordinator(parameters, settings)
     return run_shard(parameters, settings)

@@ -13,13 +13,10 @@ import psycopg
 
 from company_exporter.columns import PAGE_ROWS, ColumnReader, connect_readers
 from company_exporter.errors import BadRequestError, connect_failure, export_failure
+from export_database.estimates import ROWS_IN_RANGE, planned_rows
 
 _CREATED_SPAN = (
     "SELECT min(created_at), max(created_at) FROM companies"
-    " WHERE space_id = %s AND created_at >= %s AND created_at < %s"
-)
-_ROWS_IN_RANGE = (
-    "EXPLAIN (FORMAT JSON) SELECT 1 FROM companies"
     " WHERE space_id = %s AND created_at >= %s AND created_at < %s"
 )
 
@@ -115,5 +112,4 @@ class Snapshot:
 
     def estimated_rows(self, space_id: int, start: datetime, end: datetime) -> int:
         """The planner's guess of the rows in the range: instant, from the table's statistics."""
-        plan = self._value(_ROWS_IN_RANGE, space_id, start, end)  # psycopg parses the JSON
-        return int(plan[0]["Plan"]["Plan Rows"])  # type: ignore[index]
+        return planned_rows(self._value(ROWS_IN_RANGE, space_id, start, end))

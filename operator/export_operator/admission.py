@@ -1,4 +1,5 @@
-"""Admission of export Jobs: at most N run in the cluster and M per space; the rest wait suspended.
+"""Admission of export Jobs: at most N Pods run in the cluster and M per space; the rest wait
+suspended.
 
 `select` is the pure decision; `Admitter` runs it one pass at a time, so two passes never both
 fill the same free slot, against `JobIndex`: the Jobs as the watch reports them, listed from the
@@ -22,21 +23,29 @@ NUDGE_SECONDS = 5.0
 
 
 def select(jobs: Iterable[JobView], max_running: int, max_per_space: int) -> list[JobView]:
-    """The suspended Jobs to start now, oldest first, without exceeding either cap."""
+    """The suspended Jobs to start now, oldest first, without their Pods exceeding either cap.
+
+    A Job counts all its Pods (a sharded export's shards and coordinator). When the oldest Job
+    waiting does not fit the cluster's free Pods, younger ones do not pass it: a large export is
+    never starved by a stream of small ones.
+    """
     jobs = list(jobs)
-    running = [job for job in jobs if job.occupies_slot]
-    per_space = Counter(job.space_id for job in running)
-    free = max_running - len(running)
+    per_space: Counter[int | None] = Counter()
+    for job in jobs:
+        if job.occupies_slot:
+            per_space[job.space_id] += job.pods
+    free = max_running - per_space.total()
     waiting = sorted(
         (job for job in jobs if job.phase is JobPhase.SUSPENDED and not job.deleting),
         key=lambda job: (job.created_at, job.name),
     )
     chosen: list[JobView] = []
     for job in waiting:
-        if len(chosen) >= free:
+        if job.pods > free:
             break
-        if per_space[job.space_id] < max_per_space:
-            per_space[job.space_id] += 1
+        if per_space[job.space_id] + job.pods <= max_per_space:
+            per_space[job.space_id] += job.pods
+            free -= job.pods
             chosen.append(job)
     return chosen
 

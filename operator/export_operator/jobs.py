@@ -3,6 +3,7 @@
 Pure functions over plain dicts (the Kubernetes wire form), unit-tested without a cluster.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -39,6 +40,17 @@ def job_labels(spec: resource.CompanyExportSpec) -> dict[str, str]:
         resource.MANAGED_BY_LABEL: resource.MANAGED_BY,
         "app.kubernetes.io/component": "exporter",
     }
+
+
+def shard_count(estimated_rows: int | None, settings: OperatorSettings) -> int:
+    """How many shards read an export: 1 (one Pod) unless its estimate passes the threshold;
+    then one per `shard_rows` rows, capped by `max_shards` and by the per-space cap, which must
+    also fit the coordinator's Pod."""
+    if not estimated_rows or estimated_rows <= settings.shard_rows:
+        return 1
+    wanted = math.ceil(estimated_rows / settings.shard_rows)
+    shards = min(wanted, settings.max_shards, settings.max_running_per_space - 1)
+    return shards if shards > 1 else 1
 
 
 def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
@@ -110,17 +122,33 @@ def _pod_failure_policy() -> dict[str, Any]:
     }
 
 
+def _sharded(shards: int, settings: OperatorSettings) -> dict[str, Any]:
+    """The Indexed Job's fields: Pod 0 coordinates, Pods 1..shards read, all at once.
+
+    A failed Pod is retried alone, up to the backoff limit for its index; one index failing for
+    good fails the Job, which stops the others (the coordinator then aborts the upload).
+    """
+    return {
+        "completionMode": "Indexed",
+        "completions": shards + 1,
+        "parallelism": shards + 1,
+        "backoffLimitPerIndex": settings.job_backoff_limit,
+        "maxFailedIndexes": 0,
+    }
+
+
 def job_manifest(
     owner: Owner,
     spec: resource.CompanyExportSpec,
     key: str,
     settings: OperatorSettings,
 ) -> dict[str, Any]:
-    """The Job that runs the exporter for one export.
+    """The Job that runs the exporter for one export: one Pod, or a sharded export's Indexed Job.
 
     Named after the export, so creating it twice finds the first; created suspended, so the
     admission step alone decides when it runs.
     """
+    shards = shard_count(spec.estimated_rows, settings)
     parameters = ExporterParameters(
         export_id=spec.export_id,
         space_id=spec.space_id,
@@ -128,6 +156,7 @@ def job_manifest(
         range_end=spec.range.end,
         bucket=settings.bucket,
         object_key=key,
+        shards=shards,
     )
     labels = job_labels(spec)
     pod_spec: dict[str, Any] = {
@@ -165,7 +194,11 @@ def job_manifest(
         },
         "spec": {
             "suspend": True,
-            "backoffLimit": settings.job_backoff_limit,
+            **(
+                _sharded(shards, settings)
+                if shards > 1
+                else {"backoffLimit": settings.job_backoff_limit}
+            ),
             "activeDeadlineSeconds": settings.job_active_deadline_seconds,
             "ttlSecondsAfterFinished": settings.job_ttl_seconds_after_finished,
             "podFailurePolicy": _pod_failure_policy(),
@@ -209,6 +242,7 @@ class JobView:
     object_key: str | None
     failure_reason: str | None = None
     failure_message: str | None = None
+    pods: int = 1  # Pods it runs at once: a sharded export's shards and coordinator
 
     @property
     def occupies_slot(self) -> bool:
@@ -243,6 +277,7 @@ class JobView:
             object_key=_env_value(job, PARAMETER_ENV["object_key"]),
             failure_reason=(failed or {}).get("reason"),
             failure_message=(failed or {}).get("message"),
+            pods=int(spec.get("parallelism") or 1),
         )
 
 

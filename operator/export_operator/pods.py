@@ -13,6 +13,8 @@ from pydantic import ValidationError
 from export_contracts.exporter import ExporterResult
 from export_operator.jobs import CONTAINER_NAME
 
+# Set by the Job controller on each Pod of an Indexed Job.
+COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 # A person reads the message in `kubectl describe`; a longer one is cut here.
 MESSAGE_LIMIT = 500
 
@@ -32,9 +34,16 @@ def _newest_first(pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(pods, key=lambda pod: pod["metadata"]["creationTimestamp"], reverse=True)
 
 
+def _reports_the_result(pod: dict[str, Any]) -> bool:
+    """The Pod of a one-Pod Job, or a sharded export's coordinator (index 0); not a shard."""
+    annotations = pod.get("metadata", {}).get("annotations") or {}
+    return str(annotations.get(COMPLETION_INDEX_ANNOTATION, "0")) == "0"
+
+
 def exporter_result(pods: list[dict[str, Any]]) -> ExporterResult | None:
-    """The result the exporter wrote into its termination message, from the Pod that succeeded."""
-    for pod in _newest_first(pods):
+    """The result the exporter wrote into its termination message, from the Pod that succeeded
+    (a sharded export's coordinator)."""
+    for pod in _newest_first([pod for pod in pods if _reports_the_result(pod)]):
         terminated = _terminated(pod)
         if pod.get("status", {}).get("phase") == "Succeeded" and terminated.get("exitCode") == 0:
             try:

@@ -1,6 +1,7 @@
 """Admission: caps in the cluster and per space, oldest first, one pass at a time."""
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -128,3 +129,32 @@ def test_the_job_index_lists_once_then_follows_events_and_its_own_admissions() -
     assert api.passes == 1  # no pass listed the Jobs again
     assert api.resumed == ["export-2", "export-3"]
     assert {job.name for job in index.list_export_jobs() if job.occupies_slot} == {"export-3"}
+
+
+def _sharded(n: int, space: int, phase: JobPhase, pods: int) -> JobView:
+    return replace(_job(n, space, phase), pods=pods)
+
+
+def test_a_sharded_export_counts_each_of_its_pods() -> None:
+    running = _sharded(1, 7, JobPhase.RUNNING, pods=4)  # 3 shards and their coordinator
+    waiting = [_job(2, 7, JobPhase.SUSPENDED), _job(3, 7, JobPhase.SUSPENDED)]
+    assert _names(select([running, *waiting], 10, 5)) == ["export-2"]
+    assert select([running, *waiting], 4, 5) == []
+
+
+def test_a_sharded_export_waits_for_all_its_pods_and_younger_exports_do_not_pass_it() -> None:
+    jobs = [
+        _job(1, 1, JobPhase.RUNNING),
+        _sharded(2, 2, JobPhase.SUSPENDED, pods=5),
+        _job(3, 3, JobPhase.SUSPENDED),
+    ]
+    assert select(jobs, 5, 5) == []  # 4 Pods free: not enough for export-2, and 3 waits behind
+    jobs[0] = _job(1, 1, JobPhase.SUCCEEDED)
+    assert _names(select(jobs, 5, 5)) == ["export-2"]
+    assert _names(select(jobs, 6, 5)) == ["export-2", "export-3"]
+
+
+def test_a_sharded_export_fits_its_space_cap_with_all_its_pods() -> None:
+    jobs = [_job(1, 7, JobPhase.RUNNING), _sharded(2, 7, JobPhase.SUSPENDED, pods=3)]
+    assert select(jobs, 10, 3) == []
+    assert _names(select(jobs, 10, 4)) == ["export-2"]

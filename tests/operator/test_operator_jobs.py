@@ -8,7 +8,15 @@ from pydantic import ValidationError
 
 from export_contracts.exporter import ExitCode, ExporterParameters
 from export_contracts.resource import CompanyExportSpec
-from export_operator.jobs import JobPhase, JobView, Owner, job_manifest, object_key, owner_name
+from export_operator.jobs import (
+    JobPhase,
+    JobView,
+    Owner,
+    job_manifest,
+    object_key,
+    owner_name,
+    shard_count,
+)
 from export_operator.settings import RESERVED_EXPORTER_ENV, OperatorSettings
 
 pytestmark = pytest.mark.unit
@@ -185,3 +193,50 @@ def test_job_view_reads_owner_space_key_and_failure(manifest: dict[str, Any]) ->
     assert view.failure_reason == "PodFailurePolicy"
     assert view.finished_at == datetime(2026, 1, 1, 10, 5, tzinfo=UTC)
     assert owner_name(job) == "export-42"
+
+
+@pytest.mark.parametrize(
+    ("estimated_rows", "settings", "shards"),
+    [
+        (None, {}, 1),  # created by hand, without an estimate
+        (5_000_000, {}, 1),  # not above the threshold
+        (5_000_001, {}, 2),
+        (12_000_000, {}, 3),
+        (100_000_000, {}, 4),  # max_shards
+        (100_000_000, {"max_shards": 16, "max_running_per_space": 6}, 5),  # the space's Pods
+        (100_000_000, {"max_running_per_space": 2}, 1),  # room for one shard: no sharding
+        (30, {"shard_rows": 10, "max_shards": 1}, 1),  # sharding off
+    ],
+)
+def test_shards_come_from_the_estimate_within_the_caps(
+    spec: CompanyExportSpec,
+    estimated_rows: int | None,
+    settings: dict[str, int],
+    shards: int,
+) -> None:
+    operator_settings = OperatorSettings(bucket="exports", **settings)
+    assert shard_count(estimated_rows, operator_settings) == shards
+
+
+def test_a_large_export_runs_as_an_indexed_job_of_shards_and_a_coordinator(
+    owner: Owner, spec: CompanyExportSpec, operator_settings: OperatorSettings
+) -> None:
+    large = spec.model_copy(update={"estimated_rows": 12_000_000})
+    manifest = job_manifest(owner, large, "exports/3/abc.ndjson.gz", operator_settings)
+
+    job = manifest["spec"]
+    assert (job["completionMode"], job["completions"], job["parallelism"]) == ("Indexed", 4, 4)
+    # A failed shard is retried alone; one failing for good fails the Job (and the export).
+    assert (job["backoffLimitPerIndex"], job["maxFailedIndexes"]) == (2, 0)
+    assert "backoffLimit" not in job
+    assert job["suspend"] is True
+    env = {each["name"]: each.get("value") for each in _container(manifest)["env"]}
+    assert env["EXPORT_SHARDS"] == "3"
+    assert JobView.of({**manifest, "metadata": {**manifest["metadata"], "uid": "u",
+                       "creationTimestamp": "2026-01-01T00:00:00Z"}}).pods == 4  # fmt: skip
+
+
+def test_a_small_export_runs_in_one_pod(manifest: dict[str, Any]) -> None:
+    assert "completionMode" not in manifest["spec"]
+    env = {each["name"]: each.get("value") for each in _container(manifest)["env"]}
+    assert env["EXPORT_SHARDS"] == "1"

@@ -104,3 +104,19 @@ def test_cannot_start_after_the_timeout_with_the_waiting_reason() -> None:
 def test_a_running_pod_is_not_stuck() -> None:
     pods = [pod("p", "Running", state={"running": {}})]
     assert cannot_start(pods, datetime(2027, 1, 1, tzinfo=UTC), timedelta(seconds=1)) is None
+
+
+def test_a_sharded_export_reports_the_coordinators_result_not_a_shards() -> None:
+    shard_report = {"export_id": 42, "shard": 2, "records": 4, "parts": 1, "bytes": 5242880}
+    said = {"exitCode": 0, "message": json.dumps(RESULT)}
+    coordinator = pod("c", "Succeeded", state={"terminated": said})
+    said = {"exitCode": 0, "message": json.dumps(shard_report)}
+    shard = pod("s", "Succeeded", created="2026-01-01T10:05:00Z", state={"terminated": said})
+    coordinator["metadata"]["annotations"] = {"batch.kubernetes.io/job-completion-index": "0"}
+    shard["metadata"]["annotations"] = {"batch.kubernetes.io/job-completion-index": "2"}
+
+    result = exporter_result([coordinator, shard])  # the shard ended last
+
+    assert result is not None
+    assert result.records == 10
+    assert exporter_result([shard]) is None

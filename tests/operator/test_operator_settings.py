@@ -15,12 +15,13 @@ README = Path(__file__).parents[2] / "operator" / "README.md"
 def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EXPORT_BUCKET", "exports")
     monkeypatch.setenv("S3_ENDPOINT_URL", "http://127.0.0.1:9000")
-    monkeypatch.setenv("EXPORT_OPERATOR_MAX_RUNNING", "4")
+    monkeypatch.setenv("EXPORT_OPERATOR_MAX_RUNNING", "8")
     monkeypatch.setenv("EXPORT_OPERATOR_EXPORTER_COMMAND", '["python", "/x.py"]')
     monkeypatch.setenv("EXPORT_OPERATOR_EXPORTER_ENV", '{"EXPORT_SLICE_ROWS": "50000"}')
     settings = OperatorSettings()
     assert (settings.bucket, settings.s3_endpoint_url) == ("exports", "http://127.0.0.1:9000")
-    assert (settings.max_running, settings.max_running_per_space) == (4, 2)
+    assert (settings.max_running, settings.max_running_per_space) == (8, 5)
+    assert (settings.shard_rows, settings.max_shards) == (5_000_000, 4)
     assert settings.exporter_command == ["python", "/x.py"]
     assert settings.retention_seconds == 86400
     assert settings.exporter_env == {"EXPORT_SLICE_ROWS": "50000"}
