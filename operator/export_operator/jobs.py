@@ -243,6 +243,7 @@ class JobView:
     failure_reason: str | None = None
     failure_message: str | None = None
     pods: int = 1  # Pods it runs at once: a sharded export's shards and coordinator
+    failed_indexes: frozenset[int] = frozenset()  # of an Indexed Job: the Pods that failed for good
 
     @property
     def occupies_slot(self) -> bool:
@@ -278,7 +279,17 @@ class JobView:
             failure_reason=(failed or {}).get("reason"),
             failure_message=(failed or {}).get("message"),
             pods=int(spec.get("parallelism") or 1),
+            failed_indexes=_indexes(status.get("failedIndexes") or ""),
         )
+
+
+def _indexes(listed: str) -> frozenset[int]:
+    """The Job's form of a set of indexes, "1,3-5", read."""
+    indexes: set[int] = set()
+    for interval in filter(None, listed.split(",")):
+        first, _, last = interval.partition("-")
+        indexes.update(range(int(first), int(last or first) + 1))
+    return frozenset(indexes)
 
 
 def _controller_uid(meta: dict[str, Any]) -> str | None:

@@ -34,10 +34,15 @@ def _newest_first(pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(pods, key=lambda pod: pod["metadata"]["creationTimestamp"], reverse=True)
 
 
+def completion_index(pod: dict[str, Any]) -> int:
+    """The Pod's index in an Indexed Job; 0 for the Pod of a one-Pod Job."""
+    annotations = pod.get("metadata", {}).get("annotations") or {}
+    return int(annotations.get(COMPLETION_INDEX_ANNOTATION, "0"))
+
+
 def _reports_the_result(pod: dict[str, Any]) -> bool:
     """The Pod of a one-Pod Job, or a sharded export's coordinator (index 0); not a shard."""
-    annotations = pod.get("metadata", {}).get("annotations") or {}
-    return str(annotations.get(COMPLETION_INDEX_ANNOTATION, "0")) == "0"
+    return completion_index(pod) == 0
 
 
 def exporter_result(pods: list[dict[str, Any]]) -> ExporterResult | None:

@@ -27,7 +27,7 @@ from export_operator.admission import Admitter
 from export_operator.announcements import Announcement, Announcer
 from export_operator.cluster import Cluster, ConflictError, WatchCursor
 from export_operator.jobs import JobPhase, JobView, Owner, job_manifest, object_key, owner_name
-from export_operator.pods import cannot_start, exporter_result, last_failure
+from export_operator.pods import cannot_start, completion_index, exporter_result, last_failure
 from export_operator.retention import FinishedExports
 from export_operator.settings import OperatorSettings
 from export_storage import ObjectStore
@@ -36,6 +36,14 @@ logger = logging.getLogger(__name__)
 
 # A status write that keeps meeting a newer object gives up after this many reads.
 STATUS_WRITE_ATTEMPTS = 5
+
+
+def _failed_pod(job: JobView) -> str:
+    """Who failed, as a person reads it: the exporter, or a shard or coordinator of one."""
+    if not job.failed_indexes:
+        return "the exporter"
+    first = min(job.failed_indexes)
+    return "the coordinator (Pod 0)" if first == 0 else f"shard {first}"
 
 
 def _now() -> datetime:
@@ -210,7 +218,10 @@ class Exports:
 
     def _job_failure(self, job: JobView) -> status.Transition:
         finished = job.finished_at or _now()
-        said = last_failure(self._cluster.job_pods(job.namespace, job.name)) or "no exit code"
+        pods = self._cluster.job_pods(job.namespace, job.name)
+        if job.failed_indexes:  # not the Pods the Job stopped once those had failed
+            pods = [pod for pod in pods if completion_index(pod) in job.failed_indexes]
+        said = last_failure(pods) or "no exit code"
         if job.failure_reason == "PodFailurePolicy":
             return status.failed(
                 ExportReason.BAD_REQUEST,
@@ -227,8 +238,9 @@ class Exports:
             )
         return status.failed(
             ExportReason.BACKOFF_LIMIT_EXCEEDED,
-            f"the exporter failed {self._settings.job_backoff_limit + 1} times (last: {said}); "
-            "check that the database and S3 are reachable, then create the export again",
+            f"{_failed_pod(job)} failed {self._settings.job_backoff_limit + 1} times (last: "
+            f"{said}); check that the database and S3 are reachable, then create the export "
+            "again",
             finished,
         )
 

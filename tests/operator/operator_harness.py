@@ -144,10 +144,17 @@ class Harness:
         return int(self.kube_s3().get_object(Bucket=self.bucket, Key=key)["Body"].read())
 
     def create_export(
-        self, export_id: int, space_id: int = 1, days: tuple[date, date] = DAY
+        self,
+        export_id: int,
+        space_id: int = 1,
+        days: tuple[date, date] = DAY,
+        estimated_rows: int | None = None,
     ) -> str:
-        """Creates the export of `days` (first and last, whole days in UTC); returns its name."""
+        """Creates the export of `days` (first and last, whole days in UTC); returns its name.
+        With `estimated_rows` above the operator's shard threshold, it runs sharded."""
         body = self.export_manifest(export_id, space_id, days)
+        if estimated_rows is not None:
+            body["spec"]["estimatedRows"] = estimated_rows
         self.custom.create_namespaced_custom_object(*EXPORTS, self.namespace, resource.PLURAL, body)
         return str(body["metadata"]["name"])
 
