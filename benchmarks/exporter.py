@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -98,31 +99,83 @@ def run_floor(env: dict[str, str], space_id: int) -> Run:
     return Run(time.monotonic() - started)
 
 
-def run_exporter(
-    env: dict[str, str], space_id: int, connections: int | None = None
-) -> tuple[Run, ExporterResult]:
-    """One run; `connections` sets EXPORT_DATABASE_CONNECTIONS (None: the exporter's default)."""
-    exporter = shutil.which("company-exporter", path=str(Path(__file__).parents[1] / ".venv/bin"))
-    run_env = {
+def _exporter_env(env: dict[str, str], space_id: int) -> dict[str, str]:
+    return {
         **env, "EXPORT_ID": "1", "SPACE_ID": str(space_id),
         "RANGE_START": RANGE_START.isoformat(), "RANGE_END": RANGE_END.isoformat(),
         "OBJECT_KEY": f"benchmarks/{uuid.uuid4()}.ndjson.gz",
         "TERMINATION_MESSAGE_PATH": os.devnull, "EXPORT_PROGRESS_SECONDS": "3600",
     }  # fmt: skip
+
+
+def _exporter() -> str:
+    venv_bin = str(Path(__file__).parents[1] / ".venv/bin")
+    return shutil.which("company-exporter", path=venv_bin) or "company-exporter"
+
+
+def _last_log(stderr: str, message: str, code: int) -> dict[str, Any]:
+    """The process's log line `message`; exits with the log when the process failed."""
+    if code != 0:
+        raise SystemExit(f"the exporter failed ({code}):\n{stderr}")
+    logs = [json.loads(line) for line in stderr.splitlines()]
+    return next(log for log in reversed(logs) if log["message"] == message)
+
+
+def run_exporter(
+    env: dict[str, str], space_id: int, connections: int | None = None
+) -> tuple[Run, ExporterResult]:
+    """One run; `connections` sets EXPORT_DATABASE_CONNECTIONS (None: the exporter's default)."""
+    run_env = _exporter_env(env, space_id)
     if connections is not None:
         run_env["EXPORT_DATABASE_CONNECTIONS"] = str(connections)
     started = time.monotonic()
     process = subprocess.run(
-        [exporter or "company-exporter"], env=run_env, capture_output=True, text=True, check=False
+        [_exporter()], env=run_env, capture_output=True, text=True, check=False
     )
     seconds = time.monotonic() - started
-    if process.returncode != 0:
-        raise SystemExit(f"the exporter failed ({process.returncode}):\n{process.stderr}")
     # The exporter logs its own peak RSS since exec; wait4's maxrss would count the fork too.
-    logs = [json.loads(line) for line in process.stderr.splitlines()]
-    finished = next(log for log in logs if log["message"] == "export finished")
+    finished = _last_log(process.stderr, "export finished", process.returncode)
     run = Run(seconds, float(finished["peak_rss_mb"]), float(finished["ndjson_mb"]))
     return run, ExporterResult.model_validate_json(process.stdout)
+
+
+@dataclass
+class ShardedRun:
+    """A sharded export's processes (each as a Pod of its Indexed Job would run)."""
+
+    seconds: float  # from the start of every process to the coordinator's end
+    result: ExporterResult
+    coordinator_rss_mb: float
+    shards: list[dict[str, Any]]  # each shard's "shard finished" log line
+
+
+def run_sharded(env: dict[str, str], space_id: int, shards: int) -> ShardedRun:
+    """One sharded run: the coordinator and `shards` shards, started together."""
+    run_env = {**_exporter_env(env, space_id), "EXPORT_SHARDS": str(shards)}
+    started = time.monotonic()
+    processes = [
+        subprocess.Popen(
+            [_exporter()],
+            env={**run_env, "JOB_COMPLETION_INDEX": str(index)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for index in range(shards + 1)
+    ]
+    outputs = [process.communicate() for process in processes]
+    seconds = time.monotonic() - started
+    codes = [process.returncode for process in processes]
+    finished = _last_log(outputs[0][1], "export finished", codes[0])
+    return ShardedRun(
+        seconds=seconds,
+        result=ExporterResult.model_validate_json(outputs[0][0]),
+        coordinator_rss_mb=float(finished["peak_rss_mb"]),
+        shards=[
+            _last_log(err, "shard finished", code)
+            for (_, err), code in zip(outputs[1:], codes[1:], strict=True)
+        ],
+    )
 
 
 def benchmark(env: dict[str, str], count: int, repeats: int, connections: list[int]) -> None:

@@ -10,6 +10,8 @@ and prints:
 - the exporter's peak RSS;
 - the product path: the same rows exported through the API (POST -> completed), the exporter in
   a Job's container on the node, median of the repeats, beside the exporter alone;
+- 5M companies exported on one Pod and sharded (2 shards and their coordinator, as processes):
+  rows/s, wall time, peak RSS per Pod, and the rate per shard that the scaling model multiplies;
 - create -> completed latency of a small export (the demo space's example day) through the chart's
   API, operator and Job, median of 10 run one after the other;
 - status-poll latency at a fixed 500 requests/s (open loop, benchmarks/api_load.py), p50 and p99;
@@ -40,7 +42,7 @@ import uvloop
 
 from benchmarks import stored
 from benchmarks.api_load import Result, open_loop, request_head
-from benchmarks.exporter import run_exporter, run_floor, space_with
+from benchmarks.exporter import run_exporter, run_floor, run_sharded, space_with
 from benchmarks.soak import run as run_soak
 from export_api.admin import issue_key
 from export_api.auth import Scope
@@ -122,6 +124,33 @@ def exporter_rows(target: Target, count: int, repeats: int) -> list[Row]:
         Row(f"product path, {size}", f"{product_seconds:.2f} s",
             f"POST -> completed (a Job's container), median of {repeats}; "
             f"{product_seconds / exporter_seconds:.2f}x the exporter alone"),
+    ]  # fmt: skip
+
+
+def sharded_rows(target: Target, count: int, shards: int) -> list[Row]:
+    """One export of `count` rows on one Pod, then sharded: `shards` shard processes and their
+    coordinator, as the Pods of an Indexed Job run them (here all on this machine's cores)."""
+    env = target.env
+    with contextlib.redirect_stdout(io.StringIO()):
+        space_id = space_with(env["DATABASE_URL"], count)
+    single, result = run_exporter(env, space_id)
+    sharded = run_sharded(env, space_id, shards)
+    if sharded.result.records != result.records:
+        raise RuntimeError(f"sharded: {sharded.result.records} records, one Pod {result.records}")
+    records = result.records
+    shard_rss = "/".join(f"{shard['peak_rss_mb']:.0f}" for shard in sharded.shards)
+    per_shard = statistics.median(shard["rows_per_second"] for shard in sharded.shards)
+    size = f"{count // 1_000_000}M"
+    return [
+        Row(f"{size} rows, one Pod", f"{records / single.seconds:,.0f} rows/s",
+            f"{single.seconds:.1f} s; peak RSS {single.peak_rss_mb:.0f} MB"),
+        Row(f"{size} rows, {shards} shards", f"{records / sharded.seconds:,.0f} rows/s",
+            f"{sharded.seconds:.1f} s, {single.seconds / sharded.seconds:.2f}x one Pod; peak RSS "
+            f"coordinator {sharded.coordinator_rss_mb:.0f} MB, shards {shard_rss} MB"),
+        Row(f"{size} rows, rate per shard", f"{per_shard:,.0f} rows/s",
+            f"model: N shards on nodes of their own ~ N x this, until the database's cores "
+            f"(each shard keeps EXPORT_DATABASE_CONNECTIONS backends busy) or S3 bind; here "
+            f"{os.cpu_count()} cores serve PostgreSQL and every shard"),
     ]  # fmt: skip
 
 
@@ -231,6 +260,10 @@ def main() -> None:
         "--sizes", type=int, nargs="*", default=[100_000, 1_000_000], help="none: no exporter rows"
     )
     parser.add_argument("--repeats", type=int, default=3, help="exporter runs per size")
+    parser.add_argument(
+        "--sharded", type=int, default=5_000_000, help="rows of the sharded export (0: skip)"
+    )
+    parser.add_argument("--shards", type=int, default=2, help="shards of the sharded export")
     parser.add_argument("--exports", type=int, default=10, help="exports timed end to end")
     parser.add_argument("--rate", type=float, default=500.0, help="status polls per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the poll run")
@@ -250,6 +283,9 @@ def main() -> None:
             for count in arguments.sizes:
                 progress(f"exporter, {count:,} rows")
                 rows += exporter_rows(target, count, arguments.repeats)
+            if arguments.sharded:
+                progress(f"one Pod vs {arguments.shards} shards, {arguments.sharded:,} rows")
+                rows += sharded_rows(target, arguments.sharded, arguments.shards)
             progress("end-to-end latency")
             rows += latency_rows(target, arguments.exports)
             progress("status polls")

@@ -228,6 +228,36 @@ def test_an_export_through_the_charts_api_matches_the_database(
         assert pod["spec"]["automountServiceAccountToken"] is False
 
 
+def test_a_sharded_export_through_the_chart_passes_the_job_policy_and_matches(
+    installed: Installed, kubectl: Kubectl, helm: Helm
+) -> None:
+    # Every estimate is above 1 row: the day's export runs as 2 shards and a coordinator, an
+    # Indexed Job the operator creates under the chart's Job admission policy.
+    _upgrade(installed, helm, "operator.settings.shardRows=1", "operator.settings.maxShards=2")
+    try:
+        with installed.api() as api:
+            created = api.post("/public-api/v1/companies/exports", json=ONE_DAY)
+            assert created.status_code == 202, created.text
+            export_id = created.json()["export_id"]
+            result = _wait_for_export(api, export_id)
+    finally:
+        _upgrade(installed, helm, "operator.settings.shardRows=5000000")
+    assert result["status"] == "completed", result
+    job = kubectl.json("get", "job", "-n", NAMESPACE, f"export-{export_id}")
+    assert (job["spec"]["completionMode"], job["spec"]["completions"]) == ("Indexed", 3)
+    pods = kubectl.json(
+        "get", "pods", "-n", NAMESPACE, "-l", f"batch.kubernetes.io/job-name=export-{export_id}"
+    )["items"]
+    assert len(pods) == 3
+    assert all(pod["spec"]["automountServiceAccountToken"] is False for pod in pods)
+    download = httpx.get(result["download_url"], timeout=30)
+    assert len(download.content) == result["file_size"]
+    exported = [json.loads(line) for line in gzip.decompress(download.content).split(b"\n")[:-1]]
+    expected = _companies_of_the_day(installed.kube.env["DATABASE_URL"])
+    assert result["record_count"] == len(expected)
+    assert [company["id"] for company in exported] == [row[0] for row in expected]
+
+
 def _probe_and_scrape_paths(kubectl: Kubectl) -> dict[str, list[str]]:
     """Per running Pod of the chart: `PORT/PATH` of every httpGet probe and metrics endpoint."""
     targets: dict[str, list[str]] = {}
