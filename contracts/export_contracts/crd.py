@@ -77,9 +77,9 @@ def _printer_columns() -> list[dict[str, Any]]:
         {"name": "Size", "type": "integer", "jsonPath": ".status.bytes", "format": "int64"},
         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
         {"name": "Completed", "type": "date", "jsonPath": ".status.completedAt", "priority": 1},
-        {"name": "Estimated", "type": "integer", "jsonPath": ".spec.estimatedRows", "priority": 1},
         {"name": "Job", "type": "string", "jsonPath": ".status.jobName", "priority": 1},
         {"name": "Message", "type": "string", "jsonPath": ".status.message", "priority": 1},
+        {"name": "Estimated", "type": "integer", "jsonPath": ".spec.estimatedRows", "priority": 1},
     ]
 
 

@@ -244,7 +244,7 @@ class Exporter:
     def start(self, env: Mapping[str, str], args: Iterable[str] = ()) -> _Process:
         """Starts one exporter process with `env` and its own termination message file."""
         tag = uuid.uuid4().hex
-        env = {**env, "TERMINATION_MESSAGE_PATH": str(self.scratch / f"termination-{tag}")}
+        env = {"TERMINATION_MESSAGE_PATH": str(self.scratch / f"termination-{tag}"), **env}
         out_path, err_path = self.scratch / f"{tag}.out", self.scratch / f"{tag}.err"
         started = time.monotonic()
         with out_path.open("w") as out, err_path.open("w") as err:

@@ -87,7 +87,7 @@ def test_kubectl_get_shows_space_state_records_size(
     row = [name, str(company_space.space_id), "Completed", str(done.records), str(done.bytes)]
     assert plain[1].split()[:5] == row
     wide = harness.kubectl("get", "exports", "-o", "wide").stdout.splitlines()
-    assert wide[0].split()[6:9] == ["COMPLETED", "JOB", "MESSAGE"]
+    assert wide[0].split()[6:10] == ["COMPLETED", "JOB", "MESSAGE", "ESTIMATED"]
     assert wide[1].split()[7] == name
 
 
