@@ -171,11 +171,14 @@ class MultipartUpload:
     ) -> None:
         # Parts still uploading would race the abort: let them end (or fail) first.
         self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._client is None:
-            return
+        if self._client is not None:
+            self._end(self._client)
+
+    def _end(self, client: "S3Client") -> None:
+        """Leaves S3 with the file or nothing: the upload aborted unless complete, and others."""
         if not self._completed and self._upload_id:
-            self._abort(self._client)
-        self._abort_other_uploads(self._client)
+            self._abort(client)
+        self._abort_other_uploads(client)
 
     def _upload_part(self, number: int, part: bytes) -> "CompletedPartTypeDef":
         self._started.result()  # the start runs in the other thread; raises its failure
@@ -238,11 +241,6 @@ class ShardUpload(MultipartUpload):
             self._failed.set()
             raise s3_failure(error, self._bucket, "connect") from error
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        # A retry of this shard sends the same parts again; anything else is the coordinator's.
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def _end(self, client: "S3Client") -> None:
+        """Nothing: a retry of this shard sends the same parts again; the rest is the
+        coordinator's."""

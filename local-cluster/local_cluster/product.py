@@ -197,6 +197,9 @@ def ensure_demo_space(database_url: str) -> DemoSpace:
                 first_instant=DEMO_FIRST_INSTANT,
                 spread=DEMO_SPREAD,
             )
+            # Exports are sliced and sharded by the planner's estimates, which come from the
+            # table's statistics: a bulk load has none until autovacuum's next pass.
+            conn.execute("ANALYZE companies")
         _, api_key = issue_key(
             conn, space_id, [Scope.EXPORTS_READ, Scope.EXPORTS_WRITE], name="make up demo"
         )

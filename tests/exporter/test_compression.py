@@ -26,17 +26,23 @@ pytestmark = pytest.mark.unit
 PART = 64 * 1024
 
 
-def compress_slices(slices: list[list[bytes]], level: int = 2) -> tuple[list[bytes], GzipParts]:
-    gzip_parts = GzipParts(level, PART)
+def deflated_into(
+    parts_of: GzipParts | ShardParts, slices: list[list[bytes]], level: int = 2
+) -> list[bytes]:
+    """The parts of `slices` deflated apart (as reader threads do) and joined into `parts_of`."""
     parts = []
     for chunks in slices:
         deflater = SliceDeflater(level)
         for chunk in chunks:
-            parts += gzip_parts.add(deflater.add(chunk))
-        parts += gzip_parts.add(deflater.finish())
-        gzip_parts.end_slice(deflater.crc32, deflater.length)
-    parts += gzip_parts.finish()
-    return parts, gzip_parts
+            parts += parts_of.add(deflater.add(chunk))
+        parts += parts_of.add(deflater.finish())
+        parts_of.end_slice(deflater.crc32, deflater.length)
+    return parts + parts_of.finish()
+
+
+def compress_slices(slices: list[list[bytes]], level: int = 2) -> tuple[list[bytes], GzipParts]:
+    gzip_parts = GzipParts(level, PART)
+    return deflated_into(gzip_parts, slices, level), gzip_parts
 
 
 def readers_agree(whole: bytes) -> bytes:
@@ -102,22 +108,6 @@ def test_an_ending_that_crosses_a_part_boundary_is_handed_out_whole() -> None:
         assert gzip_parts.bytes_out == len(b"".join(parts))
 
 
-def shard_parts(
-    slices: list[list[bytes]], first: bool, level: int = 2
-) -> tuple[list[bytes], ShardParts]:
-    """One shard's run of slices, deflated and cut as a shard does."""
-    parts_of_shard = ShardParts(PART, first=first)
-    parts = []
-    for chunks in slices:
-        deflater = SliceDeflater(level)
-        for chunk in chunks:
-            parts += parts_of_shard.add(deflater.add(chunk))
-        parts += parts_of_shard.add(deflater.finish())
-        parts_of_shard.end_slice(deflater.crc32, deflater.length)
-    parts += parts_of_shard.finish()
-    return parts, parts_of_shard
-
-
 @pytest.mark.parametrize(
     "bytes_per_shard",
     [
@@ -136,7 +126,8 @@ def test_shards_join_into_one_gzip_file_with_every_part_but_the_last_big_enough(
     all_parts: list[bytes] = []
     pieces = []
     for index, run in enumerate(runs):
-        parts, shard = shard_parts(run, first=index == 0)
+        shard = ShardParts(PART, first=index == 0)
+        parts = deflated_into(shard, run)
         all_parts += parts
         pieces.append(shard.crc32_and_length)
         # Parts of later shards and the ending follow: S3 takes no short part here.

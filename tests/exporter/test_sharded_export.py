@@ -56,6 +56,14 @@ def wait_for_log(path: Path, message: str, timeout: float = 60) -> None:
 
 
 @pytest.fixture
+def two_shards(exporter: Exporter, space_100k: int) -> tuple[Exporter, dict[str, str]]:
+    """A runner of sharded exports in 2 shards, and the environment of one export of the 100k
+    space for all its processes."""
+    runner = sharded(exporter, 2)
+    return runner, runner.sharded_env(space_100k, WHOLE_START, WHOLE_END)
+
+
+@pytest.fixture
 def single_pod_file(exporter: Exporter, s3: S3Server, space_100k: int) -> bytes:
     """The 100k space's NDJSON as one Pod exports it."""
     run = Exporter(exporter.database_url, s3, exporter.scratch, SETTINGS).run(
@@ -90,10 +98,9 @@ def test_a_sharded_file_inflates_to_the_single_pod_file(
 
 
 def test_a_shard_killed_midway_and_run_again_gives_the_same_file(
-    exporter: Exporter, s3: S3Server, space_100k: int, single_pod_file: bytes
+    two_shards: tuple[Exporter, dict[str, str]], s3: S3Server, single_pod_file: bytes
 ) -> None:
-    runner = sharded(exporter, 2)
-    env = runner.sharded_env(space_100k, WHOLE_START, WHOLE_END)
+    runner, env = two_shards
     coordinator, first = runner.start_pod(env, 0), runner.start_pod(env, 1)
     doomed = runner.start_pod(env, 2)
     wait_for_log(doomed.err, "shard started")
@@ -111,10 +118,9 @@ def test_a_shard_killed_midway_and_run_again_gives_the_same_file(
 
 
 def test_a_shard_failing_for_good_leaves_nothing_in_s3(
-    exporter: Exporter, s3: S3Server, space_100k: int
+    two_shards: tuple[Exporter, dict[str, str]], s3: S3Server
 ) -> None:
-    runner = sharded(exporter, 2)
-    env = runner.sharded_env(space_100k, WHOLE_START, WHOLE_END)
+    runner, env = two_shards
     coordinator = runner.start_pod(env, 0)
     healthy = runner.start_pod(env, 1)
     wrong_password = env["DATABASE_URL"].replace("@", "x@", 1)
@@ -135,10 +141,9 @@ def test_a_shard_failing_for_good_leaves_nothing_in_s3(
 
 
 def test_a_restarted_coordinator_fails_the_export_for_good(
-    exporter: Exporter, s3: S3Server, space_100k: int
+    two_shards: tuple[Exporter, dict[str, str]], s3: S3Server
 ) -> None:
-    runner = sharded(exporter, 2)
-    env = runner.sharded_env(space_100k, WHOLE_START, WHOLE_END)
+    runner, env = two_shards
     first = runner.start_pod(env, 0)
     wait_for_plan(s3, env["OBJECT_KEY"], first.err)  # no shard runs yet
     first.popen.send_signal(signal.SIGKILL)
