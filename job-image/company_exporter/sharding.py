@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from company_exporter.board import Board, ShardManifest, ShardPlan, ShardRun, UploadedPart
 from company_exporter.compression import ShardParts, combined_crc32, gzip_ending
-from company_exporter.errors import BadRequestError
+from company_exporter.errors import BadRequestError, CancelledExportError, RetriableError
 from company_exporter.export import Progress, plan_slices, send_slices
 from company_exporter.readers import SliceReaders
 from company_exporter.settings import ExporterSettings
@@ -71,26 +71,33 @@ def run_coordinator(parameters: ExporterParameters, settings: ExporterSettings) 
             "the Pod before it: create the export again"
         )
     progress = Progress(parameters.export_id, settings.export_progress_seconds)
-    with Snapshot(settings.database_url.get_secret_value(), parameters.export_id) as snapshot:
-        snapshot.require_space(parameters.space_id)
-        slices = plan_slices(snapshot, parameters, settings, pods=parameters.shards)
-        with MultipartUpload(
-            settings, parameters.bucket, parameters.object_key, first_part=LAST_PART_NUMBER
-        ) as upload:
-            plan = ShardPlan(
-                snapshot_id=snapshot.exported_id(),
-                upload_id=upload.upload_id,
-                runs=shard_runs(slices, parameters.shards),
-            )
-            try:
+    # The plan stays on the board until the file is whole and hashed, or the Job fails: a
+    # coordinator that restarts before then finds it and fails the export, rather than wait
+    # for shards that finished.
+    try:
+        with Snapshot(settings.database_url.get_secret_value(), parameters.export_id) as snapshot:
+            snapshot.require_space(parameters.space_id)
+            slices = plan_slices(snapshot, parameters, settings, pods=parameters.shards)
+            with MultipartUpload(
+                settings, parameters.bucket, parameters.object_key, first_part=LAST_PART_NUMBER
+            ) as upload:
+                plan = ShardPlan(
+                    snapshot_id=snapshot.exported_id(),
+                    upload_id=upload.upload_id,
+                    runs=shard_runs(slices, parameters.shards),
+                )
                 board.post_plan(plan)
-                manifests = board.wait_for_manifests(plan, settings.export_progress_seconds)
-                _complete(upload, manifests, settings.export_compression_level)
-            finally:
-                board.clear()
+                with _not_retried():
+                    manifests = board.wait_for_manifests(plan, settings.export_progress_seconds)
+                    _complete(upload, manifests, settings.export_compression_level)
+        with _not_retried():
+            sha256, size = _hash_object(settings, parameters)
+    except (BadRequestError, CancelledExportError):
+        board.clear()  # the Job fails, or stops this Pod: no coordinator comes after this one
+        raise
+    board.clear()
     progress.records = sum(manifest.records for manifest in manifests)
     progress.ndjson_bytes = sum(manifest.length for manifest in manifests)
-    sha256, size = _hash_object(settings, parameters)
     progress.log("export finished", size)
     return ExporterResult(
         export_id=parameters.export_id,
@@ -100,6 +107,19 @@ def run_coordinator(parameters: ExporterParameters, settings: ExporterSettings) 
         bucket=parameters.bucket,
         object_key=parameters.object_key,
     )
+
+
+@contextmanager
+def _not_retried() -> Iterator[None]:
+    """Once the plan is out, a failure of the coordinator fails the export: a new coordinator
+    would take a new snapshot, which shards that finished did not read."""
+    try:
+        yield
+    except RetriableError as error:
+        raise BadRequestError(
+            f"{error} (a sharded export's coordinator is not retried once shards read its "
+            "snapshot: create the export again)"
+        ) from error
 
 
 def _complete(upload: MultipartUpload, manifests: list[ShardManifest], level: int) -> None:

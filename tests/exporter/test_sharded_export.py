@@ -20,6 +20,7 @@ from export_contracts.exporter import ExitCode, ShardReport
 from export_storage import shard_board
 from local_cluster.s3 import S3Server
 from tests.exporter.conftest import Exporter, open_uploads, read_export
+from tests.exporter.faulty_s3 import FaultyS3Proxy
 from tests.exporter.test_export_content import WHOLE_END, WHOLE_START
 
 pytestmark = pytest.mark.integration
@@ -154,3 +155,24 @@ def test_a_restarted_coordinator_fails_the_export_for_good(
     failure = again.failure()
     assert failure.exit_code == ExitCode.BAD_REQUEST  # the Job's failure policy: fail, no retry
     assert "create the export again" in failure.error
+
+
+def test_a_coordinator_failing_after_its_plan_fails_the_export_at_once(
+    two_shards: tuple[Exporter, dict[str, str]], s3: S3Server
+) -> None:
+    runner, env = two_shards
+    shards = [runner.start_pod(env, index) for index in (1, 2)]
+    # Every attempt at the coordinator's one part, the file's ending (part 10,000), fails.
+    with FaultyS3Proxy(s3.port, fail=lambda part, attempt: part == 10_000) as proxy:
+        coordinator = runner.start_pod({**env, "S3_ENDPOINT_URL": proxy.endpoint_url}, 0)
+        failed = coordinator.collect(120)
+    assert all(shard.collect(60).exit_code == 0 for shard in shards)
+
+    failure = failed.failure()
+    # A retry would take a new snapshot that the finished shards did not read: not retried.
+    assert failure.exit_code == ExitCode.BAD_REQUEST
+    assert "S3 failed" in failure.error
+    assert "create the export again" in failure.error
+    assert not object_exists(s3, env["OBJECT_KEY"])
+    assert open_uploads(s3, env["OBJECT_KEY"]) == []
+    assert board_keys(s3, env["OBJECT_KEY"]) == []
