@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 _PLAN_POLL_SECONDS = 0.25
 _MANIFEST_POLL_SECONDS = 0.5
-_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
 class _Model(BaseModel):
@@ -77,7 +76,7 @@ class Board:
     """The board of the export whose file is s3://bucket/key."""
 
     def __init__(self, client: "S3Client", bucket: str, key: str) -> None:
-        self._client = client
+        self.client = client  # the Pod's one S3 client: the upload and the read-back use it too
         self._bucket = bucket
         self._prefix = shard_board(key)
 
@@ -86,18 +85,13 @@ class Board:
 
     def _read(self, name: str) -> bytes | None:
         try:
-            answer = self._client.get_object(Bucket=self._bucket, Key=self._key(name))
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _MISSING:
-                return None
+            return ObjectStore(self.client).read(self._bucket, self._key(name))
+        except (BotoCoreError, ClientError) as error:
             raise s3_failure(error, self._bucket, "read the shard board") from error
-        except BotoCoreError as error:
-            raise s3_failure(error, self._bucket, "read the shard board") from error
-        return answer["Body"].read()
 
     def _post(self, name: str, model: BaseModel) -> None:
         try:
-            self._client.put_object(
+            self.client.put_object(
                 Bucket=self._bucket, Key=self._key(name), Body=model.model_dump_json().encode()
             )
         except (BotoCoreError, ClientError) as error:
@@ -159,7 +153,7 @@ class Board:
     def clear(self) -> None:
         """Removes the plan and the manifests; best effort (the export's deletion retries it)."""
         try:
-            ObjectStore(self._client).delete_prefix(self._bucket, self._prefix)
+            ObjectStore(self.client).delete_prefix(self._bucket, self._prefix)
         except (BotoCoreError, ClientError) as error:
             log.warning(
                 "could not clear the shard board; deleting the export clears it",

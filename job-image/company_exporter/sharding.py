@@ -14,6 +14,7 @@ import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -28,6 +29,9 @@ from company_exporter.source import Snapshot, attached_readers
 from company_exporter.upload import LAST_PART_NUMBER, MultipartUpload, ShardUpload, s3_failure
 from export_contracts.exporter import ExporterParameters, ExporterResult, ShardReport
 from export_storage import s3_client
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +83,7 @@ def run_coordinator(parameters: ExporterParameters, settings: ExporterSettings) 
             snapshot.require_space(parameters.space_id)
             slices = plan_slices(snapshot, parameters, settings, pods=parameters.shards)
             with MultipartUpload(
-                settings, parameters.bucket, parameters.object_key, first_part=LAST_PART_NUMBER
+                settings, parameters.bucket, parameters.object_key, LAST_PART_NUMBER, board.client
             ) as upload:
                 plan = ShardPlan(
                     snapshot_id=snapshot.exported_id(),
@@ -91,7 +95,7 @@ def run_coordinator(parameters: ExporterParameters, settings: ExporterSettings) 
                     manifests = board.wait_for_manifests(plan, settings.export_progress_seconds)
                     _complete(upload, manifests, settings.export_compression_level)
         with _not_retried():
-            sha256, size = _hash_object(settings, parameters)
+            sha256, size = _hash_object(board.client, parameters)
     except (BadRequestError, CancelledExportError):
         board.clear()  # the Job fails, or stops this Pod: no coordinator comes after this one
         raise
@@ -129,12 +133,11 @@ def _complete(upload: MultipartUpload, manifests: list[ShardManifest], level: in
     upload.complete()
 
 
-def _hash_object(settings: ExporterSettings, parameters: ExporterParameters) -> tuple[str, int]:
+def _hash_object(client: "S3Client", parameters: ExporterParameters) -> tuple[str, int]:
     """sha256 and size of the completed object, read back: no Pod saw all of its bytes."""
     digest = hashlib.sha256()
     size = 0
     try:
-        client = s3_client(settings.storage())
         body = client.get_object(Bucket=parameters.bucket, Key=parameters.object_key)["Body"]
         for chunk in body.iter_chunks(_HASH_CHUNK_BYTES):
             digest.update(chunk)
@@ -181,7 +184,12 @@ def run_shard(parameters: ExporterParameters, settings: ExporterSettings) -> Sha
     progress = Progress(parameters.export_id, settings.export_progress_seconds, shard)
     parts = ShardParts(settings.export_part_bytes, first=shard == 1)
     with ShardUpload(
-        settings, parameters.bucket, parameters.object_key, plan.upload_id, run.part_numbers
+        settings,
+        board.client,
+        parameters.bucket,
+        parameters.object_key,
+        plan.upload_id,
+        run.part_numbers,
     ) as upload:
         if slices:
             with _run_readers(parameters, settings, plan, slices) as output:

@@ -61,21 +61,27 @@ def s3_failure(error: Exception, bucket: str, doing: str) -> ExportError:
 class MultipartUpload:
     """`with MultipartUpload(...) as upload: upload.send(part) ...; upload.complete()`.
 
-    The client is made and the upload started in an upload thread, so the ~0.2 s this takes
-    overlaps the reading. Leaving the block without `complete()` (an error, a cancel) aborts the
-    upload, so S3 keeps no orphan parts that would be billed forever. Parts sent are numbered
-    from `first_part` on; `include` adds parts others uploaded (a sharded export's shards).
+    The client is made (unless given) and the upload started in an upload thread, so the ~0.2 s
+    this takes overlaps the reading. Leaving the block without `complete()` (an error, a cancel)
+    aborts the upload, so S3 keeps no orphan parts that would be billed forever. Parts sent are
+    numbered from `first_part` on; `include` adds parts others uploaded (a sharded export's
+    shards).
     """
 
     def __init__(
-        self, settings: ExporterSettings, bucket: str, key: str, first_part: int = 1
+        self,
+        settings: ExporterSettings,
+        bucket: str,
+        key: str,
+        first_part: int = 1,
+        client: "S3Client | None" = None,
     ) -> None:
         self._settings = settings
         self._bucket = bucket
         self._key = key
         self._first_part = first_part
         self._last_part = LAST_PART_NUMBER
-        self._client: S3Client | None = None
+        self._client = client  # None: made in the upload's thread
         self._upload_id = ""
         self._parts: list[CompletedPartTypeDef] = []
         self._included: list[CompletedPartTypeDef] = []
@@ -91,7 +97,8 @@ class MultipartUpload:
 
     def _start(self) -> None:
         try:
-            self._client = s3_client(self._settings.storage())
+            if self._client is None:
+                self._client = s3_client(self._settings.storage())
             self._abort_other_uploads(self._client)
             created = self._client.create_multipart_upload(
                 Bucket=self._bucket, Key=self._key, ContentType=CONTENT_TYPE
@@ -225,21 +232,18 @@ class ShardUpload(MultipartUpload):
     def __init__(
         self,
         settings: ExporterSettings,
+        client: "S3Client",
         bucket: str,
         key: str,
         upload_id: str,
         part_numbers: range,
     ) -> None:
-        super().__init__(settings, bucket, key, first_part=part_numbers.start)
+        super().__init__(settings, bucket, key, part_numbers.start, client)
         self._upload_id = upload_id
         self._last_part = part_numbers.stop - 1
 
     def _start(self) -> None:
-        try:
-            self._client = s3_client(self._settings.storage())
-        except (BotoCoreError, ClientError) as error:
-            self._failed.set()
-            raise s3_failure(error, self._bucket, "connect") from error
+        """Nothing to start: the client is given, the upload is the coordinator's."""
 
     def _end(self, client: "S3Client") -> None:
         """Nothing: a retry of this shard sends the same parts again; the rest is the

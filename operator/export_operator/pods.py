@@ -40,15 +40,10 @@ def completion_index(pod: dict[str, Any]) -> int:
     return int(annotations.get(COMPLETION_INDEX_ANNOTATION, "0"))
 
 
-def _reports_the_result(pod: dict[str, Any]) -> bool:
-    """The Pod of a one-Pod Job, or a sharded export's coordinator (index 0); not a shard."""
-    return completion_index(pod) == 0
-
-
 def exporter_result(pods: list[dict[str, Any]]) -> ExporterResult | None:
     """The result the exporter wrote into its termination message, from the Pod that succeeded
-    (a sharded export's coordinator)."""
-    for pod in _newest_first([pod for pod in pods if _reports_the_result(pod)]):
+    (a sharded export's coordinator, index 0; a shard reports only its own part)."""
+    for pod in _newest_first([pod for pod in pods if completion_index(pod) == 0]):
         terminated = _terminated(pod)
         if pod.get("status", {}).get("phase") == "Succeeded" and terminated.get("exitCode") == 0:
             try:

@@ -1,6 +1,8 @@
 """The operations the programs do on an export's file, each written once."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -15,6 +17,16 @@ log = logging.getLogger(__name__)
 # What a presigned URL lives unless told otherwise; the API's contract says 15 minutes.
 DEFAULT_URL_LIFETIME = timedelta(minutes=15)
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+@contextmanager
+def _unless_missing() -> Iterator[None]:
+    """Swallows S3's answer that the object does not exist; raises any other."""
+    try:
+        yield
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in _MISSING_CODES:
+            raise
 
 
 def shard_board(key: str) -> str:
@@ -36,13 +48,15 @@ class ObjectStore:
 
     def size(self, bucket: str, key: str) -> int | None:
         """The object's size in bytes, or None when it does not exist."""
-        try:
-            head = self.client.head_object(Bucket=bucket, Key=key)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _MISSING_CODES:
-                return None
-            raise
-        return int(head["ContentLength"])
+        with _unless_missing():
+            return int(self.client.head_object(Bucket=bucket, Key=key)["ContentLength"])
+        return None
+
+    def read(self, bucket: str, key: str) -> bytes | None:
+        """The object's bytes, or None when it does not exist."""
+        with _unless_missing():
+            return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return None
 
     def presign(self, bucket: str, key: str) -> SignedUrl:
         """A GET URL living `url_lifetime`; signing is local, no call to S3."""
