@@ -34,6 +34,7 @@ COPY job-image/company_exporter job-image/company_exporter
 COPY contracts/export_contracts contracts/export_contracts
 COPY storage/export_storage storage/export_storage
 COPY database/export_database database/export_database
+COPY webhooks/export_webhooks webhooks/export_webhooks
 # The exporter's dependencies with the version ranges pyproject.toml pins (one source of truth).
 RUN --mount=type=secret,id=ca-certificates \
     if [ -s /run/secrets/ca-certificates ]; then export PIP_CERT=/run/secrets/ca-certificates; fi \

@@ -75,7 +75,7 @@ lint: install ## ruff check, ruff format --check, mypy
 	@echo "[make] ruff check"; $(VENV)/bin/ruff check .
 	@echo "[make] ruff format --check"; $(VENV)/bin/ruff format --check .
 	@echo "[make] mypy"; $(VENV)/bin/mypy -p export_api -p export_operator -p company_exporter \
-	  -p export_contracts -p export_storage -p export_database -p local_cluster
+	  -p export_contracts -p export_storage -p export_database -p export_webhooks -p local_cluster
 
 .PHONY: format
 format: install ## Format and auto-fix the code

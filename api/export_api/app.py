@@ -12,7 +12,7 @@ from psycopg_pool import PoolTimeout
 from export_api.errors import install_error_handlers
 from export_api.middleware import BodyLimits, RateLimitHeaders, RequestMetrics
 from export_api.models import error_responses
-from export_api.routes import companies, exports, health
+from export_api.routes import companies, exports, health, webhooks
 from export_api.services import running_services
 from export_api.settings import ApiSettings
 
@@ -59,5 +59,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.include_router(exports.router)
     app.include_router(companies.router)
+    app.include_router(webhooks.router)
     app.include_router(health.router)
     return app

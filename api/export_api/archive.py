@@ -14,7 +14,13 @@ from psycopg_pool import AsyncConnectionPool
 
 from export_api.models import ExportStatusName
 from export_api.records import ExportRecord
+from export_api.webhook_events import export_events
 from export_contracts.resource import CompanyExportStatus, ExportReason, ExportState
+from export_webhooks import outbox
+from export_webhooks.events import EventType
+
+# Where webhook payloads point: an export's status (GET), under the API's public URL.
+EXPORT_STATUS_PATH = "/public-api/v1/companies/exports/{export_id}"
 
 _COLUMNS = sql.SQL(
     "export_id, space_id, state, reason, message, created_at, started_at, completed_at, "
@@ -26,7 +32,8 @@ _VALUES = sql.SQL(
     "%(records)s, %(bytes)s, %(sha256)s"
 )
 _STORE = sql.SQL(
-    "INSERT INTO export_archive ({}) VALUES ({}) ON CONFLICT (export_id) DO NOTHING"
+    "INSERT INTO export_archive ({}) VALUES ({}) ON CONFLICT (export_id) DO NOTHING "
+    "RETURNING export_id"
 ).format(_COLUMNS, _VALUES)
 _MARK_DELETED = sql.SQL(
     "INSERT INTO export_archive ({}, deleted_at) VALUES ({}, now()) ON CONFLICT (export_id) "
@@ -48,18 +55,27 @@ _STATUS_FILTERS: dict[ExportStatusName, sql.SQL] = {
 
 
 class ExportArchive:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: AsyncConnectionPool, public_url: str = "") -> None:
         self._pool = pool
+        self._public_url = public_url
 
     async def store(self, record: ExportRecord) -> None:
-        """Writes a finished export's row unless one exists (exactly once, whoever calls)."""
-        async with self._pool.connection() as conn:
-            await conn.execute(_STORE, _row_of(record))
+        """Writes a finished export's row unless one exists (exactly once, whoever calls), and
+        in the same transaction queues its webhook events."""
+        status_url = self._public_url + EXPORT_STATUS_PATH.format(export_id=record.export_id)
+        async with self._pool.connection() as conn, conn.transaction():
+            stored = await conn.execute(_STORE, _row_of(record))
+            if stored.rowcount:
+                events = export_events(record, status_url)
+                await outbox.enqueue(conn, record.space_id, record.export_id, events)
 
     async def mark_deleted(self, record: ExportRecord) -> None:
-        """The export answers 404 from now on, even if a replica archives it after this."""
-        async with self._pool.connection() as conn:
+        """The export answers 404 from now on, even if a replica archives it after this; its
+        file will not expire, so its queued expiry is not announced."""
+        async with self._pool.connection() as conn, conn.transaction():
             await conn.execute(_MARK_DELETED, _row_of(record))
+            expiry = [EventType.EXPORT_EXPIRED]
+            await outbox.cancel(conn, record.space_id, record.export_id, expiry)
 
     async def find(self, space_id: int, export_id: int) -> ExportRecord | None:
         async with self._pool.connection() as conn:
@@ -102,8 +118,14 @@ class ExportArchive:
         return [_record_of(row) for row in rows]
 
     async def purge(self, history: timedelta) -> int:
-        """Removes the rows archived longer ago than the history window; returns how many."""
+        """Removes the rows archived longer ago than the history window, and the finished
+        webhook deliveries as old; returns how many archive rows went."""
         async with self._pool.connection() as conn:
+            await conn.execute(
+                "DELETE FROM webhook_deliveries "
+                "WHERE state <> 'pending' AND created_at < now() - %s",
+                (history,),
+            )
             cursor = await conn.execute(
                 "DELETE FROM export_archive WHERE archived_at < now() - %s", (history,)
             )

@@ -17,6 +17,7 @@ from export_api.outage import Breaker, RecentKeys, RecentRecords
 from export_api.presign import Presigner, s3_client
 from export_api.resources import ExportResources, api_client
 from export_api.settings import ApiSettings
+from export_api.webhook_endpoints import WebhookEndpoints
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -39,6 +40,7 @@ class Services:
     database: Breaker
     recent_keys: RecentKeys
     recent_records: RecentRecords
+    webhook_endpoints: WebhookEndpoints
 
 
 @asynccontextmanager
@@ -71,12 +73,13 @@ async def running_services(settings: ApiSettings) -> AsyncIterator[Services]:
         pool=pool,
         resources=ExportResources(kube_api, settings.export_namespace),
         cache=cache,
-        archive=ExportArchive(pool),
+        archive=ExportArchive(pool, settings.public_url),
         s3=s3,
         presigner=Presigner(s3, timedelta(seconds=settings.download_url_lifetime_seconds)),
         database=Breaker("database", _DATABASE_COOLDOWN_SECONDS),
         recent_keys=RecentKeys(timedelta(seconds=settings.outage_key_ttl_seconds)),
         recent_records=recent_records,
+        webhook_endpoints=WebhookEndpoints(pool, settings.webhook_endpoints_per_space),
     )
     archiver = Archiver(
         cache,

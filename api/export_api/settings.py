@@ -6,6 +6,7 @@ from pydantic import Field, PostgresDsn, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from export_api.ratelimit import Bucket, Limit
+from export_webhooks.addresses import AllowedNetworks
 
 
 class ApiSettings(BaseSettings):
@@ -45,6 +46,13 @@ class ApiSettings(BaseSettings):
     archive_interval_seconds: Annotated[float, Field(gt=0, le=60)] = 1.0
     # While PostgreSQL is down, a key this replica verified this recently still authenticates.
     outage_key_ttl_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    # The API's address as clients reach it ("https://exports.example.com"): webhook payloads
+    # link to an export's status with it. Empty: they carry the path alone.
+    public_url: Annotated[str, Field(pattern=r"^(https?://[^/?#]+)?$")] = ""
+    webhook_endpoints_per_space: Annotated[int, Field(ge=1, le=100)] = 10
+    # Networks a webhook URL may point into besides public addresses: development only (the
+    # dispatcher has the same setting, and checks again at every connection).
+    webhook_allowed_networks: AllowedNetworks = ()
     log_level: str = "INFO"
 
     @field_validator("database_url")

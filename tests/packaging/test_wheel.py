@@ -92,7 +92,7 @@ def test_every_module_imports_from_the_installed_wheel(installed: Path, tree: Pa
 import importlib, importlib.util, json, pkgutil
 found = {}
 for top in ("export_api", "export_operator", "company_exporter", "export_contracts",
-            "export_storage", "export_database", "local_cluster"):
+            "export_storage", "export_database", "export_webhooks", "local_cluster"):
     package = importlib.import_module(top)
     found[top] = package.__file__
     for module in pkgutil.walk_packages(package.__path__, f"{top}."):
