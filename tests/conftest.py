@@ -5,6 +5,8 @@
 - `postgres`: PostgreSQL with an empty `exports` database (`.url` is a libpq URL);
   `empty_database`: the URL of a new database on it, for one test.
 - `s3`: SeaweedFS's S3 gateway, one private bucket (`.endpoint_url`, keys, `.bucket`, `.client()`).
+- `receiver`: an HTTPS webhook receiver with a CA of its own (tests/webhook_receiver.py);
+  `dispatcher`: starts `export-webhooks` processes against `postgres`, trusting that CA.
 - `kube`: an OCI registry, etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a real
   node (containerd, kubelet, kube-proxy, CoreDNS); `.kubeconfig` is the admin's, `.env` the
   environment a component of ours needs to reach the servers (REGISTRY: where `install_product`
@@ -13,9 +15,10 @@
 
 import os
 import shutil
+import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,16 +26,29 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from export_database.migrate import migrate
 from local_cluster.binaries import ensure_binaries
 from local_cluster.control_plane import ControlPlane
 from local_cluster.node import Node, clear_node
 from local_cluster.node_network import NodeNetwork, create_node_network, remove_node_network
 from local_cluster.postgres import Postgres, start_postgres
-from local_cluster.process import Launcher
+from local_cluster.process import Launcher, Server
 from local_cluster.product import Published, publish
 from local_cluster.registry import start_registry
 from local_cluster.s3 import S3Server, start_s3
 from local_cluster.stack import StackEnvironment, start_kubernetes
+from tests.webhook_receiver import Receiver, running_receiver
+
+# Webhook retries fast enough that a test sees several attempts in seconds.
+FAST_WEBHOOKS = {
+    "WEBHOOK_BACKOFF_SECONDS": "0.2",
+    "WEBHOOK_BACKOFF_MAX_SECONDS": "0.5",
+    "WEBHOOK_TIMEOUT_SECONDS": "2",
+    "WEBHOOK_CONNECT_TIMEOUT_SECONDS": "2",
+    "WEBHOOK_POLL_SECONDS": "0.2",
+    "METRICS_PORT": "0",
+}
+Dispatch = Callable[..., Server]
 
 
 @dataclass
@@ -163,3 +179,32 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("figures measured by the tests")
         for line in _FIGURES:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def receiver(servers_root: Path) -> Iterator[Receiver]:
+    with running_receiver(servers_root / "webhook-receiver") as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def dispatcher(postgres: Postgres, receiver: Receiver, tmp_path: Path) -> Iterator[Dispatch]:
+    """Starts `export-webhooks` processes (stopped after the test) on the migrated database:
+    `allowed` networks besides public ones (default: the receiver's address), more settings as
+    keyword arguments."""
+    migrate(postgres.url)
+    launcher = Launcher(tmp_path / "logs")
+
+    def start(allowed: str = f"{receiver.host}/32", **settings: str) -> Server:
+        env = {
+            "DATABASE_URL": postgres.url,
+            "WEBHOOK_CA_BUNDLE": str(receiver.ca_cert),
+            "WEBHOOK_ALLOWED_NETWORKS": allowed,
+            **FAST_WEBHOOKS,
+            **settings,
+        }
+        program = Path(sys.executable).parent / "export-webhooks"
+        return launcher.start(f"dispatcher-{len(launcher.servers)}", [program], env=env)
+
+    yield start
+    launcher.stop_all()

@@ -32,6 +32,7 @@ from tests.cluster_objects import apply_crd, ensure_namespace
 from tests.conftest import KubeCluster
 
 NAMESPACE = "api-tests"
+PUBLIC_URL = "https://exports.example.com"
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,8 @@ def api_settings(
         "aws_access_key_id": s3.access_key,
         "aws_secret_access_key": s3.secret_key,
         "watch_timeout_seconds": 30,
+        # Every replica of a deployment has the same; any of them may queue an export's webhooks.
+        "public_url": PUBLIC_URL,
     }
     return ApiSettings(**{**values, **overrides})
 

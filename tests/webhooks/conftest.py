@@ -1,17 +1,11 @@
-"""Fixtures of the dispatcher's tests: the schema, a space, the HTTPS receiver, and dispatchers.
-
-Each dispatcher is the `export-webhooks` program in a process of its own (so a test can kill it),
-against the session's PostgreSQL, trusting the receiver's CA and allowed to reach loopback only
-where a test says so. Deliveries are queued with the API's own code (endpoint store and outbox).
-"""
+"""Fixtures of the dispatcher's tests: a space whose deliveries are queued with the API's own code
+(endpoint store and outbox); the receiver and the dispatchers come from tests/conftest.py."""
 
 import asyncio
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -25,30 +19,6 @@ from export_database.migrate import migrate
 from export_webhooks import outbox
 from export_webhooks.events import EventType, ExportEventData, WebhookEvent
 from local_cluster.postgres import Postgres
-from local_cluster.process import Launcher, Server
-from tests.webhook_receiver import Receiver, running_receiver
-
-# Fast retries, so that a test sees several attempts in seconds.
-FAST = {
-    "WEBHOOK_BACKOFF_SECONDS": "0.2",
-    "WEBHOOK_BACKOFF_MAX_SECONDS": "0.5",
-    "WEBHOOK_TIMEOUT_SECONDS": "2",
-    "WEBHOOK_CONNECT_TIMEOUT_SECONDS": "2",
-    "WEBHOOK_POLL_SECONDS": "0.2",
-    "METRICS_PORT": "0",
-}
-
-
-@pytest.fixture(scope="session")
-def webhook_database(postgres: Postgres) -> str:
-    migrate(postgres.url)
-    return postgres.url
-
-
-@pytest.fixture(scope="session")
-def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receiver]:
-    with running_receiver(tmp_path_factory.mktemp("receiver")) as receiver:
-        yield receiver
 
 
 @dataclass(frozen=True)
@@ -111,6 +81,12 @@ def completed_event(export_id: int, event: EventType = EventType.EXPORT_COMPLETE
     return WebhookEvent(type=event, timestamp=now, data=data)
 
 
+@pytest.fixture(scope="session")
+def webhook_database(postgres: Postgres) -> str:
+    migrate(postgres.url)
+    return postgres.url
+
+
 @pytest.fixture
 def webhooks(webhook_database: str) -> Iterator[Outbox]:
     """A new space's outbox; its endpoints go at the end, so later tests' dispatchers do not
@@ -120,27 +96,3 @@ def webhooks(webhook_database: str) -> Iterator[Outbox]:
     yield Outbox(webhook_database, space_id)
     with psycopg.connect(webhook_database, autocommit=True) as conn:
         conn.execute("DELETE FROM webhook_endpoints WHERE space_id = %s", (space_id,))
-
-
-Dispatch = Callable[..., Server]
-
-
-@pytest.fixture
-def dispatcher(webhook_database: str, receiver: Receiver, tmp_path: Path) -> Iterator[Dispatch]:
-    """Starts `export-webhooks` processes; `allowed` networks besides public ones (default:
-    the receiver's address), more settings as keyword arguments."""
-    launcher = Launcher(tmp_path / "logs")
-
-    def start(allowed: str = f"{receiver.host}/32", **settings: str) -> Server:
-        env = {
-            "DATABASE_URL": webhook_database,
-            "WEBHOOK_CA_BUNDLE": str(receiver.ca_cert),
-            "WEBHOOK_ALLOWED_NETWORKS": allowed,
-            **FAST,
-            **settings,
-        }
-        program = Path(sys.executable).parent / "export-webhooks"
-        return launcher.start(f"dispatcher-{len(launcher.servers)}", [program], env=env)
-
-    yield start
-    launcher.stop_all()

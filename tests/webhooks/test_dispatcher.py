@@ -17,8 +17,9 @@ import pytest
 from standardwebhooks import Webhook
 
 from export_webhooks.events import EventType
+from tests.conftest import Dispatch
 from tests.webhook_receiver import Receiver
-from tests.webhooks.conftest import Dispatch, Outbox
+from tests.webhooks.conftest import Outbox
 
 pytestmark = pytest.mark.integration
 
