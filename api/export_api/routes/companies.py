@@ -2,8 +2,8 @@
 
 The same date semantics as exports, on created_at or, with `date_field=updated_at`, on
 updated_at; keyset pagination both ways on (that column, id) with the index exports use; and the
-very JSON of an export line: PostgreSQL builds it with `COMPANY_JSON`,
-and the page is spliced around those texts, so List Companies and exports can never disagree.
+very JSON of an export line: PostgreSQL builds it with `COMPANY_JSON`, and the page is spliced
+around those texts, so List Companies and exports can never disagree.
 """
 
 import json
