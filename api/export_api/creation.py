@@ -21,8 +21,9 @@ from export_api.dates import ResolvedRange, resolve_range
 from export_api.errors import InvalidParametersError
 from export_api.models import CreateExportRequest
 from export_api.services import Services
+from export_contracts.date_field import DateField
 from export_contracts.resource import CompanyExportSpec, RequestedRange, UtcRange
-from export_database.estimates import ROWS_IN_RANGE, planned_rows
+from export_database.estimates import planned_rows, rows_in_range
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,11 @@ class Created:
 
 
 def request_hash(body: CreateExportRequest) -> bytes:
-    return hashlib.sha256(f"{body.start_date}\n{body.end_date}".encode()).digest()
+    canonical = f"{body.start_date}\n{body.end_date}"
+    # The default is left out, so keys used before date_field existed keep their hash.
+    if body.date_field is not DateField.CREATED_AT:
+        canonical += f"\n{body.date_field}"
+    return hashlib.sha256(canonical.encode()).digest()
 
 
 def export_spec(
@@ -78,6 +83,7 @@ def export_spec(
         requested_by=str(principal.key_id),
         idempotency_key=idempotency_key,
         estimated_rows=estimated_rows,
+        date_field=None if body.date_field is DateField.CREATED_AT else body.date_field,
     )
 
 
@@ -95,7 +101,7 @@ async def create_export(
             if claimed.replayed:
                 return claimed
             export_id = claimed.export_id
-        estimated_rows = await _estimated_rows(conn, principal.space_id, resolved)
+        estimated_rows = await _estimated_rows(conn, principal.space_id, body.date_field, resolved)
         spec = export_spec(export_id, principal, body, resolved, idempotency_key, estimated_rows)
         created = await anyio.to_thread.run_sync(services.resources.create, spec)
     services.cache.remember(created)
@@ -107,10 +113,11 @@ async def create_export(
 
 
 async def _estimated_rows(
-    conn: AsyncConnection[Any], space_id: int, resolved: ResolvedRange
+    conn: AsyncConnection[Any], space_id: int, date_field: DateField, resolved: ResolvedRange
 ) -> int:
     """The planner's guess of the range's rows (no row read): the operator shards large exports."""
-    cursor = await conn.execute(ROWS_IN_RANGE, (space_id, resolved.start, resolved.end))
+    query = rows_in_range(date_field)
+    cursor = await conn.execute(query, (space_id, resolved.start, resolved.end))
     row = await cursor.fetchone()
     assert row is not None
     return planned_rows(row[0])
@@ -177,9 +184,10 @@ async def _adopt_orphan(
     )
     if orphan is None or orphan.export_id == expired_export:
         return None
-    if (orphan.requested.start_date, orphan.requested.end_date) != (
+    if (orphan.requested.start_date, orphan.requested.end_date, orphan.column) != (
         body.start_date,
         body.end_date,
+        body.date_field,
     ):
         raise InvalidParametersError(
             "Idempotency-Key: already used with a different body; use a new key for a new export."

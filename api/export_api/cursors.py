@@ -16,7 +16,8 @@ P = TypeVar("P", bound=BaseModel)
 
 
 def encode_cursor(position: BaseModel) -> str:
-    raw = position.model_dump_json().encode()
+    # Unset keys are left out: a position names only the sort key it holds.
+    raw = position.model_dump_json(exclude_none=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -67,6 +67,17 @@ _PLAIN_MESSAGES = {
 }
 
 
+# A value outside a closed set (an enum or a Literal): the message lists what is allowed.
+_CHOICE_ERRORS = frozenset({"enum", "literal_error"})
+
+
+def _plain_message(error: Any) -> str:
+    kind = error.get("type", "")
+    if kind in _CHOICE_ERRORS and "expected" in error.get("ctx", {}):
+        return f"must be {error['ctx']['expected']}"
+    return str(_PLAIN_MESSAGES.get(kind, error.get("msg", "is invalid")))
+
+
 def describe_validation_errors(errors: Sequence[Any]) -> str:
     """Names each field and says what it must be (`start_date: is required`); never echoes input."""
     parts = []
@@ -75,7 +86,7 @@ def describe_validation_errors(errors: Sequence[Any]) -> str:
         if error.get("type") == "json_invalid":
             location = []  # the location is a character offset, not a field
         field = ".".join(location) or "request body"
-        message = _PLAIN_MESSAGES.get(error.get("type", ""), error.get("msg", "is invalid"))
+        message = _plain_message(error)
         parts.append(f"{field}: {message}")
     return "; ".join(parts) + ". Fix the request and retry; /openapi.json describes it."
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from export_api.protocol import UNPARSABLE_MESSAGE
+from export_contracts.date_field import DateField
 
 ExportStatusName = Literal["queued", "processing", "completed", "failed", "expired"]
 
@@ -36,6 +37,14 @@ class CreateExportRequest(BaseModel):
             json_schema_extra={"pattern": _LOCAL_TIME},
         ),
     ]
+    date_field: Annotated[
+        DateField,
+        Field(
+            description="The timestamp the range applies to: created_at (the companies created "
+            "in it) or updated_at (those last updated in it: an incremental export, its lines in "
+            "(updated_at, id) order).",
+        ),
+    ] = DateField.CREATED_AT
 
 
 class CreateExportResponse(BaseModel):

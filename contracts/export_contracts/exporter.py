@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from export_contracts.date_field import DateField
+
 # Pods of one sharded export, the coordinator aside: S3 allows 10,000 parts per upload, and each
 # shard owns an equal range of part numbers.
 MAX_SHARDS = 64
@@ -35,6 +37,8 @@ class ExporterParameters(BaseModel):
     space_id: Annotated[int, Field(ge=1)]
     range_start: AwareDatetime
     range_end: AwareDatetime
+    # The column the range applies to; the file's lines come in (that column, id) order.
+    date_field: DateField = DateField.CREATED_AT
     bucket: Annotated[str, Field(min_length=3, max_length=63)]
     object_key: Annotated[str, Field(min_length=1, max_length=1024)]
     # More than 1: the export runs as an Indexed Job of shards + 1 Pods. Index 0 coordinates (holds
@@ -67,6 +71,7 @@ PARAMETER_ENV = {
     "space_id": "SPACE_ID",
     "range_start": "RANGE_START",
     "range_end": "RANGE_END",
+    "date_field": "EXPORT_DATE_FIELD",
     "bucket": "EXPORT_BUCKET",
     "object_key": "OBJECT_KEY",
     "shards": "EXPORT_SHARDS",

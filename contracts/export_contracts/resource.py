@@ -13,6 +13,8 @@ from typing import Annotated, Any, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from export_contracts.date_field import DateField
+
 GROUP = "exports.companies.dev"
 VERSION = "v1alpha1"
 KIND = "CompanyExport"
@@ -170,6 +172,19 @@ class CompanyExportSpec(_WireModel):
             "Indexed Job; absent, it runs in one Pod.",
         ),
     ] = None
+    # Absent for created_at, so a default export's spec is the same as before the field existed.
+    date_field: Annotated[
+        DateField | None,
+        Field(
+            description="The column the range applies to and the file is ordered by (with id): "
+            "created_at when absent, updated_at for an incremental export."
+        ),
+    ] = None
+
+    @property
+    def column(self) -> DateField:
+        """The timestamp the range selects by."""
+        return self.date_field or DateField.CREATED_AT
 
 
 class ConditionStatus(StrEnum):

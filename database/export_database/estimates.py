@@ -4,11 +4,18 @@ ones) and the exporter cuts the range into slices by it."""
 
 from typing import Any
 
-# Parameters: space id, range start, range end. The answer is one row of EXPLAIN's JSON plan.
-ROWS_IN_RANGE = (
-    "EXPLAIN (FORMAT JSON) SELECT 1 FROM companies"
-    " WHERE space_id = %s AND created_at >= %s AND created_at < %s"
-)
+from psycopg import sql
+
+from export_contracts.date_field import DateField
+
+
+def rows_in_range(date_field: DateField) -> sql.Composed:
+    """The query of the estimate of a range of `date_field`; parameters: space id, range start,
+    range end. The answer is one row of EXPLAIN's JSON plan."""
+    return sql.SQL(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM companies"
+        " WHERE space_id = %s AND {column} >= %s AND {column} < %s"
+    ).format(column=sql.Identifier(date_field.value))
 
 
 def planned_rows(plan: Any) -> int:

@@ -2,9 +2,9 @@
 
 ADBC runs each query as `COPY (...) TO STDOUT (FORMAT binary)` and parses the rows into Arrow
 columns in C, so neither PostgreSQL nor Python does per-row work for JSON: PostgreSQL sends
-values, `lines` writes them. A slice is read in keyset pages of `PAGE_ROWS` rows in (created_at,
-id) order, so memory stays flat even when one slice holds far more rows than its share (many
-companies created in the same second).
+values, `lines` writes them. A slice is read in keyset pages of `PAGE_ROWS` rows in (date field,
+id) order (created_at, or updated_at for an incremental export), so memory stays flat even when
+one slice holds far more rows than its share (many companies created in the same second).
 """
 
 from collections.abc import Iterator
@@ -19,6 +19,7 @@ from psycopg.conninfo import make_conninfo
 
 from company_exporter.errors import connect_failure, export_failure
 from company_exporter.lines import PG_LINE, ndjson
+from export_contracts.date_field import DateField
 from export_database.company_json import COMPANY_FIELDS, COMPANY_JSON
 
 # Rows a query fetches (~7 MB of Arrow): enough that its ~1 ms of set-up vanishes.
@@ -28,11 +29,12 @@ PAGE_ROWS = 10_000
 ENCODED_ROWS = 2_000
 
 # Rows whose values the compiled path must not write; PostgreSQL builds their line instead:
-# arrays that are not plain lists (several dimensions, or indexes not starting at 1), and an
-# updated_at outside years 0001..9999 (before Christ, or five digits). created_at is within the
-# requested range, whose ends are valid instants.
+# arrays that are not plain lists (several dimensions, or indexes not starting at 1), and a
+# timestamp outside years 0001..9999 (before Christ, or five digits). Both timestamps are checked:
+# only the one the range selects by is known to lie between valid instants.
 _UNUSUAL = sql.SQL(
     "coalesce(array_ndims(c.tags) > 1 OR array_lower(c.tags, 1) <> 1, false)"
+    " OR c.created_at NOT BETWEEN {first} AND {last}"
     " OR c.updated_at NOT BETWEEN {first} AND {last}"
 ).format(
     first=sql.Literal("0001-01-01 00:00:00+00"), last=sql.Literal("9999-12-31 23:59:59.999999+00")
@@ -48,24 +50,30 @@ def _column(field: str) -> sql.Composable:
 _PAGE = sql.SQL(
     "SELECT {columns}, CASE WHEN u.unusual THEN ({company_json})::text END AS {pg_line}"
     " FROM companies c, LATERAL (SELECT {unusual} AS unusual) u"
-    " WHERE c.space_id = {space_id} AND c.created_at >= {start} AND c.created_at < {end}{after}"
-    " ORDER BY c.created_at, c.id LIMIT {rows}"
+    " WHERE c.space_id = {space_id} AND c.{field} >= {start} AND c.{field} < {end}{after}"
+    " ORDER BY c.{field}, c.id LIMIT {rows}"
 )
-_AFTER = sql.SQL(" AND (c.created_at, c.id) > ({created_at}, {id})")
+_AFTER = sql.SQL(" AND (c.{field}, c.id) > ({at}, {id})")
 
 
 def page_query(
-    space_id: int, start: datetime, end: datetime, after: tuple[datetime, int] | None, rows: int
+    space_id: int,
+    date_field: DateField,
+    start: datetime,
+    end: datetime,
+    after: tuple[datetime, int] | None,
+    rows: int,
 ) -> str:
-    """The next page of the slice [start, end): its first rows after the row (created_at, id)."""
+    """The next page of the slice [start, end) of `date_field`: its first rows after the row
+    (date_field, id)."""
+    field = sql.Identifier(date_field.value)
+    past = sql.SQL("") if after is None else _AFTER.format(field=field, at=after[0], id=after[1])
     return _PAGE.format(
-        columns=sql.SQL(", ").join(_column(field) for field in COMPANY_FIELDS),
+        columns=sql.SQL(", ").join(_column(name) for name in COMPANY_FIELDS),
         company_json=sql.SQL(COMPANY_JSON),  # a constant of ours, never user input
         pg_line=sql.Identifier(PG_LINE),
         unusual=_UNUSUAL,
-        space_id=space_id, start=start, end=end,
-        after=sql.SQL("") if after is None else _AFTER.format(created_at=after[0], id=after[1]),
-        rows=rows,
+        space_id=space_id, field=field, start=start, end=end, after=past, rows=rows,
     ).as_string(None)  # fmt: skip
 
 
@@ -116,17 +124,20 @@ class ColumnReader:
         except pl.exceptions.PolarsError as error:  # the same, met while reading the stream
             raise export_failure(self._database_url, error) from error
 
-    def lines(self, space_id: int, start: datetime, end: datetime) -> Iterator[tuple[bytes, int]]:
-        """The slice [start, end) as NDJSON in (created_at, id) order: (lines, how many) at a
-        time."""
+    def lines(
+        self, space_id: int, date_field: DateField, start: datetime, end: datetime
+    ) -> Iterator[tuple[bytes, int]]:
+        """The slice [start, end) of `date_field` as NDJSON in (date_field, id) order: (lines,
+        how many) at a time."""
         after: tuple[datetime, int] | None = None
         while True:
-            page = self._page(page_query(space_id, start, end, after, self._page_rows))
+            query = page_query(space_id, date_field, start, end, after, self._page_rows)
+            page = self._page(query)
             for rows in page.iter_slices(ENCODED_ROWS):
                 yield ndjson(rows), rows.height
             if page.height < self._page_rows:
                 return
-            after = (page["created_at"][-1], page["id"][-1])
+            after = (page[date_field.value][-1], page["id"][-1])
 
     def cancel(self) -> None:
         """Stops the running query, if any (from another thread)."""

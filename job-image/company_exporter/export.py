@@ -80,8 +80,9 @@ def plan_slices(
     2015" of data that starts in 2021, and equal slices of the whole range would be half empty.
     """
     start, end = parameters.range_start, parameters.range_end
-    estimated_rows = snapshot.estimated_rows(parameters.space_id, start, end)
-    span = snapshot.created_span(parameters.space_id, start, end)
+    space_id, date_field = parameters.space_id, parameters.date_field
+    estimated_rows = snapshot.estimated_rows(space_id, date_field, start, end)
+    span = snapshot.span(space_id, date_field, start, end)
     if span is not None:
         start, end = span[0], span[1] + timedelta(microseconds=1)
     readers = settings.export_database_connections * pods
@@ -91,7 +92,7 @@ def plan_slices(
     log.info("export started", extra={
         "export_id": parameters.export_id, "space_id": parameters.space_id,
         "range_start": parameters.range_start.isoformat(),
-        "range_end": parameters.range_end.isoformat(),
+        "range_end": parameters.range_end.isoformat(), "date_field": date_field.value,
         "key": parameters.object_key, "estimated_rows": estimated_rows,
         "slices": len(slices), "pods": pods, "connections": min(readers, len(slices)),
     })  # fmt: skip
@@ -122,7 +123,9 @@ def run_export(parameters: ExporterParameters, settings: ExporterSettings) -> Ex
         readers = snapshot.readers(min(settings.export_database_connections, len(slices)))
         level = settings.export_compression_level
         with (
-            SliceReaders(readers, parameters.space_id, slices, level) as output,
+            SliceReaders(
+                readers, parameters.space_id, parameters.date_field, slices, level
+            ) as output,
             MultipartUpload(settings, parameters.bucket, parameters.object_key) as upload,
         ):
             send_slices(output, gzip, upload, progress)

@@ -18,6 +18,7 @@ import adbc_driver_manager
 from company_exporter.columns import ColumnReader
 from company_exporter.compression import SliceDeflater
 from company_exporter.slices import TimeSlice
+from export_contracts.date_field import DateField
 
 _QUEUED = 64
 _WAKE_SECONDS = 0.1  # how often a waiting thread checks whether the export was stopped
@@ -54,11 +55,13 @@ class SliceReaders:
         self,
         readers: Sequence[ColumnReader],
         space_id: int,
+        date_field: DateField,
         slices: Sequence[TimeSlice],
         compression_level: int,
     ) -> None:
         self._readers = readers
         self._space_id = space_id
+        self._date_field = date_field
         self._slices = slices
         self._level = compression_level
         self._queues: list[queue.Queue[_Item]] = [queue.Queue(_QUEUED) for _ in slices]
@@ -119,7 +122,10 @@ class SliceReaders:
         time_slice = self._slices[index]
         deflater = SliceDeflater(self._level)
         try:
-            for lines, records in reader.lines(self._space_id, time_slice.start, time_slice.end):
+            chunks = reader.lines(
+                self._space_id, self._date_field, time_slice.start, time_slice.end
+            )
+            for lines, records in chunks:
                 self._put(out, Deflated(deflater.add(lines), records, len(lines)))
             self._put(out, Deflated(deflater.finish(), 0, 0))
             self._put(out, SliceEnd(deflater.crc32, deflater.length))

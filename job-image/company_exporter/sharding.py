@@ -162,7 +162,9 @@ def _run_readers(
     )
     try:
         level = settings.export_compression_level
-        with SliceReaders(readers, parameters.space_id, slices, level) as output:
+        with SliceReaders(
+            readers, parameters.space_id, parameters.date_field, slices, level
+        ) as output:
             yield output
     finally:
         for reader in readers:

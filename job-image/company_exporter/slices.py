@@ -4,7 +4,8 @@ Slices are equal spans of time, not equal row counts: finding row-count boundari
 of the range before the first row could leave (~0.45 s at 1M rows, measured), while equal spans
 cost nothing and match how companies accumulate, steadily over time. A crowded slice only slows
 the export toward one connection's pace; it never changes what is exported, because rows with
-one created_at always fall in one slice, and slices are joined in order.
+one created_at (or updated_at, the date field of an incremental export) always fall in one slice,
+and slices are joined in order.
 """
 
 import math
@@ -22,7 +23,7 @@ _MICROSECOND = timedelta(microseconds=1)  # PostgreSQL's timestamp resolution
 
 @dataclass(frozen=True)
 class TimeSlice:
-    """start <= created_at < end."""
+    """start <= the export's date field (created_at or updated_at) < end."""
 
     start: datetime
     end: datetime

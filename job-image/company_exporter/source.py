@@ -10,14 +10,16 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from company_exporter.columns import PAGE_ROWS, ColumnReader, connect_readers
 from company_exporter.errors import BadRequestError, connect_failure, export_failure
-from export_database.estimates import ROWS_IN_RANGE, planned_rows
+from export_contracts.date_field import DateField
+from export_database.estimates import planned_rows, rows_in_range
 
-_CREATED_SPAN = (
-    "SELECT min(created_at), max(created_at) FROM companies"
-    " WHERE space_id = %s AND created_at >= %s AND created_at < %s"
+_SPAN = sql.SQL(
+    "SELECT min({column}), max({column}) FROM companies"
+    " WHERE space_id = %s AND {column} >= %s AND {column} < %s"
 )
 
 
@@ -85,7 +87,7 @@ class Snapshot:
         self._readers += readers
         return readers
 
-    def _row(self, query: str, *params: object) -> tuple[Any, ...] | None:
+    def _row(self, query: str | sql.Composed, *params: object) -> tuple[Any, ...] | None:
         """The first row the holder's connection answers, or None."""
         assert self._holder is not None, "use the snapshot in a with block"
         try:
@@ -93,7 +95,7 @@ class Snapshot:
         except psycopg.Error as error:
             raise export_failure(self._database_url, error) from error
 
-    def _value(self, query: str, *params: object) -> object:
+    def _value(self, query: str | sql.Composed, *params: object) -> object:
         """The first column of the first row the holder's connection answers, or None."""
         row = self._row(query, *params)
         return None if row is None else row[0]
@@ -103,13 +105,16 @@ class Snapshot:
         if self._value("SELECT 1 FROM spaces WHERE id = %s", space_id) is None:
             raise BadRequestError(f"space {space_id} does not exist: export a space that exists")
 
-    def created_span(
-        self, space_id: int, start: datetime, end: datetime
+    def span(
+        self, space_id: int, date_field: DateField, start: datetime, end: datetime
     ) -> tuple[datetime, datetime] | None:
-        """The first and last created_at in the range (two index lookups), or None if empty."""
-        row = self._row(_CREATED_SPAN, space_id, start, end)
+        """The first and last `date_field` in the range (two index lookups), or None if empty."""
+        query = _SPAN.format(column=sql.Identifier(date_field.value))
+        row = self._row(query, space_id, start, end)
         return None if row is None or row[0] is None else (row[0], row[1])
 
-    def estimated_rows(self, space_id: int, start: datetime, end: datetime) -> int:
+    def estimated_rows(
+        self, space_id: int, date_field: DateField, start: datetime, end: datetime
+    ) -> int:
         """The planner's guess of the rows in the range: instant, from the table's statistics."""
-        return planned_rows(self._value(ROWS_IN_RANGE, space_id, start, end))
+        return planned_rows(self._value(rows_in_range(date_field), space_id, start, end))

@@ -154,6 +154,7 @@ def job_manifest(
         space_id=spec.space_id,
         range_start=spec.range.start,
         range_end=spec.range.end,
+        date_field=spec.column,
         bucket=settings.bucket,
         object_key=key,
         shards=shards,

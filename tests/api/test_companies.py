@@ -1,5 +1,6 @@
 """List Companies: the exports' date semantics, keyset paging both ways, the export line's JSON."""
 
+import base64
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -22,11 +23,13 @@ END = datetime(2024, 1, 15, 23, 0, tzinfo=UTC)
 DAY = {"start_date": "2024-01-15 00:00:00", "end_date": "2024-01-15 23:59:59"}
 
 
-def add_company(db: psycopg.Connection, space_id: int, created_at: datetime) -> int:
+def add_company(
+    db: psycopg.Connection, space_id: int, created_at: datetime, updated_at: datetime | None = None
+) -> int:
     row = db.execute(
         "INSERT INTO companies (space_id, name, domain, created_at, updated_at) "
         "VALUES (%s, 'Acme \"quoted\"\nline', 'acme.example', %s, %s) RETURNING id",
-        (space_id, created_at, created_at),
+        (space_id, created_at, updated_at or created_at),
     ).fetchone()
     assert row is not None
     company_id: int = row[0]
@@ -113,6 +116,67 @@ def test_a_tampered_backward_cursor_is_a_422(
         assert answer.json()["error"].startswith("cursor: not a cursor this API issued")
 
 
+def test_by_updated_at_the_companies_updated_in_the_range_come_in_updated_at_order(
+    api: ApiServer, space: Space, db: psycopg.Connection
+) -> None:
+    micro, noon, month = timedelta(microseconds=1), START + timedelta(hours=12), timedelta(30)
+    # Created before the range, updated in it in an order unlike their ids; noon is a tie.
+    last = add_company(db, space.id, START - month, updated_at=END - micro)
+    first = add_company(db, space.id, START - month, updated_at=START)
+    at_noon = [add_company(db, space.id, START - month, updated_at=noon) for _ in range(2)]
+    created_in_range = add_company(db, space.id, START, updated_at=END)
+    add_company(db, space.id, START - month, updated_at=START - micro)
+    with api.client(space.token) as http:
+        by_updated = walk_both_ways(
+            http, str(httpx.URL(PATH, params={**DAY, "date_field": "updated_at", "per_page": 2}))
+        )
+        by_created = http.get(PATH, params=DAY).json()["data"]
+    listed = [company for page in by_updated for company in page["data"]]
+    assert [company["id"] for company in listed] == [first, *at_noon, last]
+    assert sorted(listed, key=lambda company: company["id"]) == lines_in_db(db, sorted(
+        company["id"] for company in listed
+    ))  # fmt: skip
+    assert [company["id"] for company in by_created] == [created_in_range]
+
+
+def _position(cursor: str) -> dict[str, Any]:
+    position: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    )
+    return position
+
+
+def test_a_cursor_pages_only_the_date_field_it_came_from(
+    api: ApiServer, space: Space, db: psycopg.Connection
+) -> None:
+    for hour in range(2):
+        add_company(db, space.id, START + timedelta(hours=hour))
+    one = {**DAY, "per_page": 1}
+    updated = {**one, "date_field": "updated_at"}
+    with api.client(space.token) as http:
+        created_cursor = http.get(PATH, params=one).json()["next_cursor"]
+        updated_cursor = http.get(PATH, params=updated).json()["next_cursor"]
+        replayed = [
+            http.get(PATH, params={**updated, "cursor": created_cursor}),
+            http.get(PATH, params={**one, "cursor": updated_cursor}),
+        ]
+        both = {**_position(created_cursor), "updated_at": _position(updated_cursor)["updated_at"]}
+        both_cursor = base64.urlsafe_b64encode(json.dumps(both).encode()).decode()
+        with_both = http.get(PATH, params={**one, "cursor": both_cursor})
+    # A created_at cursor is as it was before date_field existed.
+    assert set(_position(created_cursor)) == {"points_to_next_items", "created_at", "id"}
+    assert set(_position(updated_cursor)) == {"points_to_next_items", "updated_at", "id"}
+    assert [answer.status_code for answer in replayed] == [422, 422]
+    assert (
+        replayed[0]
+        .json()["error"]
+        .startswith("cursor: it pages date_field=created_at, not updated_at; send the date_field")
+    )
+    assert replayed[1].json()["error"].startswith("cursor: it pages date_field=updated_at")
+    assert with_both.status_code == 422
+    assert with_both.json()["error"].startswith("cursor: not a cursor this API issued")
+
+
 def test_other_spaces_companies_never_appear(
     api: ApiServer, new_space: Callable[..., Space], db: psycopg.Connection
 ) -> None:
@@ -132,6 +196,7 @@ def test_other_spaces_companies_never_appear(
         ({"start_date": "2024-03-31 02:30:00"}, "start_date: 2024-03-31 02:30:00 does not exist"),
         ({"end_date": "2024-13-01 00:00:00"}, "end_date: 2024-13-01 00:00:00 is not a real"),
         ({"cursor": "garbage"}, "cursor: not a cursor this API issued"),
+        ({"date_field": "deleted_at"}, "date_field: must be 'created_at' or 'updated_at'."),
     ],
 )
 def test_bad_parameters_are_422_naming_them(

@@ -51,10 +51,47 @@ def test_created_export_is_queued_and_its_object_holds_the_utc_range(
     assert obj["spec"]["requested"] == {**_camel(DAY), "timezone": "Europe/Berlin"}
     assert obj["spec"]["range"] == {"start": "2024-01-14T23:00:00Z", "end": "2024-01-15T23:00:00Z"}
     assert obj["spec"]["requestedBy"] == str(space.key_id)
+    assert "dateField" not in obj["spec"]  # the default: created_at, as before the field existed
 
 
 def _camel(body: dict[str, str]) -> dict[str, str]:
     return {"startDate": body["start_date"], "endDate": body["end_date"]}
+
+
+def _spec(api: ApiServer, export_id: int) -> dict[str, Any]:
+    obj = client.CustomObjectsApi(api.kube_api).get_namespaced_custom_object(
+        GROUP, VERSION, NAMESPACE, PLURAL, resource_name(export_id)
+    )
+    spec: dict[str, Any] = obj["spec"]
+    return spec
+
+
+def _add_companies(db: psycopg.Connection, space_id: int, count: int, updated_at: str) -> None:
+    db.execute(
+        "INSERT INTO companies (space_id, name, created_at, updated_at) SELECT %s, 'Acme', "
+        "'2020-02-02 12:00:00+00', %s FROM generate_series(1, %s)",
+        (space_id, updated_at, count),
+    )
+    db.execute("ANALYZE companies")
+
+
+def test_an_updated_at_export_names_its_date_field_and_is_estimated_by_updated_at(
+    api: ApiServer, space: Space, db: psycopg.Connection
+) -> None:
+    # Created long before, all updated on a day no other test writes companies on.
+    _add_companies(db, space.id, 5000, "2031-07-04 12:00:00+00")
+    day = {"start_date": "2031-07-04 00:00:00", "end_date": "2031-07-04 23:59:59"}
+    with api.client(space.token) as http:
+        updated = http.post(PATH, json={**day, "date_field": "updated_at"})
+        created = http.post(PATH, json={**day, "date_field": "created_at"})
+    assert updated.status_code == created.status_code == 202, (updated.text, created.text)
+    updated_spec = _spec(api, updated.json()["export_id"])
+    created_spec = _spec(api, created.json()["export_id"])
+    assert updated_spec["dateField"] == "updated_at"
+    assert "dateField" not in created_spec  # named or not, created_at is the same spec
+    assert updated_spec["requested"] == created_spec["requested"]
+    assert updated_spec["range"] == created_spec["range"]
+    assert updated_spec["estimatedRows"] > 10 * created_spec["estimatedRows"]
 
 
 def test_ids_come_from_a_sequence(api: ApiServer, space: Space) -> None:
@@ -119,6 +156,9 @@ def test_inactive_subscription_is_403(api: ApiServer, space: Space, db: psycopg.
          "start_date: 2024-03-31 02:30:00 does not exist in Europe/Berlin"),
         ({**DAY, "start_date": "0999-01-01 00:00:00"}, "start_date: the year must be between"),
         ([DAY], "request body: must be a JSON object"),
+        ({**DAY, "date_field": "deleted_at"}, "date_field: must be 'created_at' or 'updated_at'."),
+        ({**DAY, "date_field": None}, "date_field: must be 'created_at' or 'updated_at'."),
+        ({**DAY, "date_field": "UPDATED_AT"}, "date_field: must be 'created_at' or 'updated_at'."),
     ],
 )  # fmt: skip
 def test_each_invalid_body_is_a_422_naming_the_field(
@@ -182,6 +222,16 @@ def test_same_idempotency_key_with_another_body_is_422(api: ApiServer, space: Sp
         assert_error(
             http.post(PATH, json=other, headers=headers), 422, "Idempotency-Key: already used"
         )
+
+
+def test_same_idempotency_key_with_another_date_field_is_422(api: ApiServer, space: Space) -> None:
+    headers = {"Idempotency-Key": "k2"}
+    with api.client(space.token) as http:
+        first = http.post(PATH, json=DAY, headers=headers)
+        named = http.post(PATH, json={**DAY, "date_field": "created_at"}, headers=headers)
+        updated = http.post(PATH, json={**DAY, "date_field": "updated_at"}, headers=headers)
+    assert named.json()["export_id"] == first.json()["export_id"]  # the default, named
+    assert_error(updated, 422, "Idempotency-Key: already used")
 
 
 def test_concurrent_retries_make_one_export(api: ApiServer, space: Space) -> None:

@@ -117,6 +117,21 @@ def test_validation_errors_name_each_field_and_never_echo_input() -> None:
     assert "SECRET" not in message
 
 
+def test_a_value_outside_a_closed_set_names_the_allowed_values() -> None:
+    error = {
+        "type": "enum",
+        "loc": ("body", "date_field"),
+        "msg": "Input should be 'created_at' or 'updated_at'",
+        "input": "SECRET",
+        "ctx": {"expected": "'created_at' or 'updated_at'"},
+    }
+    message = describe_validation_errors([error])
+    assert message == (
+        "date_field: must be 'created_at' or 'updated_at'. "
+        "Fix the request and retry; /openapi.json describes it."
+    )
+
+
 def test_invalid_json_is_blamed_on_the_body_not_an_offset() -> None:
     message = describe_validation_errors([{"type": "json_invalid", "loc": ("body", 7)}])
     assert message.startswith("request body: is not valid JSON")

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -260,6 +260,47 @@ def test_a_sharded_export_through_the_chart_passes_the_job_policy_and_matches(
     expected = _companies_of_the_day(installed.kube.env["DATABASE_URL"])
     assert result["record_count"] == len(expected)
     assert [company["id"] for company in exported] == [row[0] for row in expected]
+
+
+# A day after every demo company's updated_at; noon in Berlin (UTC+1 in March) is 11:00 UTC.
+UPDATES_DAY = {"start_date": "2031-03-03 00:00:00", "end_date": "2031-03-03 23:59:59"}
+UPDATES_NOON_UTC = datetime.fromisoformat("2031-03-03T11:00:00+00:00")
+
+
+def _download_lines(api: httpx.Client, body: dict[str, str]) -> tuple[str, list[bytes]]:
+    """Creates an export, waits for it and returns its resource's name and its file's lines."""
+    created = api.post("/public-api/v1/companies/exports", json=body)
+    assert created.status_code == 202, created.text
+    export_id = created.json()["export_id"]
+    result = _wait_for_export(api, export_id)
+    assert result["status"] == "completed", result
+    download = httpx.get(result["download_url"], timeout=30)
+    return f"export-{export_id}", gzip.decompress(download.content).split(b"\n")[:-1]
+
+
+def test_an_incremental_export_after_updating_some_companies_holds_exactly_those(
+    installed: Installed, kubectl: Kubectl
+) -> None:
+    database_url = installed.kube.env["DATABASE_URL"]
+    updated = [row[0] for row in _companies_of_the_day(database_url)][::40]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for index, company_id in enumerate(updated):  # an order unlike the ids', with ties
+            at = UPDATES_NOON_UTC + timedelta(minutes=index * 7 % 5)
+            conn.execute("UPDATE companies SET updated_at = %s WHERE id = %s", (at, company_id))
+        expected = [row[0] for row in conn.execute(
+            "SELECT id FROM companies WHERE id = ANY(%s) ORDER BY updated_at, id", (updated,)
+        )]  # fmt: skip
+    with installed.api() as api:
+        name, lines = _download_lines(api, {**UPDATES_DAY, "date_field": "updated_at"})
+        _, day_lines = _download_lines(api, ONE_DAY)
+    assert [json.loads(line)["id"] for line in lines] == expected
+    line_of = {json.loads(line)["id"]: line for line in day_lines}
+    assert lines == [line_of[company_id] for company_id in expected]  # byte for byte
+    export = kubectl.json("get", "companyexports", "-n", NAMESPACE, name)
+    assert export["spec"]["dateField"] == "updated_at"
+    job = kubectl.json("get", "job", "-n", NAMESPACE, name)
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert {"name": "EXPORT_DATE_FIELD", "value": "updated_at"} in container["env"]
 
 
 def _probe_and_scrape_paths(kubectl: Kubectl) -> dict[str, list[str]]:

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from export_contracts.date_field import DateField
 from export_contracts.resource import (
     CompanyExportSpec,
     ExportState,
@@ -40,6 +41,19 @@ def test_spec_round_trips_in_camel_case() -> None:
     }
 
 
+def test_a_spec_without_date_field_selects_by_created_at_and_stays_without_it() -> None:
+    spec = CompanyExportSpec.model_validate(_spec())
+    assert spec.column is DateField.CREATED_AT
+    assert "dateField" not in spec.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
+def test_an_incremental_spec_names_updated_at() -> None:
+    spec = CompanyExportSpec.model_validate(_spec(dateField="updated_at"))
+    assert spec.column is DateField.UPDATED_AT
+    dumped = spec.model_dump(by_alias=True, mode="json", exclude_none=True)
+    assert dumped["dateField"] == "updated_at"
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -53,6 +67,7 @@ def test_spec_round_trips_in_camel_case() -> None:
             "requested.endDate must be after startDate",
         ),
         ({"exportId": 0}, "greater than or equal to 1"),
+        ({"dateField": "deleted_at"}, "'created_at' or 'updated_at'"),
         ({"range": {"start": "2024-01-14T23:00:00", "end": "2024-01-15T23:00:00Z"}}, "timezone"),
     ],
 )  # fmt: skip

@@ -4,6 +4,7 @@ import threading
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from export_database.migrate import available_migrations, migrate
 
@@ -49,19 +50,23 @@ def test_concurrent_runners_apply_each_migration_once(empty_database: str) -> No
     assert sorted(applied, key=len) == [[], [], [], every]
 
 
-def test_export_index_serves_a_space_range_in_order(empty_database: str) -> None:
+@pytest.mark.parametrize(
+    ("column", "index"),
+    [("created_at", "companies_space_created"), ("updated_at", "companies_space_updated")],
+)
+def test_export_index_serves_a_space_range_in_order(
+    empty_database: str, column: str, index: str
+) -> None:
     migrate(empty_database)
+    query = sql.SQL(
+        "EXPLAIN SELECT id FROM companies WHERE space_id = 1"
+        " AND {column} >= now() - interval '1 day' AND {column} < now()"
+        " ORDER BY {column}, id"
+    ).format(column=sql.Identifier(column))
     with psycopg.connect(empty_database) as conn:
         conn.execute("SET enable_seqscan = off")  # an empty table would not need the index
-        plan = "\n".join(
-            row[0]
-            for row in conn.execute(
-                "EXPLAIN SELECT id FROM companies WHERE space_id = 1"
-                " AND created_at >= now() - interval '1 day' AND created_at < now()"
-                " ORDER BY created_at, id"
-            )
-        )
-    assert "companies_space_created" in plan
+        plan = "\n".join(row[0] for row in conn.execute(query))
+    assert index in plan
     assert "Sort" not in plan
 
 

@@ -238,3 +238,47 @@ def test_hostile_strings_round_trip(exporter: Exporter, s3: S3Server) -> None:
     assert companies == database_rows(exporter.database_url, space_id, at, at + timedelta(days=1))
     assert companies[-1]["domain"] is None
     assert companies[-1]["tags"] == []
+
+
+UPDATES_START = datetime(2030, 1, 1, tzinfo=UTC)  # after every generated updated_at
+
+
+def test_an_updated_at_export_holds_exactly_the_updated_companies(
+    exporter: Exporter, s3: S3Server
+) -> None:
+    """An incremental export after some companies were updated: those companies, in
+    (updated_at, id) order, each line byte for byte its line in the created_at export."""
+    space_id = new_space(exporter.database_url)
+    with psycopg.connect(exporter.database_url) as conn:
+        generate_companies(conn, space_id, 500, seed=5)
+        ids = [row[0] for row in conn.execute(
+            "SELECT id FROM companies WHERE space_id = %s ORDER BY id", (space_id,)
+        )]  # fmt: skip
+        updated = ids[::7]
+        window_end = UPDATES_START + timedelta(minutes=11)
+        # In the window in an order unlike the ids', with ties, from its first microsecond on;
+        # two more just outside it.
+        times = {
+            company_id: UPDATES_START + timedelta(minutes=index * 37 % 11)
+            for index, company_id in enumerate(updated)
+        }
+        times |= {ids[1]: UPDATES_START - MICROSECOND, ids[2]: window_end}
+        for company_id, at in times.items():
+            conn.execute("UPDATE companies SET updated_at = %s WHERE id = %s", (at, company_id))
+        expected = [row[0] for row in conn.execute(
+            "SELECT id FROM companies WHERE space_id = %s AND updated_at >= %s AND updated_at < %s"
+            " ORDER BY updated_at, id", (space_id, UPDATES_START, window_end),
+        )]  # fmt: skip
+
+    by_created = exporter.run(space_id, WHOLE_START, WHOLE_END)
+    by_updated = exporter.run(
+        space_id, UPDATES_START, window_end, overrides={"EXPORT_DATE_FIELD": "updated_at"}
+    )
+
+    line_of = {json.loads(line)["id"]: line for line in read_export(s3, by_created.key).lines}
+    assert len(line_of) == by_created.result().records == 500
+    lines = read_export(s3, by_updated.key).lines
+    assert sorted(expected) == sorted(updated)
+    assert expected != updated  # the ids' order is not the file's
+    assert lines == [line_of[company_id] for company_id in expected]
+    assert by_updated.result().records == len(updated)

@@ -14,6 +14,7 @@ import pytest
 from psycopg import sql
 
 from company_exporter.source import Snapshot
+from export_contracts.date_field import DateField
 from export_database.company_json import COMPANY_JSON
 from export_database.generate import DEFAULT_FIRST_INSTANT, DEFAULT_SPREAD
 from tests.exporter.conftest import insert_companies, new_space
@@ -47,16 +48,20 @@ UNUSUAL = {
 }
 
 
-def compiled_lines(database_url: str, space_id: int, page_rows: int) -> bytes:
+def compiled_lines(
+    database_url: str, space_id: int, page_rows: int, by: DateField = DateField.CREATED_AT
+) -> bytes:
     with Snapshot(database_url, export_id=1) as snapshot:
         (reader,) = snapshot.readers(1, page_rows)
-        return b"".join(lines for lines, _ in reader.lines(space_id, AT - 3650 * DAY, AT + DAY))
+        return b"".join(lines for lines, _ in reader.lines(space_id, by, AT - 3650 * DAY, AT + DAY))
 
 
-def postgresql_lines(database_url: str, space_id: int) -> bytes:
+def postgresql_lines(
+    database_url: str, space_id: int, by: DateField = DateField.CREATED_AT
+) -> bytes:
     query = sql.SQL(
-        "SELECT ({})::text FROM companies c WHERE space_id = %s ORDER BY created_at, id"
-    ).format(sql.SQL(COMPANY_JSON))
+        "SELECT ({})::text FROM companies c WHERE space_id = %s ORDER BY {}, id"
+    ).format(sql.SQL(COMPANY_JSON), sql.Identifier(by.value))
     with psycopg.connect(database_url) as conn:
         return b"".join(f"{line}\n".encode() for (line,) in conn.execute(query, (space_id,)))
 
@@ -95,13 +100,28 @@ def test_hostile_and_unusual_rows_are_written_as_postgresql_writes_them(
     assert compiled_lines(database_url, space_id, page_rows) == expected
 
 
+def test_unusual_created_at_is_written_as_postgresql_writes_it_when_read_by_updated_at(
+    database_url: str,
+) -> None:
+    """An updated_at range bounds updated_at only: created_at may be any finite instant."""
+    space_id = new_space(database_url)
+    for name, values in UNUSUAL.items():
+        created = {"created_at" if key == "updated_at" else key: v for key, v in values.items()}
+        insert_raw(database_url, space_id, name, created)  # all updated at AT
+    expected = postgresql_lines(database_url, space_id, DateField.UPDATED_AT)
+    assert expected.count(b"\n") == len(UNUSUAL)
+    assert compiled_lines(database_url, space_id, 3, DateField.UPDATED_AT) == expected
+
+
 def test_generated_companies_are_written_as_postgresql_writes_them(
     database_url: str, space_100k: int
 ) -> None:
     start, end = DEFAULT_FIRST_INSTANT, DEFAULT_FIRST_INSTANT + DEFAULT_SPREAD + DAY
     with Snapshot(database_url, export_id=1) as snapshot:
         (reader,) = snapshot.readers(1)
-        compiled = b"".join(lines for lines, _ in reader.lines(space_100k, start, end))
+        compiled = b"".join(
+            lines for lines, _ in reader.lines(space_100k, DateField.CREATED_AT, start, end)
+        )
 
     expected = postgresql_lines(database_url, space_100k)
     assert compiled.count(b"\n") == 100_000

@@ -16,6 +16,7 @@ from company_exporter.errors import RetriableError
 from company_exporter.readers import SliceEnd, SliceReaders
 from company_exporter.slices import TimeSlice, time_slices
 from company_exporter.source import Snapshot
+from export_contracts.date_field import DateField
 from tests.exporter.conftest import database_rows, insert_companies, new_space, parse_line
 
 pytestmark = pytest.mark.integration
@@ -33,7 +34,7 @@ def export_lines(
     parts: list[bytes] = []
     with Snapshot(database_url, export_id=1) as snapshot:
         readers = snapshot.readers(connections)
-        with SliceReaders(readers, space_id, slices, 2) as output:
+        with SliceReaders(readers, space_id, DateField.CREATED_AT, slices, 2) as output:
             for item in output:
                 if isinstance(item, SliceEnd):
                     gzip_parts.end_slice(item.crc32, item.length)
@@ -85,7 +86,7 @@ def read_and_terminate_backends(database_url: str, space_id: int, slices: list[T
     """Reads on two connections; after the first item, PostgreSQL terminates both backends."""
     with Snapshot(database_url, export_id=424242) as snapshot:
         readers = snapshot.readers(2)
-        with SliceReaders(readers, space_id, slices, 2) as output:
+        with SliceReaders(readers, space_id, DateField.CREATED_AT, slices, 2) as output:
             for number, _ in enumerate(output):
                 if number == 1:
                     with psycopg.connect(database_url, autocommit=True) as conn:

@@ -6,6 +6,7 @@ import pytest
 
 from company_exporter.errors import BadRequestError
 from company_exporter.request import parse_parameters
+from export_contracts.date_field import DateField
 
 pytestmark = pytest.mark.unit
 
@@ -28,6 +29,20 @@ def test_reads_the_environment() -> None:
     assert parameters.range_start == datetime(2024, 1, 14, 23, tzinfo=UTC)
     assert parameters.range_end == datetime(2024, 1, 15, 23, tzinfo=UTC)
     assert (parameters.bucket, parameters.object_key) == ("exports", "exports/3/a.ndjson.gz")
+
+
+def test_the_date_field_is_created_at_unless_the_environment_or_an_option_names_updated_at() -> (
+    None
+):
+    assert parse_parameters([], ENVIRONMENT).date_field is DateField.CREATED_AT
+    updated = {**ENVIRONMENT, "EXPORT_DATE_FIELD": "updated_at"}
+    assert parse_parameters([], updated).date_field is DateField.UPDATED_AT
+    assert parse_parameters(["--date-field", "updated_at"], ENVIRONMENT).date_field == "updated_at"
+
+
+def test_another_date_field_is_a_bad_request_naming_the_variable() -> None:
+    with pytest.raises(BadRequestError, match=r"EXPORT_DATE_FIELD \(--date-field\): Input should"):
+        parse_parameters([], {**ENVIRONMENT, "EXPORT_DATE_FIELD": "deleted_at"})
 
 
 def test_options_win_over_the_environment() -> None:

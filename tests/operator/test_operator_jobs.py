@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from export_contracts.date_field import DateField
 from export_contracts.exporter import ExitCode, ExporterParameters
 from export_contracts.resource import CompanyExportSpec
 from export_operator.jobs import (
@@ -234,6 +235,20 @@ def test_a_large_export_runs_as_an_indexed_job_of_shards_and_a_coordinator(
     assert env["EXPORT_SHARDS"] == "3"
     assert JobView.of({**manifest, "metadata": {**manifest["metadata"], "uid": "u",
                        "creationTimestamp": "2026-01-01T00:00:00Z"}}).pods == 4  # fmt: skip
+
+
+def test_the_job_carries_the_date_field(
+    owner: Owner,
+    spec: CompanyExportSpec,
+    operator_settings: OperatorSettings,
+    manifest: dict[str, Any],
+) -> None:
+    incremental = spec.model_copy(update={"date_field": DateField.UPDATED_AT})
+    updated = job_manifest(owner, incremental, "exports/3/abc.ndjson.gz", operator_settings)
+    env = {each["name"]: each.get("value") for each in _container(updated)["env"]}
+    assert env["EXPORT_DATE_FIELD"] == "updated_at"
+    default = {each["name"]: each.get("value") for each in _container(manifest)["env"]}
+    assert default["EXPORT_DATE_FIELD"] == "created_at"
 
 
 def test_a_small_export_runs_in_one_pod(manifest: dict[str, Any]) -> None:

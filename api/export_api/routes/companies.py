@@ -1,21 +1,23 @@
 """List Companies (`GET /public-api/v1/companies`): the real-time path the seed points to.
 
-The same date semantics as exports, keyset pagination both ways on (created_at, id) with the
-index exports use, and the very JSON of an export line: PostgreSQL builds it with `COMPANY_JSON`,
-and the page is spliced around those texts, so List Companies and exports can never disagree.
+The same date semantics as exports, on created_at or, with `date_field=updated_at`, on
+updated_at; keyset pagination both ways on (that column, id) with the index exports use; and the
+very JSON of an export line: PostgreSQL builds it with `COMPANY_JSON`, and the page is spliced
+around those texts, so List Companies and exports can never disagree.
 """
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from fastapi import APIRouter, Query, Request, Response
 from psycopg import sql
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from export_api.cursors import decode_cursor
 from export_api.dates import Edge, resolve_bound, resolve_range
 from export_api.deps import CompanyReader, ServicesDep
+from export_api.errors import InvalidParametersError
 from export_api.models import CompanyPage, error_responses, success_response
 from export_api.pagination import (
     CURSOR_DESCRIPTION,
@@ -25,6 +27,7 @@ from export_api.pagination import (
     page_envelope,
     reads_backward,
 )
+from export_contracts.date_field import DateField
 from export_database.company_json import COMPANY_JSON
 
 PATH = "/public-api/v1/companies"
@@ -43,11 +46,30 @@ _LocalTime = Annotated[
 
 
 class _Position(Position):
-    created_at: datetime
+    # The edge row's key under the name of the column the list is ordered by, so a cursor tells
+    # which date_field it pages (cursors issued before date_field existed hold created_at).
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
     id: Annotated[int, Field(ge=1)]
 
+    @model_validator(mode="after")
+    def _one_date(self) -> Self:
+        if (self.created_at is None) == (self.updated_at is None):
+            raise ValueError("a cursor holds either created_at or updated_at")
+        return self
 
-_Row = tuple[int, datetime, str]  # id, created_at, the export line's JSON
+    @property
+    def date_field(self) -> DateField:
+        return DateField.CREATED_AT if self.created_at is not None else DateField.UPDATED_AT
+
+    @property
+    def at(self) -> datetime:
+        at = self.created_at or self.updated_at
+        assert at is not None
+        return at
+
+
+_Row = tuple[int, datetime, str]  # id, the date field's value, the export line's JSON
 
 
 @router.get(
@@ -65,15 +87,31 @@ async def list_companies(
     end_date: _LocalTime = None,
     cursor: Annotated[str | None, Query(max_length=500, description=CURSOR_DESCRIPTION)] = None,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 200,
+    date_field: Annotated[
+        DateField,
+        Query(description="The timestamp the dates apply to and the list is ordered by (with id)."),
+    ] = DateField.CREATED_AT,
 ) -> Response:
-    """Companies created in [start_date, end_date] (both optional), in (created_at, id) order."""
+    """Companies whose date_field is in [start_date, end_date] (both optional), in that order."""
     bounds = _bounds(start_date, end_date, principal.timezone)
-    at = decode_cursor(_Position, cursor) if cursor else None
-    query, params = _query(principal.space_id, bounds, at, per_page + 1)
+    at = _cursor_position(cursor, date_field) if cursor else None
+    query, params = _query(principal.space_id, date_field, bounds, at, per_page + 1)
     async with services.pool.connection() as conn:
         rows: list[_Row] = await (await conn.execute(query, params)).fetchall()
-    page = keyset_page(rows, per_page, at, lambda row: _Position(created_at=row[1], id=row[0]))
+    page = keyset_page(
+        rows, per_page, at, lambda row: _Position.model_validate({date_field: row[1], "id": row[0]})
+    )
     return _page_response(request, per_page, page)
+
+
+def _cursor_position(cursor: str, date_field: DateField) -> _Position:
+    at = decode_cursor(_Position, cursor)
+    if at.date_field is not date_field:
+        raise InvalidParametersError(
+            f"cursor: it pages date_field={at.date_field}, not {date_field}; send the date_field "
+            "of the request that returned it, or start again without a cursor."
+        )
+    return at
 
 
 def _bounds(
@@ -89,31 +127,32 @@ def _bounds(
 
 def _query(
     space_id: int,
+    date_field: DateField,
     bounds: tuple[datetime | None, datetime | None],
     at: _Position | None,
     limit: int,
 ) -> tuple[sql.Composed, dict[str, Any]]:
+    column = sql.Identifier("c", date_field.value)
     conditions: list[sql.Composable] = [sql.SQL("c.space_id = %(space)s")]
     params: dict[str, Any] = {"space": space_id, "limit": limit}
     start, end = bounds
     if start is not None:
-        conditions.append(sql.SQL("c.created_at >= %(start)s"))
+        conditions.append(sql.SQL("{} >= %(start)s").format(column))
         params["start"] = start
     if end is not None:
-        conditions.append(sql.SQL("c.created_at < %(end)s"))
+        conditions.append(sql.SQL("{} < %(end)s").format(column))
         params["end"] = end
     # A backward page reads the index the other way, from the cursor's row towards the start.
     backward = reads_backward(at)
     if at is not None:
         comparison = sql.SQL("<" if backward else ">")
-        conditions.append(
-            sql.SQL("(c.created_at, c.id) {} (%(at_created_at)s, %(at_id)s)").format(comparison)
-        )
-        params.update(at_created_at=at.created_at, at_id=at.id)
+        conditions.append(sql.SQL("({}, c.id) {} (%(at)s, %(at_id)s)").format(column, comparison))
+        params.update(at=at.at, at_id=at.id)
     query = sql.SQL(
-        "SELECT c.id, c.created_at, ({line})::text FROM companies c WHERE {conditions} "
-        "ORDER BY c.created_at {order}, c.id {order} LIMIT %(limit)s"
+        "SELECT c.id, {column}, ({line})::text FROM companies c WHERE {conditions} "
+        "ORDER BY {column} {order}, c.id {order} LIMIT %(limit)s"
     ).format(
+        column=column,
         line=sql.SQL(COMPANY_JSON),
         conditions=sql.SQL(" AND ").join(conditions),
         order=sql.SQL("DESC" if backward else "ASC"),

@@ -82,7 +82,7 @@ async def create(
         ),
     ] = None,
 ) -> CreateExportResponse:
-    """Queues an export of the companies created in [start_date, end_date] (space's timezone)."""
+    """Queues an export of the companies whose date_field is in [start_date, end_date]."""
     created = await create_export(services, principal, body, idempotency_key)
     response.headers["Location"] = f"{PATH}/{created.export_id}"
     if created.replayed:
