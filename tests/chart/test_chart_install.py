@@ -331,7 +331,7 @@ for target in sys.argv[1:]:
 
 def test_probes_and_metrics_point_at_live_endpoints(installed: Installed, kubectl: Kubectl) -> None:
     targets = _probe_and_scrape_paths(kubectl)
-    assert sum(len(paths) for paths in targets.values()) == 6
+    assert sum(len(paths) for paths in targets.values()) == 9  # API, operator, dispatcher
     for pod, paths in targets.items():
         fetched = kubectl("exec", "-n", NAMESPACE, pod, "--", "python", "-c", FETCH, *paths)
         for line, path in zip(fetched.stdout.splitlines(), paths, strict=True):
@@ -441,15 +441,18 @@ def test_every_pod_runs_as_65532_on_a_read_only_root_with_a_token_only_where_nee
     installed: Installed, kubectl: Kubectl
 ) -> None:
     pods = _running_pods(kubectl)
-    assert len(pods) == 2  # the API and the operator
+    components = sorted(pod["metadata"]["labels"]["app.kubernetes.io/component"] for pod in pods)
+    assert components == ["api", "operator", "webhooks"]
     for pod in pods:
         name = pod["metadata"]["name"]
         inspected = kubectl("exec", "-n", NAMESPACE, name, "--", "python", "-c", INSPECT)
         uid, gid, root, token, kubeconfig = inspected.stdout.split(maxsplit=4)
         assert (uid, gid) == ("65532", "65532"), name
         assert root == "errno-30", name  # EROFS: "Read-only file system"
-        # The API and the operator use their token through in-cluster config, and nothing else.
-        assert (token, kubeconfig.strip()) == ("True", "False"), name
+        # The API and the operator use their token through in-cluster config, and nothing else;
+        # the webhook dispatcher talks only to PostgreSQL and receivers: it has none.
+        talks_to_kubernetes = pod["metadata"]["labels"]["app.kubernetes.io/component"] != "webhooks"
+        assert (token, kubeconfig.strip()) == (str(talks_to_kubernetes), "False"), name
         assert pod["status"]["containerStatuses"][0]["imageID"].split("@")[1].startswith("sha256:")
 
 
@@ -643,8 +646,10 @@ def test_upgrade_rolls_the_deployments_only_when_a_setting_changes(
         f"chart upgrade with a changed setting, to API ready: {time.monotonic() - started:.1f} s"
     )
     after = _pod_names(kubectl)
-    assert len(after) == 2
-    assert not after & before
+    assert len(after) == 3
+    # The API's and the operator's settings changed, the dispatcher's did not: it stays.
+    assert after & before == {name for name in before if name.startswith(f"{RELEASE}-webhooks-")}
+    assert len(after & before) == 1
 
     # The new API Pod runs with the new setting: its rate limit says so on every response.
     with installed.api() as api:

@@ -25,6 +25,19 @@ REPOSITORY_CRDS = CHART.parents[1] / "crds"
 PRODUCTION_VALUES = CI_VALUES / "production-values.yaml"
 SERVICE_MONITOR_VALUES = CI_VALUES / "servicemonitor-values.yaml"
 WITH_SERVICE_MONITOR_CRD = ("--api-versions", "monitoring.coreos.com/v1/ServiceMonitor")
+PREFIX = "release-company-exports"
+WEBHOOKS = f"{PREFIX}-webhooks"
+CA_DIRECTORY = "/etc/export-webhooks/ca"
+PEM = "-----BEGIN CERTIFICATE-----\nMIIBdevelopmentCA\n-----END CERTIFICATE-----\n"
+# The address ranges the dispatcher's egress rule keeps closed (the cluster and its neighbours).
+PRIVATE_IPV4 = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "169.254.0.0/16",
+    "127.0.0.0/8",
+    "100.64.0.0/10",
+]
 
 
 def _pod_specs(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -53,6 +66,22 @@ def test_service_monitors_render_when_the_cluster_has_their_crd(helm: Helm) -> N
     objects = helm.template(SERVICE_MONITOR_VALUES, extra=WITH_SERVICE_MONITOR_CRD)
     monitors = objects_of_kind(objects, "ServiceMonitor")
     assert {m["spec"]["endpoints"][0]["port"] for m in monitors} == {"http", "metrics"}
+    assert {m["metadata"]["name"] for m in monitors} == {
+        f"{PREFIX}-api",
+        f"{PREFIX}-operator",
+        WEBHOOKS,
+    }
+    # Each monitor finds a Service with its port: the dispatcher's is its metrics Service.
+    services = objects_of_kind(objects, "Service")
+    for monitor in monitors:
+        selector = monitor["spec"]["selector"]["matchLabels"]
+        port = monitor["spec"]["endpoints"][0]["port"]
+        assert [
+            s
+            for s in services
+            if selector.items() <= s["metadata"]["labels"].items()
+            and port in [p["name"] for p in s["spec"]["ports"]]
+        ], monitor["metadata"]["name"]
     with pytest.raises(RenderError, match="needs the Prometheus Operator's ServiceMonitor CRD"):
         helm.template(SERVICE_MONITOR_VALUES)
 
@@ -103,6 +132,17 @@ def test_the_charts_crds_are_the_repositorys_files(helm: Helm, tmp_path: Path) -
             "operator.replicas=2,operator.peering.enabled=false",
             "operator.replicas > 1 needs operator.peering.enabled=true",
         ),
+        ("webhooks.settings.concurrency=-1", "at '/webhooks/settings/concurrency': minimum"),
+        ("webhooks.settings.timeoutSeconds=121", "at '/webhooks/settings/timeoutSeconds': maximum"),
+        ("webhooks.replica=2", "at '/webhooks': additional properties 'replica' not allowed"),
+        ("webhooks.allowedNetworks={10.0.0.1}", "at '/webhooks/allowedNetworks/0'"),
+        ("webhooks.caBundle=not-a-certificate", "at '/webhooks/caBundle'"),
+        ("api.settings.publicUrl=https://exports.example/status", "at '/api/settings/publicUrl'"),
+        ("api.settings.webhookEndpointsPerSpace=0", "webhookEndpointsPerSpace': minimum"),
+        (
+            "webhooks.terminationGracePeriodSeconds=10",
+            "webhooks.terminationGracePeriodSeconds must be at least webhooks.settings.timeout",
+        ),
     ],
 )
 def test_a_wrong_value_fails_with_a_message_that_names_it(
@@ -133,7 +173,9 @@ def test_exporter_settings_reach_the_operator_as_a_json_object(helm: Helm) -> No
 
 @pytest.mark.parametrize("values", [MINIMAL_VALUES, PRODUCTION_VALUES], ids=lambda p: p.stem)
 def test_every_pod_and_container_is_locked_down(helm: Helm, values: Path) -> None:
-    for name, pod in _pod_specs(helm.template(values)).items():
+    pods = _pod_specs(helm.template(values))
+    assert set(pods) == {f"{PREFIX}-api", f"{PREFIX}-operator", WEBHOOKS}
+    for name, pod in pods.items():
         security = pod["securityContext"]
         assert security["runAsNonRoot"] is True, name
         assert security["runAsUser"] != 0, name
@@ -158,6 +200,7 @@ def test_each_component_has_its_own_identity_and_the_exporter_none(helm: Helm) -
         "release-company-exports-api",
         "release-company-exports-operator",
         "release-company-exports-exporter",
+        "release-company-exports-webhooks",
     }
     assert all(sa["automountServiceAccountToken"] is False for sa in accounts.values())
     pods = _pod_specs(objects)
@@ -165,6 +208,10 @@ def test_each_component_has_its_own_identity_and_the_exporter_none(helm: Helm) -
         pod = pods[f"release-company-exports-{component}"]
         assert pod["serviceAccountName"] == f"release-company-exports-{component}"
         assert pod["automountServiceAccountToken"] is True
+    # The dispatcher never talks to Kubernetes: its own account, no token, no role.
+    dispatcher = pods[WEBHOOKS]
+    assert dispatcher["serviceAccountName"] == WEBHOOKS
+    assert dispatcher["automountServiceAccountToken"] is False
     settings = _operator_settings(objects)
     assert settings["EXPORT_OPERATOR_SERVICE_ACCOUNT_NAME"] == "release-company-exports-exporter"
     bound = {
@@ -252,6 +299,13 @@ def test_a_changed_setting_changes_the_pod_templates_that_read_it(helm: Helm) ->
     assert tuning["release-company-exports-operator"] != before["release-company-exports-operator"]
     secret_change = _checksums(helm, "database.url=postgresql://u:other@db/exports")
     assert secret_change["release-company-exports-api"] != before["release-company-exports-api"]
+    assert secret_change[WEBHOOKS] != before[WEBHOOKS]
+    assert api_change[WEBHOOKS] == before[WEBHOOKS]
+    assert _checksums(helm, "webhooks.settings.concurrency=8")[WEBHOOKS] != before[WEBHOOKS]
+    # The allowed networks are the API's setting too: both roll.
+    networks = _checksums(helm, "webhooks.allowedNetworks={10.0.0.0/8}")
+    assert networks[WEBHOOKS] != before[WEBHOOKS]
+    assert networks[f"{PREFIX}-api"] != before[f"{PREFIX}-api"]
 
 
 def test_the_operator_runs_export_jobs_with_the_charts_image_and_settings(helm: Helm) -> None:
@@ -268,7 +322,11 @@ def test_the_operator_runs_export_jobs_with_the_charts_image_and_settings(helm: 
     peering = objects_of_kind(objects, "KopfPeering")
     assert [p["metadata"]["name"] for p in peering] == ["company-exports"]
     budgets = {p["metadata"]["name"] for p in objects_of_kind(objects, "PodDisruptionBudget")}
-    assert budgets == {"release-company-exports-api", "release-company-exports-operator"}
+    assert budgets == {
+        "release-company-exports-api",
+        "release-company-exports-operator",
+        "release-company-exports-webhooks",
+    }
 
 
 def test_an_empty_exporter_repository_runs_the_jobs_with_the_charts_image(helm: Helm) -> None:
@@ -328,8 +386,208 @@ def test_large_integer_settings_render_as_plain_integers(helm: Helm, tmp_path: P
     large.write_text(
         "operator:\n  settings:\n    retentionSeconds: 2000000\n"
         "api:\n  settings:\n    statusLimit: 1000000\n"
+        "webhooks:\n  settings:\n    retryWindowSeconds: 604800\n"
     )
     objects = helm.template(MINIMAL_VALUES, large)
     assert _operator_settings(objects)["EXPORT_OPERATOR_RETENTION_SECONDS"] == "2000000"
     api = named(objects, "ConfigMap", "release-company-exports-api")["data"]
     assert api["STATUS_LIMIT"] == "1000000"
+    webhooks = named(objects, "ConfigMap", WEBHOOKS)["data"]
+    assert webhooks["WEBHOOK_RETRY_WINDOW_SECONDS"] == "604800"  # not 6.048e+05
+    assert webhooks["WEBHOOK_BACKOFF_MAX_SECONDS"] == "3600"
+
+
+def _dispatcher(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """The dispatcher's Pod spec."""
+    return _pod_specs(objects)[WEBHOOKS]
+
+
+def _component_objects(objects: list[dict[str, Any]], component: str) -> list[str]:
+    return [
+        f"{obj['kind']}/{obj['metadata']['name']}"
+        for obj in objects
+        if obj["metadata"].get("labels", {}).get("app.kubernetes.io/component") == component
+        or obj["metadata"]["name"].startswith(f"{PREFIX}-{component}")
+    ]
+
+
+def test_the_dispatcher_runs_with_its_settings_the_database_and_nothing_else(helm: Helm) -> None:
+    objects = helm.template(
+        MINIMAL_VALUES,
+        settings=(
+            "webhooks.settings.concurrency=64",
+            "webhooks.settings.endpointConcurrency=2",
+            "webhooks.settings.logLevel=DEBUG",
+        ),
+    )
+    pod = _dispatcher(objects)
+    (container,) = pod["containers"]
+    assert container["command"] == ["export-webhooks"]
+    assert container["image"] == "company-exports:0.1.0"
+    assert container["envFrom"] == [{"configMapRef": {"name": WEBHOOKS}}]
+    # The database URL by reference, and no S3 or Kubernetes credentials at all.
+    assert container["env"] == [
+        {
+            "name": "DATABASE_URL",
+            "valueFrom": {"secretKeyRef": {"name": f"{PREFIX}-database", "key": "DATABASE_URL"}},
+        }
+    ]
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
+    assert pod["terminationGracePeriodSeconds"] == 30
+    assert container["ports"] == [{"name": "metrics", "containerPort": 9102, "protocol": "TCP"}]
+    for probe in (container["livenessProbe"], container["readinessProbe"]):
+        assert probe["httpGet"] == {"path": "/metrics", "port": "metrics"}
+    assert named(objects, "ConfigMap", WEBHOOKS)["data"] == {
+        "LOG_LEVEL": "DEBUG",
+        "METRICS_PORT": "9102",
+        "WEBHOOK_CONCURRENCY": "64",
+        "WEBHOOK_ENDPOINT_CONCURRENCY": "2",
+        "WEBHOOK_CONNECT_TIMEOUT_SECONDS": "5",
+        "WEBHOOK_TIMEOUT_SECONDS": "15",
+        "WEBHOOK_BACKOFF_SECONDS": "5",
+        "WEBHOOK_BACKOFF_MAX_SECONDS": "3600",
+        "WEBHOOK_RETRY_WINDOW_SECONDS": "86400",
+        "WEBHOOK_POLL_SECONDS": "1",
+        "WEBHOOK_ALLOWED_NETWORKS": "",
+    }
+    deployment = named(objects, "Deployment", WEBHOOKS)
+    assert deployment["spec"]["replicas"] == 1
+    assert "checksum/config" in deployment["spec"]["template"]["metadata"]["annotations"]
+    metrics = named(objects, "Service", f"{WEBHOOKS}-metrics")
+    assert metrics["spec"]["ports"][0]["port"] == 9102
+    # No role is bound to it (test_each_component_has_its_own_identity: only the API's and the
+    # operator's accounts are subjects).
+
+
+def test_the_api_gets_its_public_url_and_endpoint_cap(helm: Helm) -> None:
+    default = named(helm.template(MINIMAL_VALUES), "ConfigMap", f"{PREFIX}-api")["data"]
+    assert default["PUBLIC_URL"] == ""
+    assert default["WEBHOOK_ENDPOINTS_PER_SPACE"] == "10"
+    objects = helm.template(
+        PRODUCTION_VALUES, settings=("api.settings.webhookEndpointsPerSpace=3",)
+    )
+    api = named(objects, "ConfigMap", f"{PREFIX}-api")["data"]
+    assert api["PUBLIC_URL"] == "https://exports.acme.example"
+    assert api["WEBHOOK_ENDPOINTS_PER_SPACE"] == "3"
+
+
+def test_allowed_networks_reach_the_api_and_the_dispatcher(helm: Helm) -> None:
+    objects = helm.template(
+        MINIMAL_VALUES, settings=("webhooks.allowedNetworks={10.96.0.0/12,fd00::/8}",)
+    )
+    api = named(objects, "ConfigMap", f"{PREFIX}-api")["data"]
+    dispatcher = named(objects, "ConfigMap", WEBHOOKS)["data"]
+    assert api["WEBHOOK_ALLOWED_NETWORKS"] == "10.96.0.0/12,fd00::/8"
+    assert dispatcher["WEBHOOK_ALLOWED_NETWORKS"] == "10.96.0.0/12,fd00::/8"
+    default = helm.template(MINIMAL_VALUES)
+    assert named(default, "ConfigMap", f"{PREFIX}-api")["data"]["WEBHOOK_ALLOWED_NETWORKS"] == ""
+
+
+def test_a_ca_bundle_is_mounted_read_only_and_named_by_webhook_ca_bundle(
+    helm: Helm, tmp_path: Path
+) -> None:
+    values = tmp_path / "ca-values.yaml"
+    values.write_text(yaml.safe_dump({"webhooks": {"caBundle": PEM}}))
+    objects = helm.template(MINIMAL_VALUES, values)
+    bundle = named(objects, "ConfigMap", f"{WEBHOOKS}-ca")
+    assert bundle["data"] == {"ca.crt": PEM}
+    setting = named(objects, "ConfigMap", WEBHOOKS)["data"]["WEBHOOK_CA_BUNDLE"]
+    assert setting == f"{CA_DIRECTORY}/ca.crt"
+    pod = _dispatcher(objects)
+    assert {"name": "ca-bundle", "configMap": {"name": f"{WEBHOOKS}-ca"}} in pod["volumes"]
+    (container,) = pod["containers"]
+    mount = {"name": "ca-bundle", "mountPath": CA_DIRECTORY, "readOnly": True}
+    assert mount in container["volumeMounts"]
+    # The mounted file is the ConfigMap's key, under the directory WEBHOOK_CA_BUNDLE names.
+    assert setting == f"{mount['mountPath']}/{next(iter(bundle['data']))}"
+    # The bundle is part of the dispatcher's configuration: a new one rolls its Pods.
+    plain = named(helm.template(MINIMAL_VALUES), "Deployment", WEBHOOKS)
+    assert (
+        named(objects, "Deployment", WEBHOOKS)["spec"]["template"]["metadata"]["annotations"]
+        != plain["spec"]["template"]["metadata"]["annotations"]
+    )
+    # Without one: the public authorities, and nothing mounted.
+    default = helm.template(MINIMAL_VALUES)
+    assert "WEBHOOK_CA_BUNDLE" not in named(default, "ConfigMap", WEBHOOKS)["data"]
+    assert f"ConfigMap/{WEBHOOKS}-ca" not in _component_objects(default, "webhooks")
+
+
+def test_disabled_webhooks_render_no_dispatcher_objects(helm: Helm, tmp_path: Path) -> None:
+    values = tmp_path / "off-values.yaml"
+    values.write_text(
+        yaml.safe_dump(
+            {"webhooks": {"enabled": False, "replicas": 3, "caBundle": PEM}},
+        )
+    )
+    everything = (SERVICE_MONITOR_VALUES, PRODUCTION_VALUES, values)
+    objects = helm.template(*everything, extra=WITH_SERVICE_MONITOR_CRD)
+    assert _component_objects(objects, "webhooks") == []
+    assert f"{PREFIX}-api" in _pod_specs(objects)
+    # The API still checks URLs against the (empty) list when endpoints are registered.
+    assert named(objects, "ConfigMap", f"{PREFIX}-api")["data"]["WEBHOOK_ALLOWED_NETWORKS"] == ""
+    enabled = helm.template(*everything[:2], extra=WITH_SERVICE_MONITOR_CRD)
+    assert sorted(_component_objects(enabled, "webhooks")) == [
+        f"ConfigMap/{WEBHOOKS}",
+        f"Deployment/{WEBHOOKS}",
+        f"NetworkPolicy/{WEBHOOKS}",
+        f"PodDisruptionBudget/{WEBHOOKS}",
+        f"Service/{WEBHOOKS}-metrics",
+        f"ServiceAccount/{WEBHOOKS}",
+        f"ServiceMonitor/{WEBHOOKS}",
+    ]
+
+
+def test_metrics_port_zero_turns_off_the_dispatchers_metrics_and_probes(helm: Helm) -> None:
+    objects = helm.template(
+        SERVICE_MONITOR_VALUES, settings=("webhooks.metricsPort=0",), extra=WITH_SERVICE_MONITOR_CRD
+    )
+    assert named(objects, "ConfigMap", WEBHOOKS)["data"]["METRICS_PORT"] == "0"
+    (container,) = _dispatcher(objects)["containers"]
+    assert not {"ports", "livenessProbe", "readinessProbe"} & set(container)
+    assert sorted(_component_objects(objects, "webhooks")) == [
+        f"ConfigMap/{WEBHOOKS}",
+        f"Deployment/{WEBHOOKS}",
+        f"NetworkPolicy/{WEBHOOKS}",
+        f"ServiceAccount/{WEBHOOKS}",
+    ]
+    assert named(objects, "NetworkPolicy", WEBHOOKS)["spec"]["ingress"] == []
+
+
+def test_the_dispatcher_accepts_only_metrics_and_reaches_only_public_addresses(
+    helm: Helm,
+) -> None:
+    # Unrestricted egress: the dispatcher's policy only limits who scrapes it.
+    policy = named(helm.template(MINIMAL_VALUES), "NetworkPolicy", WEBHOOKS)["spec"]
+    assert policy["policyTypes"] == ["Ingress"]
+    assert policy["ingress"] == [{"ports": [{"port": 9102, "protocol": "TCP"}]}]
+
+    objects = helm.template(
+        PRODUCTION_VALUES, settings=("webhooks.allowedNetworks={10.96.0.0/12,fd00::/8}",)
+    )
+    policy = named(objects, "NetworkPolicy", WEBHOOKS)["spec"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "webhooks"
+    monitoring = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}
+    }
+    assert policy["ingress"] == [
+        {"ports": [{"port": 9102, "protocol": "TCP"}], "from": [monitoring]}
+    ]
+    dns, database, internet, allowed = policy["egress"]
+    assert {port["port"] for port in dns["ports"]} == {53}
+    assert database == {"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}  # networkPolicy.egress
+    # Any TCP port (a URL may name one) to every address but the private ranges.
+    assert internet["ports"] == [{"protocol": "TCP"}]
+    ipv4, ipv6 = (peer["ipBlock"] for peer in internet["to"])
+    assert ipv4 == {"cidr": "0.0.0.0/0", "except": PRIVATE_IPV4}
+    assert ipv6["cidr"] == "::/0"
+    assert {"::1/128", "fc00::/7", "fe80::/10"} <= set(ipv6["except"])
+    assert allowed == {
+        "ports": [{"protocol": "TCP"}],
+        "to": [{"ipBlock": {"cidr": "10.96.0.0/12"}}, {"ipBlock": {"cidr": "fd00::/8"}}],
+    }
+    # The other components get no internet: DNS and the given rules only.
+    for component in ("api", "operator", "exporter"):
+        others = named(objects, "NetworkPolicy", f"{PREFIX}-{component}")["spec"]["egress"]
+        assert others[1:] == [database], component

@@ -3,15 +3,18 @@ program (the settings ignore unknown names, so a misspelt one would pass unnotic
 settings built from it carry the chart's values through to the export Jobs the operator creates.
 """
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic_settings import BaseSettings
 
 from export_api.settings import ApiSettings
 from export_contracts.resource import CompanyExportSpec
 from export_operator.jobs import Owner, job_manifest
 from export_operator.settings import OperatorSettings
+from export_webhooks.settings import DispatcherSettings
 from tests.chart.conftest import MINIMAL_VALUES, Helm, named, objects_of_kind
 
 pytestmark = pytest.mark.unit
@@ -82,6 +85,10 @@ def objects(helm: Helm) -> list[dict[str, Any]]:
             "operator.settings.maxRunning=4",
             "operator.settings.maxRunningPerSpace=1",
             "exporter.backoffLimit=5",
+            "api.settings.publicUrl=https://exports.example.com",
+            "webhooks.settings.concurrency=16",
+            "webhooks.settings.retryWindowSeconds=3600",
+            "webhooks.allowedNetworks={10.96.0.0/12,fd00::/8}",
         ),
         # Strings, as the schema wants them: --set would make the number an integer.
         extra=("--set-string", "exporter.settings.EXPORT_DATABASE_CONNECTIONS=4"),
@@ -101,6 +108,44 @@ def test_the_apis_environment_is_its_settings(
     assert settings.s3_endpoint_url == "http://s3.example:8333"
     assert str(settings.database_url).startswith("postgresql://exports:")
     assert settings.aws_secret_access_key.get_secret_value() == "example-secret-key"
+    assert settings.public_url == "https://exports.example.com"
+    assert settings.webhook_endpoints_per_space == 10
+    assert [str(network) for network in settings.webhook_allowed_networks] == [
+        "10.96.0.0/12",
+        "fd00::/8",
+    ]
+
+
+def test_the_dispatchers_environment_is_its_settings(
+    objects: list[dict[str, Any]], helm: Helm, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config_map = named(objects, "ConfigMap", f"{PREFIX}-webhooks")["data"]
+    assert set(config_map) <= _settings_names(DispatcherSettings, "")
+    environment = _container_environment(objects, "webhooks")
+    assert not [name for name in environment if name.startswith(("AWS_", "EXPORT_", "S3_"))]
+    settings = _load(DispatcherSettings, environment, monkeypatch)
+    assert str(settings.database_url).startswith("postgresql://exports:")
+    assert settings.webhook_concurrency == 16
+    assert settings.webhook_endpoint_concurrency == 4
+    assert settings.webhook_retry_window_seconds == 3600
+    assert settings.metrics_port == 9102
+    assert [str(network) for network in settings.webhook_allowed_networks] == [
+        "10.96.0.0/12",
+        "fd00::/8",
+    ]
+    assert settings.webhook_ca_bundle is None
+    # With a CA bundle, the file WEBHOOK_CA_BUNDLE names is the certificates (as mounted).
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    values = tmp_path / "ca-values.yaml"
+    values.write_text(yaml.safe_dump({"webhooks": {"caBundle": pem}}))
+    with_bundle = helm.template(MINIMAL_VALUES, values)
+    environment = _container_environment(with_bundle, "webhooks")
+    assert set(environment) <= _settings_names(DispatcherSettings, "")
+    mounted = tmp_path / "ca.crt"
+    mounted.write_text(named(with_bundle, "ConfigMap", f"{PREFIX}-webhooks-ca")["data"]["ca.crt"])
+    assert environment["WEBHOOK_CA_BUNDLE"].endswith("/ca.crt")
+    environment["WEBHOOK_CA_BUNDLE"] = str(mounted)
+    assert _load(DispatcherSettings, environment, monkeypatch).webhook_ca_bundle == mounted
 
 
 def test_the_operators_environment_is_its_settings_and_reaches_the_export_jobs(

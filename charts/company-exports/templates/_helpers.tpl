@@ -175,3 +175,12 @@ rollingUpdate:
   {{- toYaml .rollingUpdate | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/* Where the dispatcher's Pods mount webhooks.caBundle (read-only), and the file in it. */}}
+{{- define "company-exports.webhooksCaBundleDir" -}}
+/etc/export-webhooks/ca
+{{- end -}}
+
+{{- define "company-exports.webhooksCaBundlePath" -}}
+{{- printf "%s/ca.crt" (include "company-exports.webhooksCaBundleDir" .) -}}
+{{- end -}}
