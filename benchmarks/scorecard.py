@@ -15,6 +15,8 @@ and prints:
 - create -> completed latency of a small export (the demo space's example day) through the chart's
   API, operator and Job, median of 10 run one after the other;
 - status-poll latency at a fixed 500 requests/s (open loop, benchmarks/api_load.py), p50 and p99;
+- webhook delivery latency, p50 and p99, of 100 exports completing at once, from each status
+  write to its delivery at a receiver, through the chart's dispatcher (benchmarks/webhooks.py);
 - `100k stored:` API RSS, status-poll p99, List Exports p99, operator RSS and idle CPU with
   100,000 finished exports stored, each beside its empty-cluster figure (benchmarks/stored.py);
 - soak: completed exports per minute (benchmarks/soak.py's run, scaled down to 60 exports over 6
@@ -40,7 +42,7 @@ import httpx
 import psycopg
 import uvloop
 
-from benchmarks import stored
+from benchmarks import stored, webhooks
 from benchmarks.api_load import Result, open_loop, request_head
 from benchmarks.exporter import run_exporter, run_floor, run_sharded, space_with
 from benchmarks.soak import run as run_soak
@@ -221,6 +223,13 @@ def status_polls(
     )
 
 
+def webhook_rows(target: Target, count: int) -> list[Row]:
+    latencies = webhooks.delivery_latencies(
+        target.product, target.demo.space_id, target.demo.api_key, count
+    )
+    return [Row(*row) for row in webhooks.rows(latencies)]
+
+
 def stored_rows(
     target: Target, count: int, rate: float, seconds: float, progress: Callable[[str], None]
 ) -> list[Row]:
@@ -267,6 +276,9 @@ def main() -> None:
     parser.add_argument("--exports", type=int, default=10, help="exports timed end to end")
     parser.add_argument("--rate", type=float, default=500.0, help="status polls per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the poll run")
+    parser.add_argument(
+        "--webhooks", type=int, default=100, help="exports completing at once (0: skip)"
+    )
     parser.add_argument("--stored", type=int, default=100_000, help="exports stored (0: skip)")
     parser.add_argument("--soak-exports", type=int, default=60, help="0: no soak")
     parser.add_argument("--soak-spaces", type=int, default=6)
@@ -290,6 +302,9 @@ def main() -> None:
             rows += latency_rows(target, arguments.exports)
             progress("status polls")
             rows += status_poll_rows(target, arguments.rate, arguments.seconds)
+            if arguments.webhooks:
+                progress(f"webhook deliveries of {arguments.webhooks} exports completing at once")
+                rows += webhook_rows(target, arguments.webhooks)
             if arguments.stored:
                 progress(f"{arguments.stored:,} stored exports")
                 rows += stored_rows(

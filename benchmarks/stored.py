@@ -92,7 +92,7 @@ def fill(product: Product, count: int, progress: Callable[[str], None]) -> tuple
     ids = range(first[0] - count + 1, first[0] + 1)
     owners = {export_id: space.space_id if i % 5 == 0 else other.space_id
               for i, export_id in enumerate(ids)}  # fmt: skip
-    with _operator_scaled_to_zero(product):
+    with operator_scaled_to_zero(product):
         done = 0
         objects = client.CustomObjectsApi(product.admin)
         with ThreadPoolExecutor(_WORKERS) as pool:
@@ -106,6 +106,21 @@ def fill(product: Product, count: int, progress: Callable[[str], None]) -> tuple
 
 def _store_object(objects: client.CustomObjectsApi, export_id: int, space_id: int) -> None:
     now = datetime.now(UTC)
+    manifest = handled_manifest(export_id, space_id, now, {ARCHIVED_LABEL: "true"})
+    objects.create_namespaced_custom_object(GROUP, VERSION, NAMESPACE, PLURAL, manifest)
+    objects.patch_namespaced_custom_object_status(
+        GROUP, VERSION, NAMESPACE, PLURAL, resource_name(export_id),
+        # Finished two hours ago: past the window in which a restarted operator re-announces.
+        {"status": completed_status(export_id, space_id, now - _FINISHED_AGO)},
+    )  # fmt: skip
+
+
+def handled_manifest(
+    export_id: int, space_id: int, now: datetime, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An export of the seed's example day as the operator leaves every export it handled: its
+    finalizer, and kopf's record of what it handled (so that, scaled up again, it finds nothing
+    new to do, as after any restart)."""
     spec = CompanyExportSpec(
         export_id=export_id,
         space_id=space_id,
@@ -116,27 +131,21 @@ def _store_object(objects: client.CustomObjectsApi, export_id: int, space_id: in
     )
     manifest = export_manifest(spec)
     metadata = manifest["metadata"]
-    metadata["labels"][ARCHIVED_LABEL] = "true"
-    # As the operator leaves every export it handled: its finalizer, and kopf's record of what it
-    # handled (so that, scaled up again, it finds nothing new to do, as after any restart).
+    metadata["labels"].update(labels or {})
     metadata["finalizers"] = [FINALIZER]
     handled = {"spec": manifest["spec"], "metadata": {"labels": metadata["labels"]}}
     metadata["annotations"] = {
         f"{GROUP}/last-handled-configuration": json.dumps(handled, separators=(",", ":"))
     }
-    objects.create_namespaced_custom_object(GROUP, VERSION, NAMESPACE, PLURAL, manifest)
-    objects.patch_namespaced_custom_object_status(
-        GROUP, VERSION, NAMESPACE, PLURAL, resource_name(export_id),
-        {"status": _completed_status(export_id, space_id, now)},
-    )  # fmt: skip
+    return manifest
 
 
-def _completed_status(export_id: int, space_id: int, now: datetime) -> dict[str, Any]:
-    # Finished two hours ago: past the window in which a restarted operator re-announces states.
-    moment = (now - _FINISHED_AGO).strftime("%Y-%m-%dT%H:%M:%SZ")
+def completed_status(export_id: int, space_id: int, finished_at: datetime) -> dict[str, Any]:
+    """The status the operator writes when an export's Job ends well (a file of 650 records)."""
+    moment = finished_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "state": "Completed", "reason": "Completed", "startedAt": moment, "completedAt": moment,
-        "expiresAt": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "expiresAt": (finished_at + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "bucket": "company-exports", "objectKey": f"exports/{space_id}/{export_id}.ndjson.gz",
         "records": 650, "bytes": 80_000, "sha256": "0" * 64,
     }  # fmt: skip
@@ -149,7 +158,7 @@ def _archive_rows(database_url: str, owners: dict[int, int]) -> None:
                    "expires_at, bucket, object_key, records, bytes, sha256")  # fmt: skip
         with cursor.copy(f"COPY export_archive ({columns}) FROM STDIN") as copy:
             for export_id, space_id in owners.items():
-                status = _completed_status(export_id, space_id, now)
+                status = completed_status(export_id, space_id, now - _FINISHED_AGO)
                 copy.write_row((
                     export_id, space_id, "Completed", "Completed", now - _FINISHED_AGO,
                     now - _FINISHED_AGO, now - _FINISHED_AGO,
@@ -159,7 +168,8 @@ def _archive_rows(database_url: str, owners: dict[int, int]) -> None:
 
 
 @contextlib.contextmanager
-def _operator_scaled_to_zero(product: Product) -> Iterator[None]:
+def operator_scaled_to_zero(product: Product) -> Iterator[None]:
+    """No operator while the block runs: objects written meanwhile are left as they are."""
     apps = client.AppsV1Api(product.admin)
     name = next(
         d.metadata.name

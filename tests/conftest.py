@@ -5,8 +5,10 @@
 - `postgres`: PostgreSQL with an empty `exports` database (`.url` is a libpq URL);
   `empty_database`: the URL of a new database on it, for one test.
 - `s3`: SeaweedFS's S3 gateway, one private bucket (`.endpoint_url`, keys, `.bucket`, `.client()`).
-- `receiver`: an HTTPS webhook receiver with a CA of its own (tests/webhook_receiver.py);
-  `dispatcher`: starts `export-webhooks` processes against `postgres`, trusting that CA.
+- `receiver`: an HTTPS webhook receiver (local_cluster.webhook_receiver) on the node link's
+  machine-side address, where the node's Pods reach it, and on 127.0.0.1; its CA is the one the
+  chart installed by `kube`'s tests trusts; `dispatcher`: starts `export-webhooks` processes
+  against `postgres`, trusting that CA.
 - `kube`: an OCI registry, etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a real
   node (containerd, kubelet, kube-proxy, CoreDNS); `.kubeconfig` is the admin's, `.env` the
   environment a component of ours needs to reach the servers (REGISTRY: where `install_product`
@@ -37,7 +39,7 @@ from local_cluster.product import Published, publish
 from local_cluster.registry import start_registry
 from local_cluster.s3 import S3Server, start_s3
 from local_cluster.stack import StackEnvironment, start_kubernetes
-from tests.webhook_receiver import Receiver, running_receiver
+from local_cluster.webhook_receiver import Receiver, receiver_pki, running_receiver
 
 # Webhook retries fast enough that a test sees several attempts in seconds.
 FAST_WEBHOOKS = {
@@ -138,6 +140,8 @@ def kube(
             EXPORT_BUCKET=s3.bucket,
             REGISTRY=registry.address,
             NODE_ADDRESS=node_network.node_address,
+            HOST_ADDRESS=node_network.host_address,
+            WEBHOOK_CA_BUNDLE=str(receiver_pki(servers_root / "webhook-receiver").ca_cert),
         )
         yield KubeCluster(control_plane, node, env.as_dict(), servers_root / "logs")
     finally:
@@ -182,8 +186,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def receiver(servers_root: Path) -> Iterator[Receiver]:
-    with running_receiver(servers_root / "webhook-receiver") as receiver:
+def receiver(servers_root: Path, node_network: NodeNetwork) -> Iterator[Receiver]:
+    pki = receiver_pki(servers_root / "webhook-receiver")
+    with running_receiver(pki, (node_network.host_address, "127.0.0.1")) as receiver:
         yield receiver
 
 

@@ -1,12 +1,18 @@
-"""`local-cluster up|down|status|env|images`: the local stack from a shell (what `make up` runs).
+"""`local-cluster up|down|status|env|images|webhook-receiver`: the local stack from a shell (what
+`make up` runs).
 
 `images` builds the product's two images with buildah (what `make images` runs) and prints them.
+`webhook-receiver` serves an HTTPS receiver where the stack's dispatcher may deliver, and prints
+each delivery, until interrupted.
 """
 
 import argparse
+import contextlib
+import json
 import logging
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from local_cluster import stack
@@ -16,6 +22,7 @@ from local_cluster.node_network import NodeNetworkError
 from local_cluster.node_requirements import NodeRequirementsError
 from local_cluster.process import ServerStartError
 from local_cluster.product import ProductInstallError, install_product
+from local_cluster.webhook_receiver import receiver_pki, running_receiver
 
 DEFAULT_ROOT = Path(".local")
 
@@ -24,8 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="local-cluster", description=__doc__)
     parser.add_argument(
         "command",
-        choices=["up", "down", "status", "env", "images"],
-        help="what to do with the stack; images: build the product's images",
+        choices=["up", "down", "status", "env", "images", "webhook-receiver"],
+        help="what to do with the stack; images: build the product's images; webhook-receiver: "
+        "receive the running stack's webhooks",
     )
     parser.add_argument(
         "--root", type=Path, default=DEFAULT_ROOT, help=f"state folder (default {DEFAULT_ROOT})"
@@ -35,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="up: only the cluster and servers, without installing the chart and the demo space",
     )
+    parser.add_argument(
+        "--port", type=int, default=8443, help="webhook-receiver: its port (default 8443)"
+    )
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[local-cluster] %(message)s")
     if arguments.command == "images":
@@ -42,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     root: Path = arguments.root.resolve()
     if arguments.command == "up":
         return _up(root, with_product=not arguments.without_product)
+    if arguments.command == "webhook-receiver":
+        return _webhook_receiver(root, arguments.port)
     return {"down": _down, "status": _status, "env": _env}[arguments.command](root)
 
 
@@ -116,6 +129,28 @@ def _env(root: Path) -> int:
         print("not running: `make up` first", file=sys.stderr)
         return 1
     print(env_file.read_text(), end="")
+    return 0
+
+
+def _webhook_receiver(root: Path, port: int) -> int:
+    if not (root / "network.json").exists():
+        print("not running: `make up` first", file=sys.stderr)
+        return 1
+    pki = receiver_pki(stack.receiver_folder(root))
+    with running_receiver(pki, (stack.host_address(root),), port) as receiver:
+        print(
+            f"receiving on {receiver.url('/')} (any path answers 204; /fail-N/... fails N times); "
+            f"register it with POST /public-api/v1/webhook-endpoints. Ctrl-C stops.",
+            flush=True,
+        )
+        shown = 0
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                for item in receiver.received()[shown:]:
+                    print(json.dumps({"webhook-id": item.webhook_id, "body": item.body.decode()}))
+                    shown += 1
+                sys.stdout.flush()
+                time.sleep(0.5)
     return 0
 
 

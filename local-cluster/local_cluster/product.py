@@ -10,8 +10,9 @@ issues a fresh API key for it, adds API_URL and API_KEY to the stack's env file,
 to try next.
 
 Local differences from a cluster, all in `local_values`: one API replica (the machine has two
-cores), and the API's Service on node port API_NODE_PORT, which clients reach at the node's
-address.
+cores), the API's Service on node port API_NODE_PORT, which clients reach at the node's address,
+and webhooks allowed to the machine's address on the node's link, over TLS from the stack's
+receiver CA (a development receiver: local_cluster.webhook_receiver).
 """
 
 import json
@@ -71,7 +72,8 @@ class DemoSpace:
 
 
 def local_values(env: dict[str, str]) -> dict[str, Any]:
-    """The chart's values for the local stack: its PostgreSQL, its S3, the API's node port."""
+    """The chart's values for the local stack: its PostgreSQL, its S3, the API's node port, and
+    its webhook receivers' address and CA."""
     return {
         "database": {"url": env["DATABASE_URL"]},
         "s3": {
@@ -81,7 +83,15 @@ def local_values(env: dict[str, str]) -> dict[str, Any]:
             "accessKeyId": env["AWS_ACCESS_KEY_ID"],
             "secretAccessKey": env["AWS_SECRET_ACCESS_KEY"],
         },
-        "api": {"replicas": 1, "service": {"type": "NodePort", "nodePort": API_NODE_PORT}},
+        "api": {
+            "replicas": 1,
+            "service": {"type": "NodePort", "nodePort": API_NODE_PORT},
+            "settings": {"publicUrl": api_url(env)},
+        },
+        "webhooks": {
+            "allowedNetworks": [f"{env['HOST_ADDRESS']}/32"],
+            "caBundle": Path(env["WEBHOOK_CA_BUNDLE"]).read_text(),
+        },
     }
 
 
@@ -224,7 +234,9 @@ def _write_private(path: Path, text: str) -> None:
     path.write_text(text)
 
 
-def walkthrough(api_url: str, env_file: Path, demo: DemoSpace, bucket: str) -> str:
+def walkthrough(
+    api_url: str, env_file: Path, demo: DemoSpace, bucket: str, receiver_host: str
+) -> str:
     """What to do next, as commands a user can paste."""
     exports = "$API_URL/public-api/v1/companies/exports"
     return f"""
@@ -248,6 +260,13 @@ download it with the download_url of the completed export (valid 15 minutes):
 
 Follow it from the cluster side:
   kubectl --kubeconfig "$KUBECONFIG" -n {NAMESPACE} get companyexports,jobs,pods
+
+Be told when exports finish instead of polling: start a receiver (it prints each delivery),
+then register it for the demo space; the next export that finishes is delivered to it, signed:
+  .venv/bin/local-cluster webhook-receiver &
+  curl -s -X POST "$API_URL/public-api/v1/webhook-endpoints" -H "Authorization: Bearer $API_KEY" \
+    -H "Content-Type: application/json" \
+    -d '{{"url": "https://{receiver_host}:8443/hooks/", "events": ["export.completed"]}}'
 """
 
 
@@ -269,5 +288,5 @@ def install_product(stack_root: Path, env: dict[str, str]) -> dict[str, str]:
     added = {"API_URL": url, "API_KEY": demo.api_key}
     env_file = stack_root / "stack.env"
     update_env_file(env_file, added)
-    sys.stdout.write(walkthrough(url, env_file, demo, env["EXPORT_BUCKET"]))
+    sys.stdout.write(walkthrough(url, env_file, demo, env["EXPORT_BUCKET"], env["HOST_ADDRESS"]))
     return added

@@ -23,6 +23,7 @@ from local_cluster.postgres import Postgres, start_postgres
 from local_cluster.process import Launcher, Server
 from local_cluster.registry import Registry, start_registry
 from local_cluster.s3 import S3Server, start_s3
+from local_cluster.webhook_receiver import receiver_pki
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class StackEnvironment:
     REGISTRY: str
     # The node's InternalIP, where NodePort Services answer (the API's, on the local stack).
     NODE_ADDRESS: str
+    # The machine's address on the node's link: the stack's servers listen here, and so does a
+    # webhook receiver that the dispatcher's Pod should reach (the chart allows this address).
+    HOST_ADDRESS: str
+    # The CA of such receivers (local_cluster.webhook_receiver), which the dispatcher trusts.
+    WEBHOOK_CA_BUNDLE: str
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -73,6 +79,8 @@ class Stack:
             EXPORT_BUCKET=self.s3.bucket,
             REGISTRY=self.registry.address,
             NODE_ADDRESS=self.node.network.node_address,
+            HOST_ADDRESS=self.node.network.host_address,
+            WEBHOOK_CA_BUNDLE=str(receiver_pki(receiver_folder(self.root)).ca_cert),
         )
 
     def stop(self) -> None:
@@ -159,6 +167,16 @@ def _clear_machine(root: Path) -> None:
     if recorded.exists():
         remove_node_network(NodeNetwork.load(recorded))
         recorded.unlink()
+
+
+def receiver_folder(root: Path) -> Path:
+    """Where the CA of the stack's webhook receivers lives (the chart's dispatcher trusts it)."""
+    return root / "webhook-receiver"
+
+
+def host_address(root: Path) -> str:
+    """The machine's address on the node's link of the stack under `root`."""
+    return NodeNetwork.load(root / "network.json").host_address
 
 
 def env_file(root: Path) -> Path:

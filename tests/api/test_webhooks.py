@@ -22,11 +22,11 @@ from standardwebhooks import Webhook
 from export_api.admin import issue_key
 from export_api.auth import Scope
 from local_cluster.s3 import S3Server
+from local_cluster.webhook_receiver import Receiver
 from tests.api.conftest import PUBLIC_URL, ApiServer, Space, api_settings, running_api
 from tests.api.test_exports import PATH as EXPORTS
 from tests.api.test_exports import complete, create, patch_status
 from tests.conftest import Dispatch, KubeCluster
-from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.integration
 

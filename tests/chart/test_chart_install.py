@@ -16,6 +16,7 @@ import re
 import signal
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ import pytest
 import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from standardwebhooks import Webhook
 
 from local_cluster.product import (
     CHART,
@@ -38,6 +40,7 @@ from local_cluster.product import (
     wait_for_api,
 )
 from local_cluster.registry import CHART_REPOSITORY
+from local_cluster.webhook_receiver import Receiver
 from tests.chart.conftest import CI_VALUES, MINIMAL_VALUES, Helm, service_account_client
 from tests.conftest import KubeCluster
 from tests.export_polling import wait_for_export as poll_export
@@ -57,6 +60,7 @@ API_SA, OPERATOR_SA, EXPORTER_SA = (f"{RELEASE}-{name}" for name in ("api", "ope
 EXPORTS = "companyexports.exports.companies.dev"
 # The seed's example day; the demo space (Europe/Berlin, UTC+1 in January) has companies on it.
 ONE_DAY = {"start_date": "2024-01-15 00:00:00", "end_date": "2024-01-15 23:59:59"}
+WEBHOOK_ENDPOINTS = "/public-api/v1/webhook-endpoints"
 DAY_START_UTC = datetime.fromisoformat("2024-01-14T23:00:00+00:00")
 DAY_END_UTC = datetime.fromisoformat("2024-01-15T23:00:00+00:00")  # 23:59:59 + 1 s, local time
 EXPORT_TIMEOUT_SECONDS = 120
@@ -477,6 +481,41 @@ def test_the_exporters_pod_has_no_token_and_a_read_only_root(
     security = spec["containers"][0]["securityContext"]
     assert security["readOnlyRootFilesystem"] is True
     assert pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
+
+
+def test_a_finished_export_is_announced_to_a_receiver_by_the_installed_dispatcher(
+    installed: Installed, receiver: Receiver, figures: list[str]
+) -> None:
+    """The chart's dispatcher Pod, allowed to reach the machine's address on the node's link and
+    trusting the receiver's CA (as `make up` installs it), delivers a signed export.completed."""
+    path = f"/ok/{uuid.uuid4().hex}/"
+    with installed.api() as api:
+        registered = api.post(
+            WEBHOOK_ENDPOINTS, json={"url": receiver.url(path), "events": ["export.completed"]}
+        )
+        assert registered.status_code == 201, registered.text
+        endpoint = registered.json()
+        created = api.post("/public-api/v1/companies/exports", json=ONE_DAY)
+        export_id = created.json()["export_id"]
+        finished = _wait_for_export(api, export_id)
+        assert finished["status"] == "completed"
+        (delivery,) = receiver.wait_for(path, 1, timeout=60)
+        log = api.get(f"{WEBHOOK_ENDPOINTS}/{endpoint['id']}/deliveries").json()["data"]
+    event = Webhook(endpoint["secret"]).verify(delivery.body, delivery.headers)
+    assert event["type"] == "export.completed"
+    assert event["data"]["export_id"] == export_id
+    assert event["data"]["record_count"] == finished["record_count"]
+    assert event["data"]["file_size"] == finished["file_size"]
+    assert (
+        event["data"]["url"] == f"{installed.api_url}/public-api/v1/companies/exports/{export_id}"
+    )
+    assert [(row["id"], row["event"], row["export_id"]) for row in log] == [
+        (delivery.webhook_id, "export.completed", export_id)
+    ]
+    completed_at = datetime.fromisoformat(finished["completed_at"]).timestamp()
+    figures.append(
+        f"webhook, export completed to delivery at the receiver: {delivery.at - completed_at:.1f} s"
+    )
 
 
 def test_kubectl_logs_exec_and_port_forward_reach_the_api(

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from local_cluster.product import API_NODE_PORT, api_url, local_values, update_env_file
+from local_cluster.webhook_receiver import receiver_pki
 from tests.chart.conftest import Helm, named
 
 pytestmark = pytest.mark.unit
 
-STACK_ENV = {
+BASE_ENV = {
     "KUBECONFIG": "/stack/admin.kubeconfig",
     "DATABASE_URL": "postgresql://exports:pw@127.0.0.1:5433/exports",
     "S3_ENDPOINT_URL": "http://127.0.0.1:8333",
@@ -21,12 +22,22 @@ STACK_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "EXPORT_BUCKET": "company-exports",
     "NODE_ADDRESS": "10.200.0.2",
+    "HOST_ADDRESS": "10.200.0.1",
 }
 
 
-def test_the_local_values_install_one_api_behind_a_node_port(helm: Helm, tmp_path: Path) -> None:
+@pytest.fixture
+def stack_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a stack, its receivers' CA a real certificate."""
+    ca = receiver_pki(tmp_path / "webhook-receiver").ca_cert
+    return {**BASE_ENV, "WEBHOOK_CA_BUNDLE": str(ca)}
+
+
+def test_the_local_values_install_one_api_behind_a_node_port(
+    helm: Helm, tmp_path: Path, stack_env: dict[str, str]
+) -> None:
     values_file = tmp_path / "values.json"
-    values_file.write_text(json.dumps(local_values(STACK_ENV)))
+    values_file.write_text(json.dumps(local_values(stack_env)))
     objects = helm.template(values_file)
     api = named(objects, "Deployment", "release-company-exports-api")
     assert api["spec"]["replicas"] == 1
@@ -35,14 +46,32 @@ def test_the_local_values_install_one_api_behind_a_node_port(helm: Helm, tmp_pat
     assert service["ports"] == [
         {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP", "nodePort": 30080}
     ]
-    assert api_url(STACK_ENV) == f"http://10.200.0.2:{API_NODE_PORT}"
+    assert api_url(stack_env) == f"http://10.200.0.2:{API_NODE_PORT}"
     database = named(objects, "Secret", "release-company-exports-database")
-    assert database["stringData"] == {"DATABASE_URL": STACK_ENV["DATABASE_URL"]}
+    assert database["stringData"] == {"DATABASE_URL": stack_env["DATABASE_URL"]}
 
 
-def test_a_cluster_ip_service_has_no_node_port(helm: Helm, tmp_path: Path) -> None:
+def test_the_local_values_let_webhooks_reach_the_stacks_receivers(
+    helm: Helm, tmp_path: Path, stack_env: dict[str, str]
+) -> None:
     values_file = tmp_path / "values.json"
-    values = local_values(STACK_ENV)
+    values_file.write_text(json.dumps(local_values(stack_env)))
+    objects = helm.template(values_file)
+    dispatcher = named(objects, "ConfigMap", "release-company-exports-webhooks")["data"]
+    api = named(objects, "ConfigMap", "release-company-exports-api")["data"]
+    assert (
+        dispatcher["WEBHOOK_ALLOWED_NETWORKS"] == api["WEBHOOK_ALLOWED_NETWORKS"] == "10.200.0.1/32"
+    )
+    ca = named(objects, "ConfigMap", "release-company-exports-webhooks-ca")["data"]
+    assert list(ca.values()) == [Path(stack_env["WEBHOOK_CA_BUNDLE"]).read_text()]
+    assert api["PUBLIC_URL"] == f"http://10.200.0.2:{API_NODE_PORT}"
+
+
+def test_a_cluster_ip_service_has_no_node_port(
+    helm: Helm, tmp_path: Path, stack_env: dict[str, str]
+) -> None:
+    values_file = tmp_path / "values.json"
+    values = local_values(stack_env)
     values["api"]["service"] = {"type": "ClusterIP", "nodePort": 30080}
     values_file.write_text(json.dumps(values))
     service = named(helm.template(values_file), "Service", "release-company-exports-api")["spec"]

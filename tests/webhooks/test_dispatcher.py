@@ -17,8 +17,8 @@ import pytest
 from standardwebhooks import Webhook
 
 from export_webhooks.events import EventType
+from local_cluster.webhook_receiver import Receiver
 from tests.conftest import Dispatch
-from tests.webhook_receiver import Receiver
 from tests.webhooks.conftest import Outbox
 
 pytestmark = pytest.mark.integration

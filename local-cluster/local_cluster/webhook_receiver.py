@@ -1,7 +1,10 @@
-"""A webhook receiver for the tests: an HTTPS server that records what it is sent.
+"""A webhook receiver for tests and benchmarks: an HTTPS server that records what it is sent.
 
-Its certificate is signed by a CA of its own (`ca_cert`), which the dispatcher under test is
-told to trust. What it answers depends on the path, so one receiver serves every scenario:
+Its certificate is signed by a CA of its own (`receiver_pki`), which the dispatcher is told to
+trust: the local stack installs the chart with that CA and the machine's address on the node's
+link allowed (`product.local_values`), so the dispatcher's Pod delivers to a receiver listening
+there. It listens on each of `hosts` on one port. What it answers depends on the path, so one
+receiver serves every scenario:
 - `/ok/...`: 204;
 - `/fail-N/...`: 500 to the first N attempts of each webhook-id, then 204;
 - `/slow-S/...`: answers 204 after S seconds;
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from local_cluster.pki import create_pki, issue_certificate
+from local_cluster.pki import ClusterPki, create_pki, issue_certificate
 
 
 @dataclass(frozen=True)
@@ -99,23 +102,36 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def receiver_pki(folder: Path) -> ClusterPki:
+    """The receivers' CA, kept in `folder` between runs (the chart's caBundle names it)."""
+    return create_pki(folder)
+
+
 @contextmanager
-def running_receiver(folder: Path, host: str = "127.0.0.1") -> Iterator[Receiver]:
-    pki = create_pki(folder / "pki")
+def running_receiver(pki: ClusterPki, hosts: tuple[str, ...], port: int = 0) -> Iterator[Receiver]:
+    """A receiver on each of `hosts` (one port; 0: a free one), sharing one record; `url` names
+    the first."""
     certificate = issue_certificate(
-        pki, "receiver", "webhook-receiver", addresses=(host,), dns_names=("localhost",)
+        pki, "receiver", "webhook-receiver", addresses=hosts, dns_names=("localhost",)
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(certificate.cert, certificate.key)
-    server = ThreadingHTTPServer((host, 0), BaseHTTPRequestHandler)
-    server.daemon_threads = True
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    receiver = Receiver(host, server.server_address[1], pki.ca_cert)
-    server.RequestHandlerClass = _handler(receiver)
-    thread = threading.Thread(target=server.serve_forever, name="webhook-receiver", daemon=True)
-    thread.start()
+    servers: list[ThreadingHTTPServer] = []
+    serving: list[ThreadingHTTPServer] = []
     try:
+        for host in hosts:
+            port = servers[0].server_address[1] if servers else port
+            servers.append(ThreadingHTTPServer((host, port), BaseHTTPRequestHandler))
+        receiver = Receiver(hosts[0], servers[0].server_address[1], pki.ca_cert)
+        for server in servers:
+            server.daemon_threads = True
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+            server.RequestHandlerClass = _handler(receiver)
+            threading.Thread(target=server.serve_forever, name="receiver", daemon=True).start()
+            serving.append(server)
         yield receiver
     finally:
-        server.shutdown()
-        server.server_close()
+        for server in serving:
+            server.shutdown()  # waits for serve_forever: only for servers that run it
+        for server in servers:
+            server.server_close()
