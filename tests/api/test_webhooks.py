@@ -23,7 +23,14 @@ from export_api.admin import issue_key
 from export_api.auth import Scope
 from local_cluster.s3 import S3Server
 from local_cluster.webhook_receiver import Receiver
-from tests.api.conftest import PUBLIC_URL, ApiServer, Space, api_settings, running_api
+from tests.api.conftest import (
+    PUBLIC_URL,
+    ApiServer,
+    Space,
+    api_settings,
+    running_api,
+    walk_both_ways,
+)
 from tests.api.test_exports import PATH as EXPORTS
 from tests.api.test_exports import complete, create, patch_status
 from tests.conftest import Dispatch, KubeCluster
@@ -191,7 +198,7 @@ def _wait_for(what: str, found: Callable[[], Any], timeout: float = 30) -> Any:
     deadline = time.monotonic() + timeout
     while not (value := found()):
         assert time.monotonic() < deadline, f"{what} did not happen within {timeout:.0f} s"
-        time.sleep(0.1)
+        time.sleep(0.5)  # each poll spends one of the space's 30 status requests a minute
     return value
 
 
@@ -302,3 +309,52 @@ def test_rotating_the_secret_signs_with_both_until_the_overlap_ends(
         assert (
             Webhook(secret).verify(delivered.body, delivered.headers)["type"] == "export.completed"
         )
+
+
+def test_an_endpoint_disabled_after_failing_says_why_and_can_be_enabled_again(
+    hooks_api: ApiServer, space: Space, s3: S3Server, receiver: Receiver, dispatcher: Dispatch
+) -> None:
+    path = f"/fail-1000/{uuid.uuid4().hex}/"
+    endpoint = _register(hooks_api, space, receiver.url(path))
+    dispatcher(WEBHOOK_RETRY_WINDOW_SECONDS="1")
+    complete(hooks_api, s3, space, create(hooks_api, space))
+    base = f"{ENDPOINTS}/{endpoint['id']}"
+    with hooks_api.client(space.token) as http:
+        disabled = _wait_for(
+            "the endpoint disabled",
+            lambda: (body := http.get(base).json())["status"] == "disabled" and body,
+        )
+        assert (
+            "failed for the whole retry window; last error: answered 500"
+            in (disabled["disabled_reason"])
+        )
+        assert "enable the endpoint again" in disabled["disabled_reason"]
+        (failed,) = http.get(f"{base}/deliveries").json()["data"]
+        assert (failed["status"], failed["last_status_code"]) == ("failed", 500)
+        assert failed["attempts"] >= 2
+        assert failed["next_attempt_at"] is None
+        assert http.post(f"{base}/enable").status_code == 204
+        enabled = http.get(base).json()
+    assert (enabled["status"], enabled["disabled_reason"], enabled["disabled_at"]) == (
+        "enabled",
+        None,
+        None,
+    )
+
+
+def test_the_delivery_log_pages_both_ways(
+    hooks_api: ApiServer, space: Space, s3: S3Server, receiver: Receiver
+) -> None:
+    endpoint = _register(hooks_api, space, receiver.url(_path()), ["export.completed"])
+    for _ in range(5):
+        complete(hooks_api, s3, space, create(hooks_api, space))
+    _wait_for(
+        "five deliveries queued",
+        lambda: len(_deliveries(hooks_api, space, endpoint["id"])) == 5,
+    )
+    with hooks_api.client(space.token) as http:
+        pages = walk_both_ways(http, f"{ENDPOINTS}/{endpoint['id']}/deliveries?per_page=2")
+    seen = [row["export_id"] for page in pages for row in page["data"]]
+    assert [len(page["data"]) for page in pages] == [2, 2, 1]
+    assert seen == [row["export_id"] for row in _deliveries(hooks_api, space, endpoint["id"])]
+    assert len(set(seen)) == 5
