@@ -35,11 +35,14 @@ WHERE export_id = %(export_id)s AND space_id = %(space_id)s AND state = 'pending
   AND event = ANY (%(events)s)
 """
 
-# Up to %(per_endpoint)s due rows of each endpoint not %(busy)s, %(limit)s in all, oldest first.
+# Up to %(per_endpoint)s due rows of each endpoint not %(busy)s, %(limit)s in all; the
+# endpoints whose oldest due row is oldest come first, so none starves behind busier ones.
 _CLAIM = """
 WITH due_endpoints AS (
-    SELECT DISTINCT endpoint_id FROM webhook_deliveries
+    SELECT endpoint_id FROM webhook_deliveries
     WHERE state = 'pending' AND next_attempt_at <= now() AND NOT (endpoint_id = ANY (%(busy)s))
+    GROUP BY endpoint_id
+    ORDER BY min(next_attempt_at)
     LIMIT %(limit)s
 ), picked AS (
     SELECT due.id FROM due_endpoints
