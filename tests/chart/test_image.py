@@ -23,6 +23,7 @@ APP_IMAGE_PROGRAMS = {
     "export-operator",
     "export-db",
     "export-api-admin",
+    "export-webhooks",
     "company-exporter",
 }
 
@@ -78,6 +79,8 @@ def test_every_program_the_chart_runs_is_in_the_app_image(helm: Helm) -> None:
     operator = named(objects, "ConfigMap", "release-company-exports-operator")["data"]
     programs.add(json.loads(operator["EXPORT_OPERATOR_EXPORTER_COMMAND"])[0])
     assert programs <= APP_IMAGE_PROGRAMS
-    assert programs >= {"export-api", "export-db", "export-operator", "company-exporter"}
+    assert programs >= {
+        "export-api", "export-db", "export-operator", "export-webhooks", "company-exporter"
+    }  # fmt: skip
     for program in APP_IMAGE_PROGRAMS:
         assert program in PYPROJECT["project"]["scripts"], f"{program} is no console script"

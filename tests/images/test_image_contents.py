@@ -10,7 +10,7 @@ from tests.images.conftest import image_config, rootfs
 
 pytestmark = pytest.mark.integration
 
-APP_PROGRAMS = ("export-api", "export-operator", "export-db", "export-api-admin")
+APP_PROGRAMS = ("export-api", "export-operator", "export-db", "export-api-admin", "export-webhooks")
 EXPORTER_DEPENDENCIES = (
     "pydantic",
     "pydantic_settings",
@@ -102,6 +102,7 @@ def test_app_image_holds_every_program_compiled(app_image: BuiltImage) -> None:
             "company_exporter",
             "export_storage",
             "export_database",
+            "export_webhooks",
         ):
             sources = list((site / package).rglob("*.py"))
             assert sources, package

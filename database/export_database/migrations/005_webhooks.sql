@@ -43,7 +43,8 @@ CREATE TABLE webhook_deliveries (
     -- Next due time; a dispatcher that claims a row moves it past its send's deadline (a lease),
     -- so a dispatcher killed mid-send leaves the row due again, with the same id.
     next_attempt_at  timestamptz NOT NULL,
-    created_at       timestamptz NOT NULL DEFAULT now(),
+    -- clock_timestamp(): rows queued by one transaction keep their order in the log.
+    created_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
     last_attempt_at  timestamptz,
     delivered_at     timestamptz,
     UNIQUE (endpoint_id, event, export_id)
