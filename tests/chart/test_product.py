@@ -4,6 +4,7 @@ import json
 import shlex
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,12 +34,18 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
     return {**BASE_ENV, "WEBHOOK_CA_BUNDLE": str(ca)}
 
 
-def test_the_local_values_install_one_api_behind_a_node_port(
-    helm: Helm, tmp_path: Path, stack_env: dict[str, str]
-) -> None:
+@pytest.fixture
+def local_objects(helm: Helm, tmp_path: Path, stack_env: dict[str, str]) -> list[dict[str, Any]]:
+    """The chart rendered with the local stack's values."""
     values_file = tmp_path / "values.json"
     values_file.write_text(json.dumps(local_values(stack_env)))
-    objects = helm.template(values_file)
+    return helm.template(values_file)
+
+
+def test_the_local_values_install_one_api_behind_a_node_port(
+    local_objects: list[dict[str, Any]], stack_env: dict[str, str]
+) -> None:
+    objects = local_objects
     api = named(objects, "Deployment", "release-company-exports-api")
     assert api["spec"]["replicas"] == 1
     service = named(objects, "Service", "release-company-exports-api")["spec"]
@@ -52,11 +59,9 @@ def test_the_local_values_install_one_api_behind_a_node_port(
 
 
 def test_the_local_values_let_webhooks_reach_the_stacks_receivers(
-    helm: Helm, tmp_path: Path, stack_env: dict[str, str]
+    local_objects: list[dict[str, Any]], stack_env: dict[str, str]
 ) -> None:
-    values_file = tmp_path / "values.json"
-    values_file.write_text(json.dumps(local_values(stack_env)))
-    objects = helm.template(values_file)
+    objects = local_objects
     dispatcher = named(objects, "ConfigMap", "release-company-exports-webhooks")["data"]
     api = named(objects, "ConfigMap", "release-company-exports-api")["data"]
     assert (

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks import Webhook
 
+from export_api.webhook_models import CreatedWebhookEndpointResponse
 from export_webhooks.events import EventType
 from local_cluster.webhook_receiver import Receiver
 from tests.conftest import Dispatch
@@ -26,6 +27,16 @@ pytestmark = pytest.mark.integration
 
 def _path(kind: str) -> str:
     return f"/{kind}/{uuid.uuid4().hex}/"
+
+
+def _queued(
+    webhooks: Outbox, receiver: Receiver, kind: str, export_id: int
+) -> tuple[str, CreatedWebhookEndpointResponse]:
+    """A new endpoint at a path of `kind` on the receiver, with one export's event queued."""
+    path = _path(kind)
+    endpoint = webhooks.endpoint(receiver.url(path))
+    webhooks.queue(export_id)
+    return path, endpoint
 
 
 def _wait(condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
@@ -72,9 +83,7 @@ def test_each_event_reaches_each_subscribed_endpoint_once_with_a_valid_signature
 def test_a_failing_receiver_gets_retries_with_the_same_id_until_it_accepts(
     webhooks: Outbox, receiver: Receiver, dispatcher: Dispatch
 ) -> None:
-    path = _path("fail-2")
-    endpoint = webhooks.endpoint(receiver.url(path))
-    webhooks.queue(2001)
+    path, endpoint = _queued(webhooks, receiver, "fail-2", 2001)
     dispatcher()
     attempts = receiver.wait_for(path, 3)
     _wait(lambda: webhooks.deliveries(endpoint.id)[0]["state"] == "delivered", "delivery")
@@ -91,9 +100,7 @@ def test_a_failing_receiver_gets_retries_with_the_same_id_until_it_accepts(
 def test_a_receiver_that_does_not_answer_in_time_is_retried_with_the_same_id(
     webhooks: Outbox, receiver: Receiver, dispatcher: Dispatch
 ) -> None:
-    path = _path("slow-3")
-    endpoint = webhooks.endpoint(receiver.url(path))
-    webhooks.queue(3001)
+    path, endpoint = _queued(webhooks, receiver, "slow-3", 3001)
     dispatcher(WEBHOOK_TIMEOUT_SECONDS="1")
     attempts = receiver.wait_for(path, 2)
     assert len({item.webhook_id for item in attempts}) == 1
@@ -107,9 +114,7 @@ def test_a_receiver_that_does_not_answer_in_time_is_retried_with_the_same_id(
 def test_nothing_goes_to_an_endpoint_once_deleted(
     webhooks: Outbox, receiver: Receiver, dispatcher: Dispatch
 ) -> None:
-    path = _path("fail-1000")
-    endpoint = webhooks.endpoint(receiver.url(path))
-    webhooks.queue(4001)
+    path, endpoint = _queued(webhooks, receiver, "fail-1000", 4001)
     dispatcher()
     receiver.wait_for(path, 2)
     webhooks.delete(endpoint.id)
@@ -193,9 +198,7 @@ def test_internal_addresses_are_refused_at_connect_time(
 def test_a_redirect_is_not_followed(
     webhooks: Outbox, receiver: Receiver, dispatcher: Dispatch
 ) -> None:
-    path = _path("redirect")
-    endpoint = webhooks.endpoint(receiver.url(path))
-    webhooks.queue(8001)
+    path, endpoint = _queued(webhooks, receiver, "redirect", 8001)
     dispatcher()
     receiver.wait_for(path, 2)
     row = webhooks.deliveries(endpoint.id)[0]
@@ -206,9 +209,7 @@ def test_a_redirect_is_not_followed(
 def test_an_endpoint_failing_for_the_whole_window_is_disabled_and_gets_no_new_events(
     webhooks: Outbox, receiver: Receiver, dispatcher: Dispatch
 ) -> None:
-    path = _path("fail-1000")
-    endpoint = webhooks.endpoint(receiver.url(path))
-    webhooks.queue(9001)
+    _, endpoint = _queued(webhooks, receiver, "fail-1000", 9001)
     dispatcher(WEBHOOK_RETRY_WINDOW_SECONDS="1")
     _wait(lambda: webhooks.deliveries(endpoint.id)[0]["state"] == "failed", "giving up")
     row = webhooks.endpoint_row(endpoint.id)
