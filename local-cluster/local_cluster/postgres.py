@@ -77,7 +77,8 @@ def start_postgres(
         [bin_dir / "postgres", "-D", data_dir, "-p", str(port),
          "-c", f"listen_addresses={_listen_addresses(host)}", "-c", f"hba_file={hba_file}",
          "-c", f"unix_socket_directories={data_dir}", "-c", "fsync=off",
-         "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"],
+         "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200",
+         *_KEEPALIVES],
         user=run_as,
     )  # fmt: skip
     postgres = Postgres(server=server, port=port, password=password, host=host, clients=clients)
@@ -121,6 +122,16 @@ def _accepts_connections(postgres: Postgres) -> bool:
         if not exists:
             connection.execute(f'CREATE DATABASE "{DATABASE}"')
     return True
+
+
+# A Pod removed with its network namespace may never close its connections: without keepalives
+# its backend (and its transaction's locks, such as an exporter's snapshot holding spaces) would
+# wait for the kernel's two hours. With these, such a backend ends within about 25 s.
+_KEEPALIVES = (
+    "-c", "tcp_keepalives_idle=10",
+    "-c", "tcp_keepalives_interval=5",
+    "-c", "tcp_keepalives_count=3",
+)  # fmt: skip
 
 
 def _listen_addresses(host: str) -> str:

@@ -56,6 +56,9 @@ def _running_by_index(harness: Harness, name: str) -> dict[int, str]:
 def spaces_locked(database_url: str) -> Iterator[None]:
     """Until the block ends, a coordinator waits at its first query, before any plan."""
     with psycopg.connect(database_url) as conn, conn.transaction():
+        # A stale reader (an exporter of an earlier test whose Pod went without closing its
+        # connection) fails the test in a minute rather than hanging it.
+        conn.execute("SET LOCAL lock_timeout = '60s'")
         conn.execute("LOCK TABLE spaces IN ACCESS EXCLUSIVE MODE")
         yield
 
