@@ -1,7 +1,6 @@
 """Create, read, list and delete exports: /public-api/v1/companies/exports."""
 
 import logging
-import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -24,13 +23,13 @@ from export_api.models import (
 )
 from export_api.pagination import CURSOR_DESCRIPTION, Position, keyset_page, page_envelope
 from export_api.records import ExportRecord
+from export_api.routes import ROW_ID
 from export_api.services import Services
 from export_api.views import export_response, status_name
 
 log = logging.getLogger(__name__)
 
 PATH = "/public-api/v1/companies/exports"
-_EXPORT_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 router = APIRouter(
     prefix=PATH, tags=["exports"], responses=error_responses(401, 403, 422, 429, 500, 503)
@@ -189,7 +188,7 @@ async def delete(export_id: str, principal: StatusWriter, services: ServicesDep)
 async def _find(services: Services, space_id: int, export_id: str) -> ExportRecord:
     """The space's export; 404 for a malformed id, an unknown one or another space's."""
     record = None
-    if _EXPORT_ID.fullmatch(export_id):
+    if ROW_ID.fullmatch(export_id):
         record = await _lookup(services, space_id, int(export_id))
     if record is None or record.space_id != space_id or record.deleting:
         raise NotFoundError(

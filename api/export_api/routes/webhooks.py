@@ -6,7 +6,6 @@ dispatcher at every connection.
 """
 
 import logging
-import re
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -18,6 +17,7 @@ from export_api.deps import ServicesDep, StatusReader, StatusWriter
 from export_api.errors import InvalidParametersError, NotFoundError
 from export_api.models import error_responses, success_response
 from export_api.pagination import CURSOR_DESCRIPTION, Position, keyset_page, page_envelope
+from export_api.routes import ROW_ID
 from export_api.webhook_models import (
     CreatedWebhookEndpointResponse,
     CreateWebhookEndpointRequest,
@@ -33,7 +33,6 @@ from export_webhooks.addresses import AddressPolicy, RefusedAddressError
 log = logging.getLogger(__name__)
 
 PATH = "/public-api/v1/webhook-endpoints"
-_ENDPOINT_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 router = APIRouter(
     prefix=PATH, tags=["webhooks"], responses=error_responses(401, 403, 422, 429, 500, 503)
@@ -192,7 +191,7 @@ def _position_of(delivery: WebhookDeliveryResponse) -> _DeliveryPosition:
 
 
 def _parsed(endpoint_id: str) -> int:
-    if not _ENDPOINT_ID.fullmatch(endpoint_id):
+    if not ROW_ID.fullmatch(endpoint_id):
         raise _not_found()
     return int(endpoint_id)
 
