@@ -211,8 +211,38 @@ class Harness:
             time.sleep(0.2)
         raise AssertionError(
             f"{name} did not reach {[s.value for s in states]} within {timeout} s: "
-            f"{current.model_dump(exclude_none=True)}; operator logs in {self.launcher.log_dir}"
+            f"{current.model_dump(exclude_none=True)}; operator logs in {self.launcher.log_dir}; "
+            f"{self.job_report(current.job_name or name)}"
         )
+
+    def job_report(self, job_name: str) -> str:
+        """The Job's status and each of its Pods, for a failure message (the namespace, and with
+        it the Job and Pods, is gone once the test ends)."""
+        job = self.job(job_name)
+        said = "no Job" if job is None else f"Job status {job['status']}"
+        return f"{said}; its Pods: {self.pods_report(job_name)}"
+
+    def pods_report(self, job_name: str) -> str:
+        """Each Pod of the Job: phase, container states and the end of its log."""
+        pods = self.core.list_namespaced_pod(
+            self.namespace, label_selector=f"job-name={job_name}"
+        ).items
+        reports = []
+        for pod in pods:
+            states = [
+                f"{each.name} {each.state.to_dict()}"
+                for each in pod.status.container_statuses or []
+            ]
+            try:
+                log = self.core.read_namespaced_pod_log(
+                    pod.metadata.name, self.namespace, tail_lines=20
+                )
+            except ApiException as error:
+                log = f"(no log: {error.reason})"
+            reports.append(
+                f"{pod.metadata.name} on {pod.spec.node_name} {pod.status.phase} {states}: {log}"
+            )
+        return "; ".join(reports) or "none"
 
     def wait_for(self, check: Any, what: str, timeout: float = 60) -> None:
         """Until `check()` is true; fails saying `what` did not happen."""
