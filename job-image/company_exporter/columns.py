@@ -15,8 +15,8 @@ import adbc_driver_manager
 import adbc_driver_postgresql
 import polars as pl
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
+from company_exporter.connection import export_conninfo
 from company_exporter.errors import connect_failure, export_failure
 from company_exporter.lines import PG_LINE, ndjson
 from export_contracts.date_field import DateField
@@ -87,11 +87,10 @@ class ColumnReader:
     def __init__(self, database_url: str, export_id: int, page_rows: int = PAGE_ROWS) -> None:
         self._database_url = database_url
         self._page_rows = page_rows
-        conninfo = make_conninfo(
-            database_url, connect_timeout=15, application_name=f"company-exporter/{export_id}"
-        )
         try:
-            self._database = adbc_driver_postgresql.connect(conninfo)
+            self._database = adbc_driver_postgresql.connect(
+                export_conninfo(database_url, export_id)
+            )
             self._connection = adbc_driver_manager.AdbcConnection(self._database)
         except adbc_driver_manager.Error as error:
             raise connect_failure(_said(error), database_url) from None

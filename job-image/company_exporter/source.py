@@ -13,6 +13,7 @@ import psycopg
 from psycopg import sql
 
 from company_exporter.columns import PAGE_ROWS, ColumnReader, connect_readers
+from company_exporter.connection import export_conninfo
 from company_exporter.errors import BadRequestError, connect_failure, export_failure
 from export_contracts.date_field import DateField
 from export_database.estimates import planned_rows, rows_in_range
@@ -53,10 +54,8 @@ class Snapshot:
     def __enter__(self) -> "Snapshot":
         try:
             self._holder = psycopg.connect(
-                self._database_url,
+                export_conninfo(self._database_url, self._export_id),
                 autocommit=True,  # the transaction is ours to open, and never to commit
-                connect_timeout=15,
-                application_name=f"company-exporter/{self._export_id}",
             )
         except psycopg.OperationalError as error:
             raise connect_failure(error, self._database_url) from None

@@ -2,6 +2,8 @@
 
 import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
@@ -199,6 +201,69 @@ def test_unwritable_termination_path_only_warns(exporter: Exporter, small_space:
     assert run.exit_code == 0
     assert '"records":1' in run.stdout
     assert "cannot write the termination message" in run.stderr
+
+
+@contextmanager
+def silenced(client_ports: list[int], server_port: int) -> Iterator[None]:
+    """Drops every packet of these connections, both ways: a path gone dead without a reset (a
+    node's network lost, a NAT entry dropped), which only TCP keepalives can notice."""
+    ports = ", ".join(map(str, client_ports))
+    table = "company_exports_test_silence"
+    rules = f"""table inet {table} {{
+  chain input {{
+    type filter hook input priority filter - 20; policy accept;
+    tcp sport {server_port} tcp dport {{ {ports} }} drop
+    tcp dport {server_port} tcp sport {{ {ports} }} drop
+  }}
+  chain output {{
+    type filter hook output priority filter - 20; policy accept;
+    tcp sport {server_port} tcp dport {{ {ports} }} drop
+    tcp dport {server_port} tcp sport {{ {ports} }} drop
+  }}
+}}
+"""
+    subprocess.run(["nft", "-f", "-"], input=rules, text=True, check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["nft", "delete", "table", "inet", table], check=True)
+
+
+def test_a_database_path_gone_silent_mid_export_fails_instead_of_hanging(
+    exporter: Exporter, s3: S3Server, space_100k: int
+) -> None:
+    """Without keepalives a reader would wait for rows for the kernel's two hours; with them its
+    query fails after ~25 s of silence (the collect's timeout below is the bound) and the Job
+    retries."""
+    with ExitStack() as silence:
+
+        def silence_its_connections(process: "subprocess.Popen[bytes]") -> None:
+            proxy.arrived.wait(timeout=30)
+            with psycopg.connect(exporter.database_url, autocommit=True) as conn:
+                rows = conn.execute(
+                    "SELECT client_port FROM pg_stat_activity"
+                    " WHERE application_name = 'company-exporter/7'"
+                ).fetchall()
+            assert rows, "the exporter has no connection left to silence"
+            port = urlsplit(exporter.database_url).port
+            assert port is not None
+            silence.enter_context(silenced([row[0] for row in rows], port))
+
+        with FaultyS3Proxy(s3.port, fail=lambda part, attempt: False, part_delay=3.0) as proxy:
+            run = exporter.run(
+                space_100k, START, END,
+                overrides={
+                    **SMALL_PARTS, "S3_ENDPOINT_URL": proxy.endpoint_url,
+                    "EXPORT_SLICE_ROWS": "1000",
+                },
+                while_running=silence_its_connections,
+                timeout=120,
+            )  # fmt: skip
+
+    assert run.exit_code == ExitCode.RETRIABLE, run.stderr
+    assert "failed during the export" in run.failure().error
+    assert not object_exists(s3, run.key)
+    assert open_uploads(s3, run.key) == []
 
 
 def test_database_lost_mid_export_is_retriable_and_aborts(
