@@ -42,7 +42,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def _settings() -> ExporterSettings:
     try:
-        return ExporterSettings()
+        return ExporterSettings.from_environment(os.environ)
     except ValidationError as error:
         names = ", ".join(str(detail["loc"][0]).upper() for detail in error.errors())
         first = error.errors()[0]["msg"]

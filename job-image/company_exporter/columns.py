@@ -11,15 +11,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-import adbc_driver_manager
-import adbc_driver_postgresql
-import polars as pl
-from psycopg import sql
-
-from company_exporter.connection import export_conninfo
-from company_exporter.errors import connect_failure, export_failure
+from company_exporter.connection import Connection
 from company_exporter.lines import PG_LINE, ndjson
 from export_contracts.date_field import DateField
+from export_database import literals
 from export_database.company_json import COMPANY_FIELDS, COMPANY_JSON
 
 # Rows a query fetches (~7 MB of Arrow): enough that its ~1 ms of set-up vanishes.
@@ -32,28 +27,25 @@ ENCODED_ROWS = 2_000
 # arrays that are not plain lists (several dimensions, or indexes not starting at 1), and a
 # timestamp outside years 0001..9999 (before Christ, or five digits). Both timestamps are checked:
 # only the one the range selects by is known to lie between valid instants.
-_UNUSUAL = sql.SQL(
+_UNUSUAL = (
     "coalesce(array_ndims(c.tags) > 1 OR array_lower(c.tags, 1) <> 1, false)"
-    " OR c.created_at NOT BETWEEN {first} AND {last}"
-    " OR c.updated_at NOT BETWEEN {first} AND {last}"
-).format(
-    first=sql.Literal("0001-01-01 00:00:00+00"), last=sql.Literal("9999-12-31 23:59:59.999999+00")
+    " OR c.created_at NOT BETWEEN '0001-01-01 00:00:00+00' AND '9999-12-31 23:59:59.999999+00'"
+    " OR c.updated_at NOT BETWEEN '0001-01-01 00:00:00+00' AND '9999-12-31 23:59:59.999999+00'"
 )
 
 
-def _column(field: str) -> sql.Composable:
+def _column(field: str) -> str:
     if field == "tags":  # an unusual array would stop ADBC; its row's line comes from PG_LINE
-        return sql.SQL("CASE WHEN u.unusual THEN '{}'::text[] ELSE c.tags END AS tags")
-    return sql.SQL("c.{}").format(sql.Identifier(field))
+        return "CASE WHEN u.unusual THEN '{}'::text[] ELSE c.tags END AS tags"
+    return f"c.{literals.identifier(field)}"
 
 
-_PAGE = sql.SQL(
+_PAGE = (
     "SELECT {columns}, CASE WHEN u.unusual THEN ({company_json})::text END AS {pg_line}"
     " FROM companies c, LATERAL (SELECT {unusual} AS unusual) u"
     " WHERE c.space_id = {space_id} AND c.{field} >= {start} AND c.{field} < {end}{after}"
     " ORDER BY c.{field}, c.id LIMIT {rows}"
 )
-_AFTER = sql.SQL(" AND (c.{field}, c.id) > ({at}, {id})")
 
 
 def page_query(
@@ -66,38 +58,34 @@ def page_query(
 ) -> str:
     """The next page of the slice [start, end) of `date_field`: its first rows after the row
     (date_field, id)."""
-    field = sql.Identifier(date_field.value)
-    past = sql.SQL("") if after is None else _AFTER.format(field=field, at=after[0], id=after[1])
+    field = literals.identifier(date_field.value)
+    past = ""
+    if after is not None:
+        at, row_id = literals.instant(after[0]), literals.integer(after[1])
+        past = f" AND (c.{field}, c.id) > ({at}, {row_id})"
     return _PAGE.format(
-        columns=sql.SQL(", ").join(_column(name) for name in COMPANY_FIELDS),
-        company_json=sql.SQL(COMPANY_JSON),  # a constant of ours, never user input
-        pg_line=sql.Identifier(PG_LINE),
+        columns=", ".join(_column(name) for name in COMPANY_FIELDS),
+        company_json=COMPANY_JSON,  # a constant of ours, never user input
+        pg_line=literals.identifier(PG_LINE),
         unusual=_UNUSUAL,
-        space_id=space_id, field=field, start=start, end=end, after=past, rows=rows,
-    ).as_string(None)  # fmt: skip
+        space_id=literals.integer(space_id), field=field, start=literals.instant(start),
+        end=literals.instant(end), after=past, rows=literals.integer(rows),
+    )  # fmt: skip
 
 
-class ColumnReader:
-    """One ADBC connection; `enter` puts it in a transaction that imported the export's snapshot.
+class ColumnReader(Connection):
+    """A connection whose transaction imported the export's snapshot (`enter`), reading slices.
 
     Connecting takes ~50 ms (ADBC reads PostgreSQL's type catalog), so readers connect side by
     side (`connect_readers`).
     """
 
     def __init__(self, database_url: str, export_id: int, page_rows: int = PAGE_ROWS) -> None:
-        self._database_url = database_url
+        super().__init__(database_url, export_id)
         self._page_rows = page_rows
-        try:
-            self._database = adbc_driver_postgresql.connect(
-                export_conninfo(database_url, export_id)
-            )
-            self._connection = adbc_driver_manager.AdbcConnection(self._database)
-        except adbc_driver_manager.Error as error:
-            raise connect_failure(_said(error), database_url) from None
-        self._statement = adbc_driver_manager.AdbcStatement(self._connection)
 
     def enter(self, snapshot_id: str) -> None:
-        """Opens the transaction in the snapshot; ADBC's autocommit mode sends BEGIN as it is."""
+        """Opens the transaction in the snapshot."""
         for setup in (
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             f"SET TRANSACTION SNAPSHOT '{snapshot_id}'",  # PostgreSQL's own id: hex and dashes
@@ -107,21 +95,7 @@ class ColumnReader:
             # order the planner may sort instead, holding the whole slice before its first row.
             "SET LOCAL enable_sort = off",
         ):
-            try:
-                self._statement.set_sql_query(setup)
-                self._statement.execute_update()
-            except adbc_driver_manager.Error as error:
-                raise export_failure(self._database_url, _said(error)) from error
-
-    def _page(self, query: str) -> pl.DataFrame:
-        try:
-            self._statement.set_sql_query(query)
-            stream, _ = self._statement.execute_query()
-            return pl.DataFrame(stream)
-        except adbc_driver_manager.Error as error:  # a lost backend, a cancel
-            raise export_failure(self._database_url, _said(error)) from error
-        except pl.exceptions.PolarsError as error:  # the same, met while reading the stream
-            raise export_failure(self._database_url, error) from error
+            self.execute(setup)
 
     def lines(
         self, space_id: int, date_field: DateField, start: datetime, end: datetime
@@ -131,20 +105,12 @@ class ColumnReader:
         after: tuple[datetime, int] | None = None
         while True:
             query = page_query(space_id, date_field, start, end, after, self._page_rows)
-            page = self._page(query)
+            page = self.rows(query)
             for rows in page.iter_slices(ENCODED_ROWS):
                 yield ndjson(rows), rows.height
             if page.height < self._page_rows:
                 return
             after = (page[date_field.value][-1], page["id"][-1])
-
-    def cancel(self) -> None:
-        """Stops the running query, if any (from another thread)."""
-        self._connection.cancel()
-
-    def close(self) -> None:
-        for handle in (self._statement, self._connection, self._database):
-            handle.close()
 
 
 def connect_readers(
@@ -161,8 +127,3 @@ def connect_readers(
             reader.close()
         raise next(error for future in futures if (error := future.exception()) is not None)
     return readers
-
-
-def _said(error: adbc_driver_manager.Error) -> str:
-    """The driver's message without the query it appends (long, and of no use to an operator)."""
-    return str(error).split("Query was:")[0].strip()

@@ -1,7 +1,7 @@
 """The two ways an export fails, each carrying the exit code the Job's failure policy acts on,
 and the messages for PostgreSQL's failures (what went wrong, where, and what to do)."""
 
-from psycopg.conninfo import conninfo_to_dict
+from typing import Any
 
 from export_contracts.exporter import ExitCode
 
@@ -34,9 +34,17 @@ class CancelledExportError(ExportError):
 _CREDENTIAL_FAILURES = ("password authentication failed", "no password supplied", "role ")
 
 
+def _parts(database_url: str) -> dict[str, Any]:
+    """libpq's reading of the URL (a URI or key=value). psycopg is imported only here, when a
+    message needs it: its import would cost every export's start-up ~0.1 s."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    return conninfo_to_dict(database_url)
+
+
 def _where(database_url: str) -> str:
     """host:port/db of the URL, for messages; never the password."""
-    parts = conninfo_to_dict(database_url)
+    parts = _parts(database_url)
     return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
 
 
@@ -46,7 +54,7 @@ def _one_line(said: object) -> str:
 
 def connect_failure(said: object, database_url: str) -> RetriableError:
     """The error for PostgreSQL refusing or not answering a connection."""
-    user = conninfo_to_dict(database_url).get("user", "(default user)")
+    user = _parts(database_url).get("user", "(default user)")
     if any(marker in str(said) for marker in _CREDENTIAL_FAILURES):
         return RetriableError(
             f"PostgreSQL at {_where(database_url)} rejected the credentials of user {user} in "

@@ -1,26 +1,25 @@
 """The export's snapshot: one REPEATABLE READ READ ONLY view of the database for every reader.
 
-The first connection (psycopg) checks the space, asks the planner for the range's size and span,
-exports its snapshot (`pg_export_snapshot`) and holds it open until the export ends; each reader
-(`columns.ColumnReader`, one per thread, in this process or in a shard's Pod) imports it, so all
-of them see the same rows.
+The first connection (the holder) checks the space, asks the planner for the range's size and
+span, exports its snapshot (`pg_export_snapshot`) and holds it open until the export ends; each
+reader (`columns.ColumnReader`, one per thread, in this process or in a shard's Pod) imports it,
+so all of them see the same rows.
 """
 
+import json
 from datetime import datetime
-from typing import Any
-
-import psycopg
-from psycopg import sql
 
 from company_exporter.columns import PAGE_ROWS, ColumnReader, connect_readers
-from company_exporter.connection import export_conninfo
-from company_exporter.errors import BadRequestError, connect_failure, export_failure
+from company_exporter.connection import Connection
+from company_exporter.errors import BadRequestError
 from export_contracts.date_field import DateField
-from export_database.estimates import planned_rows, rows_in_range
+from export_database import literals
+from export_database.estimates import planned_rows, rows_in_range_text
 
-_SPAN = sql.SQL(
+_SPACE = "SELECT count(*) FROM spaces WHERE id = {space_id}"
+_SPAN = (
     "SELECT min({column}), max({column}) FROM companies"
-    " WHERE space_id = %s AND {column} >= %s AND {column} < %s"
+    " WHERE space_id = {space_id} AND {column} >= {start} AND {column} < {end}"
 )
 
 
@@ -47,23 +46,18 @@ class Snapshot:
     def __init__(self, database_url: str, export_id: int) -> None:
         self._database_url = database_url
         self._export_id = export_id
-        self._holder: psycopg.Connection | None = None
+        self._holder: Connection | None = None
         self._readers: list[ColumnReader] = []
         self._snapshot_id: str | None = None
 
     def __enter__(self) -> "Snapshot":
-        try:
-            self._holder = psycopg.connect(
-                export_conninfo(self._database_url, self._export_id),
-                autocommit=True,  # the transaction is ours to open, and never to commit
-            )
-        except psycopg.OperationalError as error:
-            raise connect_failure(error, self._database_url) from None
+        # Plain queries: the holder's answers are one row each, and EXPLAIN cannot run in a COPY.
+        self._holder = Connection(self._database_url, self._export_id, copy=False)
         try:
             self._holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        except psycopg.Error as error:
+        except BaseException:
             self.__exit__()
-            raise export_failure(self._database_url, error) from error
+            raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -75,7 +69,7 @@ class Snapshot:
     def exported_id(self) -> str:
         """The id other connections import the snapshot by, valid while this one is open."""
         if self._snapshot_id is None:
-            self._snapshot_id = str(self._value("SELECT pg_export_snapshot()"))
+            self._snapshot_id = str(self._row("SELECT pg_export_snapshot()")[0])
         return self._snapshot_id
 
     def readers(self, count: int, page_rows: int = PAGE_ROWS) -> list[ColumnReader]:
@@ -86,34 +80,37 @@ class Snapshot:
         self._readers += readers
         return readers
 
-    def _row(self, query: str | sql.Composed, *params: object) -> tuple[Any, ...] | None:
-        """The first row the holder's connection answers, or None."""
+    def _row(self, query: str) -> tuple[object, ...]:
+        """The first row of the holder's answer (the queries here always answer one)."""
         assert self._holder is not None, "use the snapshot in a with block"
-        try:
-            return self._holder.execute(query, params or None).fetchone()
-        except psycopg.Error as error:
-            raise export_failure(self._database_url, error) from error
-
-    def _value(self, query: str | sql.Composed, *params: object) -> object:
-        """The first column of the first row the holder's connection answers, or None."""
-        row = self._row(query, *params)
-        return None if row is None else row[0]
+        return self._holder.rows(query).row(0)
 
     def require_space(self, space_id: int) -> None:
         """Raises BadRequestError unless the space exists in the snapshot."""
-        if self._value("SELECT 1 FROM spaces WHERE id = %s", space_id) is None:
+        if self._row(_SPACE.format(space_id=literals.integer(space_id)))[0] == 0:
             raise BadRequestError(f"space {space_id} does not exist: export a space that exists")
 
     def span(
         self, space_id: int, date_field: DateField, start: datetime, end: datetime
     ) -> tuple[datetime, datetime] | None:
         """The first and last `date_field` in the range (two index lookups), or None if empty."""
-        query = _SPAN.format(column=sql.Identifier(date_field.value))
-        row = self._row(query, space_id, start, end)
-        return None if row is None or row[0] is None else (row[0], row[1])
+        first, last = self._row(
+            _SPAN.format(
+                column=literals.identifier(date_field.value),
+                space_id=literals.integer(space_id),
+                start=literals.instant(start),
+                end=literals.instant(end),
+            )
+        )
+        if first is None:
+            return None
+        assert isinstance(first, datetime)
+        assert isinstance(last, datetime)
+        return first, last
 
     def estimated_rows(
         self, space_id: int, date_field: DateField, start: datetime, end: datetime
     ) -> int:
         """The planner's guess of the rows in the range: instant, from the table's statistics."""
-        return planned_rows(self._value(rows_in_range(date_field), space_id, start, end))
+        (plan,) = self._row(rows_in_range_text(date_field, space_id, start, end))
+        return planned_rows(json.loads(str(plan)))
