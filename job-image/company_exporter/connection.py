@@ -53,7 +53,7 @@ class Connection:
             )
             self._connection = adbc_driver_manager.AdbcConnection(self._database)
         except adbc_driver_manager.Error as error:
-            raise connect_failure(said(error), database_url) from None
+            raise connect_failure(_said(error), database_url) from None
         self._statement = adbc_driver_manager.AdbcStatement(self._connection)
         if not copy:
             self._statement.set_options(
@@ -66,7 +66,7 @@ class Connection:
             self._statement.set_sql_query(query)
             self._statement.execute_update()
         except adbc_driver_manager.Error as error:
-            raise export_failure(self._database_url, said(error)) from error
+            raise export_failure(self._database_url, _said(error)) from error
 
     def rows(self, query: str) -> pl.DataFrame:
         """The query's answer, all of it."""
@@ -75,7 +75,7 @@ class Connection:
             stream, _ = self._statement.execute_query()
             return pl.DataFrame(stream)
         except adbc_driver_manager.Error as error:  # a lost backend, a cancel
-            raise export_failure(self._database_url, said(error)) from error
+            raise export_failure(self._database_url, _said(error)) from error
         except pl.exceptions.PolarsError as error:  # the same, met while reading the stream
             raise export_failure(self._database_url, error) from error
 
@@ -88,6 +88,6 @@ class Connection:
             handle.close()
 
 
-def said(error: adbc_driver_manager.Error) -> str:
+def _said(error: adbc_driver_manager.Error) -> str:
     """The driver's message without the query it appends (long, and of no use to an operator)."""
     return str(error).split("Query was:")[0].strip()

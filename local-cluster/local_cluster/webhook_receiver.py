@@ -16,7 +16,7 @@ import ssl
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,13 +49,26 @@ class Receiver:
     def url(self, path: str) -> str:
         return f"https://{self.host}:{self.port}{path}"
 
-    def received(self, prefix: str = "/") -> list[Received]:
+    def received(
+        self, prefix: str = "/", matching: Callable[[Received], bool] | None = None
+    ) -> list[Received]:
+        """The deliveries to paths under `prefix` (only those `matching`, when given)."""
         with self._lock:
-            return [item for item in self._received if item.path.startswith(prefix)]
+            return [
+                item
+                for item in self._received
+                if item.path.startswith(prefix) and (matching is None or matching(item))
+            ]
 
-    def wait_for(self, prefix: str, count: int, timeout: float = 30) -> list[Received]:
+    def wait_for(
+        self,
+        prefix: str,
+        count: int,
+        timeout: float = 30,
+        matching: Callable[[Received], bool] | None = None,
+    ) -> list[Received]:
         deadline = time.monotonic() + timeout
-        while len(got := self.received(prefix)) < count:
+        while len(got := self.received(prefix, matching)) < count:
             assert time.monotonic() < deadline, f"{len(got)} of {count} deliveries to {prefix}"
             time.sleep(0.05)
         return got

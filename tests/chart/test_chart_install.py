@@ -17,6 +17,7 @@ import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -484,18 +485,8 @@ def test_the_exporters_pod_has_no_token_and_a_read_only_root(
     assert pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 0
 
 
-def _wait_for_deliveries(receiver: Receiver, path: str, export_id: int) -> list[Received]:
-    """The deliveries to `path` about `export_id`, once there is one (and a moment for more)."""
-    deadline = time.monotonic() + 60
-    while not _about(receiver.received(path), export_id):
-        assert time.monotonic() < deadline, f"no delivery about export {export_id} in 60 s"
-        time.sleep(0.2)
-    time.sleep(2)  # a duplicate would be a second attempt, sent at once
-    return _about(receiver.received(path), export_id)
-
-
-def _about(deliveries: list[Received], export_id: int) -> list[Received]:
-    return [item for item in deliveries if json.loads(item.body)["data"]["export_id"] == export_id]
+def _about(export_id: int) -> Callable[[Received], bool]:
+    return lambda item: json.loads(item.body)["data"]["export_id"] == export_id
 
 
 def test_a_finished_export_is_announced_to_a_receiver_by_the_installed_dispatcher(
@@ -520,7 +511,9 @@ def test_a_finished_export_is_announced_to_a_receiver_by_the_installed_dispatche
         assert finished["status"] == "completed"
     # Exports of the demo space that earlier tests left running may finish meanwhile and are
     # announced too: this export's delivery is the one to check.
-    (delivery,) = _wait_for_deliveries(receiver, path, export_id)
+    receiver.wait_for(path, 1, timeout=60, matching=_about(export_id))
+    time.sleep(2)  # a duplicate would be a second attempt, sent at once
+    (delivery,) = receiver.received(path, matching=_about(export_id))
     # From PostgreSQL, not the API: the export's polls spent this space's status budget.
     with psycopg.connect(installed.kube.env["DATABASE_URL"]) as conn:
         log = conn.execute(
