@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from company_exporter.connection import Connection
-from company_exporter.lines import PG_LINE, ndjson
+from company_exporter.lines import NUMERIC_FIELDS, PG_LINE, ndjson
 from export_contracts.date_field import DateField
 from export_database import literals
 from export_database.company_json import COMPANY_FIELDS, COMPANY_JSON
@@ -37,7 +37,10 @@ _UNUSUAL = (
 def _column(field: str) -> str:
     if field == "tags":  # an unusual array would stop ADBC; its row's line comes from PG_LINE
         return "CASE WHEN u.unusual THEN '{}'::text[] ELSE c.tags END AS tags"
-    return f"c.{literals.identifier(field)}"
+    name = literals.identifier(field)
+    if field in NUMERIC_FIELDS:  # numeric_out's text: what row_to_json embeds, no conversion
+        return f"c.{name}::text AS {name}"
+    return f"c.{name}"
 
 
 _PAGE = (
