@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from pydantic import BaseModel, ValidationError
 
+from company_exporter.allocator import keep_large_buffers_mapped
 from company_exporter.errors import BadRequestError, CancelledExportError, ExportError
 from company_exporter.export import run_export
 from company_exporter.request import parse_parameters
@@ -93,6 +94,7 @@ def _export(argv: Sequence[str]) -> tuple[ExitCode, BaseModel, Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
+    keep_large_buffers_mapped()
     configure_logging()
     signal.signal(signal.SIGTERM, _on_sigterm)
     code, report, termination_path = _export(sys.argv[1:] if argv is None else argv)

@@ -15,6 +15,7 @@ zlib-ng level 2 (see benchmarks/exporter.py).
 
 import hashlib
 import struct
+from collections import deque
 from collections.abc import Iterable
 
 from isal import isal_zlib
@@ -77,7 +78,7 @@ class DeflateParts:
         # Pieces not yet handed out, joined only when a part is full: appending to one buffer
         # that parts are cut from the front of moves its content on appends (the 105 MB of a
         # 1M-row export: 0.24 s of CPU that way, 0.16 s this way, hashing included).
-        self._pending: list[bytes] = [opening]
+        self._pending: deque[bytes] = deque([opening])
         self._pending_bytes = len(opening)
         self._sha256 = hashlib.sha256()
         self._slices: list[tuple[int, int]] = []
@@ -103,20 +104,33 @@ class DeflateParts:
         """The remaining parts, `ending` last; none when there is nothing left."""
         parts = self.add(ending)
         rest = b"".join(self._pending)
-        self._pending, self._pending_bytes = [], 0
+        self._pending.clear()
+        self._pending_bytes = 0
         return [*parts, self._handed_out(rest)] if rest else parts
 
     def _full_parts(self) -> list[bytes]:
         """Every full part of what is pending; what stays pending is enough for a last part."""
-        pending = b"".join(self._pending)
-        cut = 0
         parts = []
-        while len(pending) - cut > self._part_bytes + self._last_part_bytes:
-            parts.append(self._handed_out(pending[cut : cut + self._part_bytes]))
-            cut += self._part_bytes
-        self._pending = [pending[cut:]]
-        self._pending_bytes = len(pending) - cut
+        while self._pending_bytes > self._part_bytes + self._last_part_bytes:
+            parts.append(self._handed_out(self._take(self._part_bytes)))
         return parts
+
+    def _take(self, size: int) -> bytes:
+        """The first `size` pending bytes. Joined once from the pieces they span (the last one cut
+        through a view): a part costs one copy, and its own memory only (a 1M-row export's peak
+        was ~8 MiB higher when everything pending was joined first and the parts cut from it)."""
+        pieces: list[bytes | memoryview] = []
+        missing = size
+        while missing:
+            piece = self._pending.popleft()
+            if len(piece) > missing:
+                pieces.append(memoryview(piece)[:missing])
+                self._pending.appendleft(piece[missing:])
+                break
+            pieces.append(piece)
+            missing -= len(piece)
+        self._pending_bytes -= size
+        return b"".join(pieces)
 
     @property
     def sha256(self) -> str:

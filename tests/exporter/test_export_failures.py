@@ -249,12 +249,16 @@ def test_a_database_path_gone_silent_mid_export_fails_instead_of_hanging(
             assert port is not None
             silence.enter_context(silenced([row[0] for row in rows], port))
 
+        # Stored, not deflated: the 68 MB make 13 parts, so the first one reaches the proxy with
+        # most rows still unread, and slow parts hold the readers back while the path goes
+        # silent. (Deflated, the first of two parts came with half the rows read, and a fast
+        # exporter read the other half before the silence.)
         with FaultyS3Proxy(s3.port, fail=lambda part, attempt: False, part_delay=3.0) as proxy:
             run = exporter.run(
                 space_100k, START, END,
                 overrides={
                     **SMALL_PARTS, "S3_ENDPOINT_URL": proxy.endpoint_url,
-                    "EXPORT_SLICE_ROWS": "1000",
+                    "EXPORT_SLICE_ROWS": "1000", "EXPORT_COMPRESSION_LEVEL": "0",
                 },
                 while_running=silence_its_connections,
                 timeout=120,
@@ -277,14 +281,15 @@ def test_database_lost_mid_export_is_retriable_and_aborts(
                 " WHERE application_name = 'company-exporter/7'"
             )
 
-    # The first part reaches S3 when about half of the rows are read; slow parts then hold the
-    # readers back (two parts in flight at most, readers at most three 1,000-row slices ahead)
-    # while the database goes away.
+    # Stored, not deflated (13 parts): the first part reaches S3 with most rows unread; slow
+    # parts then hold the readers back (two parts in flight at most, readers at most three
+    # 1,000-row slices ahead) while the database goes away.
     with FaultyS3Proxy(s3.port, fail=lambda part, attempt: False, part_delay=3.0) as proxy:
         run = exporter.run(
             space_100k, START, END,
             overrides={
-                **SMALL_PARTS, "S3_ENDPOINT_URL": proxy.endpoint_url, "EXPORT_SLICE_ROWS": "1000"
+                **SMALL_PARTS, "S3_ENDPOINT_URL": proxy.endpoint_url, "EXPORT_SLICE_ROWS": "1000",
+                "EXPORT_COMPRESSION_LEVEL": "0",
             },
             while_running=kill_the_backend_after_first_part,
         )  # fmt: skip
