@@ -158,3 +158,9 @@ def follow_job(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     else:
         jobs.seen(JobView.of(job))
         _exports(memo).job_changed(job)
+
+
+@kopf.on.event("", "v1", "pods", labels={resource.MANAGED_BY_LABEL: resource.MANAGED_BY})
+def follow_exporter_pod(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    if event["type"] != "DELETED":
+        _exports(memo).pod_changed(dict(event["object"]))

@@ -41,11 +41,14 @@ def completion_index(pod: dict[str, Any]) -> int:
 
 
 def exporter_result(pods: list[dict[str, Any]]) -> ExporterResult | None:
-    """The result the exporter wrote into its termination message, from the Pod that succeeded
-    (a sharded export's coordinator, index 0; a shard reports only its own part)."""
+    """The result the exporter wrote into its termination message, from the Pod whose exporter
+    exited 0 (a sharded export's coordinator, index 0; a shard reports only its own part).
+
+    The exit is enough: the upload is complete by then, and the kubelet marks the Pod Succeeded
+    only on its next pass, about a second later."""
     for pod in _newest_first([pod for pod in pods if completion_index(pod) == 0]):
         terminated = _terminated(pod)
-        if pod.get("status", {}).get("phase") == "Succeeded" and terminated.get("exitCode") == 0:
+        if terminated.get("exitCode") == 0:
             try:
                 return ExporterResult.model_validate_json(terminated.get("message") or "")
             except ValidationError:

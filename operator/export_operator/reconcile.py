@@ -26,7 +26,15 @@ from export_operator import metrics, status
 from export_operator.admission import Admitter
 from export_operator.announcements import Announcement, Announcer
 from export_operator.cluster import Cluster, ConflictError, WatchCursor
-from export_operator.jobs import JobPhase, JobView, Owner, job_manifest, object_key, owner_name
+from export_operator.jobs import (
+    JOB_NAME_LABEL,
+    JobPhase,
+    JobView,
+    Owner,
+    job_manifest,
+    object_key,
+    owner_name,
+)
 from export_operator.pods import cannot_start, completion_index, exporter_result, last_failure
 from export_operator.retention import FinishedExports
 from export_operator.settings import OperatorSettings
@@ -134,12 +142,36 @@ class Exports:
     def job_changed(self, job: dict[str, Any]) -> None:
         """A Job event: move its export forward, and admit more Jobs when a slot may have freed."""
         view = JobView.of(job)
-        name = owner_name(job)
-        body = self._cluster.get_export(view.namespace, name) if name else None
-        if body is not None and body["metadata"]["uid"] == view.owner_uid:
-            self._follow(Export(body), view)
+        export = self._export_of(job, view)
+        if export is not None:
+            self._follow(export, view)
         if view.phase is not JobPhase.RUNNING or view.deleting:
             self._admitter.request()
+
+    def pod_changed(self, pod: dict[str, Any]) -> None:
+        """An exporter Pod's event: its export completes as soon as the exporter's result is in
+        the Pod's termination message. The Job says Complete ~2 s later (the kubelet marks the
+        Pod Succeeded on its next pass, then the Job controller batches Pod updates for a
+        second); `job_changed` then finds the export completed already."""
+        if exporter_result([pod]) is None:
+            return
+        meta = pod["metadata"]
+        job_name = (meta.get("labels") or {}).get(JOB_NAME_LABEL)
+        job = self._cluster.get_job(meta["namespace"], job_name) if job_name else None
+        if job is None:
+            return
+        view = JobView.of(job)
+        export = self._export_of(job, view)
+        if export is not None and export.status.state is ExportState.PROCESSING:
+            self._complete(export, view)
+
+    def _export_of(self, job: dict[str, Any], view: JobView) -> Export | None:
+        """The export that owns the Job, if it still exists (the same one: same uid)."""
+        name = owner_name(job)
+        body = self._cluster.get_export(view.namespace, name) if name else None
+        if body is None or body["metadata"]["uid"] != view.owner_uid:
+            return None
+        return Export(body)
 
     def job_deleted(self) -> None:
         self._admitter.request()

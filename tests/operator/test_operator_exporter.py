@@ -3,10 +3,13 @@
 import gzip
 import hashlib
 import json
+import os
+import signal
 import statistics
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -19,6 +22,12 @@ pytestmark = pytest.mark.integration
 
 COMPLETED = ExportState.COMPLETED
 FAILED = ExportState.FAILED
+
+
+def _conditions(job: dict[str, Any]) -> set[str]:
+    """The types of the Job's conditions that are true."""
+    conditions = (job.get("status") or {}).get("conditions") or []
+    return {each["type"] for each in conditions if each["status"] == "True"}
 
 
 def _download(url: str) -> bytes:
@@ -72,6 +81,42 @@ def test_happy_path_to_completed_with_a_working_download(
     )
     assert "company_exports_records_count 1.0" in run.metrics()
     assert run.healthy()
+
+
+def test_an_export_completes_when_its_exporter_exits_not_when_its_job_does(
+    harness: Harness, company_space: CompanySpace
+) -> None:
+    """The result is read from the Pod as soon as the exporter exits. The Job controller, paused
+    here from the Pod's creation on, would say Complete only later (~2 s on a running one: the
+    kubelet's next pass marks the Pod Succeeded, then the controller batches Pod updates)."""
+    harness.start_operator(**harness.real_exporter())
+    days = (company_space.first, company_space.last)
+    name = harness.create_export(1, company_space.space_id, days)
+    harness.wait_for(
+        lambda: (
+            harness.core.list_namespaced_pod(
+                harness.namespace, label_selector=f"{JOB_NAME_LABEL}={name}"
+            ).items
+        ),
+        "the export's Pod is created",
+    )
+    controller_manager = harness.kube.control_plane.controller_manager.pid
+    os.kill(controller_manager, signal.SIGSTOP)
+    try:
+        done = harness.wait_state(name, COMPLETED, FAILED)
+        job = harness.job(name)
+    finally:
+        os.kill(controller_manager, signal.SIGCONT)
+
+    assert done.state is COMPLETED, done.message
+    assert done.records == company_space.companies
+    assert job is not None
+    assert "Complete" not in _conditions(job), job["status"]
+    harness.wait_for(
+        lambda: "Complete" in _conditions(harness.job(name) or {}),
+        "the Job completes once its controller runs again",
+    )
+    assert harness.status(name).state is COMPLETED
 
 
 def test_kubectl_get_shows_space_state_records_size(

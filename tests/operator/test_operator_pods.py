@@ -50,6 +50,14 @@ def test_result_from_the_pod_that_succeeded() -> None:
     assert (result.records, result.bytes) == (10, 321)
 
 
+def test_the_result_is_read_once_the_exporter_exited_before_the_pod_is_marked_succeeded() -> None:
+    said = {"terminated": {"exitCode": 0, "message": json.dumps(RESULT)}}
+    result = exporter_result([pod("p", "Running", state=said)])
+    assert result is not None
+    assert result.records == 10
+    assert exporter_result([pod("p", "Running", state={"running": {}})]) is None
+
+
 @pytest.mark.parametrize("message", ["", "not json", json.dumps({**RESULT, "records": -1})])
 def test_no_result_from_a_bad_message(message: str) -> None:
     pods = [pod("p", "Succeeded", state={"terminated": {"exitCode": 0, "message": message}})]
