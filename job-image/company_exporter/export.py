@@ -117,10 +117,12 @@ def run_export(parameters: ExporterParameters, settings: ExporterSettings) -> Ex
     code) on failure."""
     progress = Progress(parameters.export_id, settings.export_progress_seconds)
     gzip = GzipParts(settings.export_compression_level, settings.export_part_bytes)
-    with Snapshot(settings.database_url.get_secret_value(), parameters.export_id) as snapshot:
+    database_url = settings.database_url.get_secret_value()
+    connections = settings.export_database_connections
+    with Snapshot(database_url, parameters.export_id, connect_ahead=connections) as snapshot:
         snapshot.require_space(parameters.space_id)
         slices = plan_slices(snapshot, parameters, settings)
-        readers = snapshot.readers(min(settings.export_database_connections, len(slices)))
+        readers = snapshot.readers(min(connections, len(slices)))
         level = settings.export_compression_level
         with (
             SliceReaders(

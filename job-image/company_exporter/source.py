@@ -7,6 +7,7 @@ so all of them see the same rows.
 """
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 
 from company_exporter.columns import PAGE_ROWS, ColumnReader, connect_readers
@@ -41,30 +42,52 @@ def attached_readers(
 class Snapshot:
     """`with Snapshot(url, export_id) as snapshot:` opens the snapshot; `readers()` adds readers
     in it. Leaving the block closes them all, which ends their transactions (nothing is written).
+
+    `connect_ahead` readers (of PAGE_ROWS pages) start connecting as the block opens, while the
+    holder connects and plans (each connection takes ~50 ms, ADBC reading PostgreSQL's type
+    catalog); `readers()` then takes them instead of connecting.
     """
 
-    def __init__(self, database_url: str, export_id: int) -> None:
+    def __init__(self, database_url: str, export_id: int, connect_ahead: int = 0) -> None:
         self._database_url = database_url
         self._export_id = export_id
+        self._connect_ahead = connect_ahead
+        self._ahead: Future[list[ColumnReader]] | None = None
         self._holder: Connection | None = None
         self._readers: list[ColumnReader] = []
         self._snapshot_id: str | None = None
 
     def __enter__(self) -> "Snapshot":
-        # Plain queries: the holder's answers are one row each, and EXPLAIN cannot run in a COPY.
-        self._holder = Connection(self._database_url, self._export_id, copy=False)
+        if self._connect_ahead:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="connect-ahead")
+            self._ahead = pool.submit(
+                connect_readers, self._database_url, self._export_id, self._connect_ahead
+            )
+            pool.shutdown(wait=False)  # the connecting goes on; `readers()` waits for it
         try:
-            self._holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            self._open_holder()
         except BaseException:
             self.__exit__()
             raise
         return self
 
+    def _open_holder(self) -> None:
+        # Plain queries: the holder's answers are one row each, and EXPLAIN cannot run in a COPY.
+        self._holder = Connection(self._database_url, self._export_id, copy=False)
+        self._holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
     def __exit__(self, *exc_info: object) -> None:
-        for reader in self._readers:
+        for reader in self._readers + self._connected_ahead():
             reader.close()
         if self._holder is not None:
             self._holder.close()
+
+    def _connected_ahead(self) -> list[ColumnReader]:
+        """The readers connected ahead and not taken yet (none if their connecting failed)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or ahead.exception() is not None:
+            return []
+        return ahead.result()
 
     def exported_id(self) -> str:
         """The id other connections import the snapshot by, valid while this one is open."""
@@ -73,12 +96,24 @@ class Snapshot:
         return self._snapshot_id
 
     def readers(self, count: int, page_rows: int = PAGE_ROWS) -> list[ColumnReader]:
-        """`count` readers in this snapshot, each for a thread of its own."""
-        readers = attached_readers(
-            self._database_url, self._export_id, count, self.exported_id(), page_rows
-        )
-        self._readers += readers
-        return readers
+        """`count` readers in this snapshot, each for a thread of its own: those connected
+        ahead first (raising their connecting's failure), any more connected now."""
+        snapshot_id = self.exported_id()
+        if self._ahead is not None:
+            self._ahead.result()  # raises the failure
+        ahead = self._connected_ahead()
+        taken, spare = ahead[:count], ahead[count:]
+        for reader in spare:
+            reader.close()
+        self._readers += taken
+        for reader in taken:
+            reader.enter(snapshot_id)
+        more = count - len(taken)
+        if more:
+            self._readers += attached_readers(
+                self._database_url, self._export_id, more, snapshot_id, page_rows
+            )
+        return self._readers[-count:]
 
     def _row(self, query: str) -> tuple[object, ...]:
         """The first row of the holder's answer (the queries here always answer one)."""

@@ -6,13 +6,14 @@ what the readers hand back, joined in order, must be the plain SELECT's rows, ea
 
 import gzip
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
 from company_exporter.compression import GzipParts
-from company_exporter.errors import RetriableError
+from company_exporter.errors import BadRequestError, RetriableError
 from company_exporter.readers import SliceEnd, SliceReaders
 from company_exporter.slices import TimeSlice, time_slices
 from company_exporter.source import Snapshot
@@ -27,12 +28,13 @@ MICROSECOND = timedelta(microseconds=1)
 
 
 def export_lines(
-    database_url: str, space_id: int, slices: list[TimeSlice], connections: int
+    database_url: str, space_id: int, slices: list[TimeSlice], connections: int, ahead: int = 0
 ) -> list[bytes]:
-    """The slices read by `connections` readers, joined as the export joins them, gunzipped."""
+    """The slices read by `connections` readers, joined as the export joins them, gunzipped;
+    `ahead` of them connected while the snapshot opened."""
     gzip_parts = GzipParts(2, 5 * 1024 * 1024)
     parts: list[bytes] = []
-    with Snapshot(database_url, export_id=1) as snapshot:
+    with Snapshot(database_url, export_id=1, connect_ahead=ahead) as snapshot:
         readers = snapshot.readers(connections)
         with SliceReaders(readers, space_id, DateField.CREATED_AT, slices, 2) as output:
             for item in output:
@@ -44,8 +46,11 @@ def export_lines(
     return gzip.decompress(b"".join(parts)).splitlines()
 
 
-@pytest.mark.parametrize("connections", [1, 3])
-def test_rows_on_slice_edges_come_once_in_order(database_url: str, connections: int) -> None:
+# (readers, of them connected ahead): none, all, fewer used than connected, more than connected.
+@pytest.mark.parametrize(("connections", "ahead"), [(1, 0), (3, 3), (2, 3), (3, 1)])
+def test_rows_on_slice_edges_come_once_in_order(
+    database_url: str, connections: int, ahead: int
+) -> None:
     slices = time_slices(START, END, 100, 1, connections)
     edges = [piece.start for piece in slices[1:]]
     instants = [at + delta for at in edges for delta in (-MICROSECOND, timedelta(0), MICROSECOND)]
@@ -53,10 +58,11 @@ def test_rows_on_slice_edges_come_once_in_order(database_url: str, connections: 
     space_id = new_space(database_url)
     insert_companies(database_url, space_id, [{"created_at": at} for at in instants])
 
-    lines = export_lines(database_url, space_id, slices, connections)
+    lines = export_lines(database_url, space_id, slices, connections, ahead)
 
     assert [parse_line(line) for line in lines] == database_rows(database_url, space_id, START, END)
     assert len(lines) == len(instants)
+    assert exporter_connections(database_url, export_id=1) == 0  # spares closed too
 
 
 def test_empty_slices_between_full_ones(database_url: str) -> None:
@@ -80,6 +86,34 @@ def test_a_lost_backend_fails_the_export_and_stops_every_reader(database_url: st
         read_and_terminate_backends(database_url, space_id, time_slices(START, END, 100, 1, 2))
 
     assert threading.active_count() == threads_before  # every reader thread ended
+
+
+def exporter_connections(database_url: str, export_id: int) -> int:
+    """The export's connections still open, once the backends of those closed have ended (a
+    backend leaves pg_stat_activity a moment after its client closed)."""
+    deadline = time.monotonic() + 5
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while True:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                (f"company-exporter/{export_id}",),
+            ).fetchone()
+            assert row is not None
+            if row[0] == 0 or time.monotonic() > deadline:
+                return int(row[0])
+            time.sleep(0.05)
+
+
+def test_readers_connected_ahead_are_closed_when_the_snapshot_cannot_open(
+    database_url: str,
+) -> None:
+    space_id = new_space(database_url)
+    with (
+        pytest.raises(BadRequestError, match="does not exist"),
+        Snapshot(database_url, export_id=7, connect_ahead=2) as snapshot,
+    ):
+        snapshot.require_space(space_id + 1000)
+    assert exporter_connections(database_url, export_id=7) == 0
 
 
 def read_and_terminate_backends(database_url: str, space_id: int, slices: list[TimeSlice]) -> None:
