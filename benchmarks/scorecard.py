@@ -6,10 +6,11 @@ Starts its own stack in a temporary folder (the servers of `make up`, the chart 
 fault tests install it, the demo space), stops it, then runs the soak on a stack of the soak's own,
 and prints:
 - exporter rows/s and floor time / exporter time, where the floor is `psql \\copy | gzip -1` of
-  the same rows (benchmarks/exporter.py), at 100k and 1M companies, median of the repeats;
+  the same rows (benchmarks/exporter.py), at 100k and 1M companies, median of the repeats; run
+  first, on PostgreSQL and S3 of their own, before the stack starts (a quiet machine);
 - the exporter's peak RSS;
 - the product path: the same rows exported through the API (POST -> completed), the exporter in
-  a Job's container on the node, median of the repeats, beside the exporter alone;
+  a Job's container on the node, median of the repeats, beside the exporter alone on the stack;
 - 5M companies exported on one Pod and sharded (2 shards and their coordinator, as processes):
   rows/s, wall time, peak RSS per Pod, and the rate per shard that the scaling model multiplies;
 - create -> completed latency of a small export (the demo space's example day) through the chart's
@@ -44,10 +45,11 @@ import uvloop
 
 from benchmarks import stored, webhooks
 from benchmarks.api_load import Result, open_loop, request_head
-from benchmarks.exporter import run_exporter, run_floor, run_sharded, space_with
+from benchmarks.exporter import run_exporter, run_floor, run_sharded, servers, space_with
 from benchmarks.soak import run as run_soak
 from export_api.admin import issue_key
 from export_api.auth import Scope
+from export_database.migrate import migrate
 from local_cluster.product import DemoSpace, ensure_demo_space
 from local_cluster.stack import Stack
 from tests.faults.harness import Product, start_product
@@ -99,10 +101,10 @@ def running_target() -> Iterator[Target]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def exporter_rows(target: Target, count: int, repeats: int) -> list[Row]:
-    """benchmarks/exporter.py's runs: floor and exporter alternate; medians of the repeats. Then
-    the same rows through the product: POST -> completed, the exporter in a Job's container."""
-    env = target.env
+def exporter_rows(env: dict[str, str], count: int, repeats: int) -> list[Row]:
+    """benchmarks/exporter.py's runs on its own servers, before the stack starts (whose idle
+    control plane and replicas would share the 2 cores): floor and exporter alternate; medians
+    of the repeats."""
     with contextlib.redirect_stdout(io.StringIO()):  # its progress lines would break the table
         space_id = space_with(env["DATABASE_URL"], count)
     floors, exports, records = [], [], 0
@@ -113,23 +115,40 @@ def exporter_rows(target: Target, count: int, repeats: int) -> list[Row]:
         records = result.records
     exporter_seconds = statistics.median(run.seconds for run in exports)
     floor_seconds = statistics.median(floors)
-    product_seconds = statistics.median(
-        product_path_seconds(target, space_id) for _ in range(repeats)
-    )
-    size = f"{count // 1000}k" if count < 1_000_000 else f"{count // 1_000_000}M"
+    size = _size(count)
     return [
         Row(f"export rows/s, {size} rows", f"{records / exporter_seconds:,.0f}",
             f"{exporter_seconds:.2f} s, median of {repeats}"),
         Row(f"export vs psql|gzip floor, {size}", f"{floor_seconds / exporter_seconds:.2f}",
             f"floor {floor_seconds:.2f} s; >= 1.0: as fast as the floor"),
         Row(f"exporter peak RSS, {size}", f"{max(run.peak_rss_mb for run in exports):.0f} MB"),
-        Row(f"product path, {size}", f"{product_seconds:.2f} s",
-            f"POST -> completed (a Job's container), median of {repeats}; "
-            f"{product_seconds / exporter_seconds:.2f}x the exporter alone; the "
-            f"{product_seconds - exporter_seconds:.1f} s between: the Pod's start (~0.6 s "
-            f"here), the kubelet seeing the exit (it relists every 1 s) and the polls "
-            f"(every {POLL_INTERVAL_SECONDS} s)"),
     ]  # fmt: skip
+
+
+def product_rows(target: Target, count: int, repeats: int) -> list[Row]:
+    """The same rows through the product (POST -> completed, the exporter in a Job's container)
+    beside the exporter alone on the same stack, data and settings: medians of the repeats."""
+    env = target.env
+    with contextlib.redirect_stdout(io.StringIO()):
+        space_id = space_with(env["DATABASE_URL"], count)
+    exporter_seconds = statistics.median(
+        run_exporter(env, space_id)[0].seconds for _ in range(repeats)
+    )
+    product_seconds = statistics.median(
+        product_path_seconds(target, space_id) for _ in range(repeats)
+    )
+    return [
+        Row(f"product path, {_size(count)}", f"{product_seconds:.2f} s",
+            f"POST -> completed (a Job's container), median of {repeats}; "
+            f"{product_seconds / exporter_seconds:.2f}x the exporter alone on the stack "
+            f"({exporter_seconds:.2f} s); the {product_seconds - exporter_seconds:.1f} s between: "
+            f"the Pod's start (~0.6 s here), the kubelet seeing the exit (it relists every 1 s) "
+            f"and the polls (every {POLL_INTERVAL_SECONDS} s)"),
+    ]  # fmt: skip
+
+
+def _size(count: int) -> str:
+    return f"{count // 1000}k" if count < 1_000_000 else f"{count // 1_000_000}M"
 
 
 def sharded_rows(target: Target, count: int, shards: int) -> list[Row]:
@@ -145,7 +164,7 @@ def sharded_rows(target: Target, count: int, shards: int) -> list[Row]:
     records = result.records
     shard_rss = "/".join(f"{shard['peak_rss_mb']:.0f}" for shard in sharded.shards)
     per_shard = statistics.median(shard["rows_per_second"] for shard in sharded.shards)
-    size = f"{count // 1_000_000}M"
+    size = _size(count)
     return [
         Row(f"{size} rows, one Pod", f"{records / single.seconds:,.0f} rows/s",
             f"{single.seconds:.1f} s; peak RSS {single.peak_rss_mb:.0f} MB"),
@@ -293,11 +312,18 @@ def main() -> None:
 
     rows: list[Row] = []
     try:
+        if arguments.sizes:
+            with servers() as env:
+                env = {**env, "EXPORT_BUCKET": env.get("EXPORT_BUCKET", "company-exports")}
+                migrate(env["DATABASE_URL"])
+                for count in arguments.sizes:
+                    progress(f"exporter vs floor, {count:,} rows, on servers of its own")
+                    rows += exporter_rows(env, count, arguments.repeats)
         progress("starting the local stack and installing the chart")
         with running_target() as target:
             for count in arguments.sizes:
-                progress(f"exporter, {count:,} rows")
-                rows += exporter_rows(target, count, arguments.repeats)
+                progress(f"product path, {count:,} rows")
+                rows += product_rows(target, count, arguments.repeats)
             if arguments.sharded:
                 progress(f"one Pod vs {arguments.shards} shards, {arguments.sharded:,} rows")
                 rows += sharded_rows(target, arguments.sharded, arguments.shards)
