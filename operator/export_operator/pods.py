@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from export_contracts.exporter import ExporterResult
-from export_operator.jobs import CONTAINER_NAME
+from export_operator.jobs import CONTAINER_NAME, JOB_NAME_LABEL
 
 # Set by the Job controller on each Pod of an Indexed Job.
 COMPLETION_INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
@@ -38,6 +38,11 @@ def completion_index(pod: dict[str, Any]) -> int:
     """The Pod's index in an Indexed Job; 0 for the Pod of a one-Pod Job."""
     annotations = pod.get("metadata", {}).get("annotations") or {}
     return int(annotations.get(COMPLETION_INDEX_ANNOTATION, "0"))
+
+
+def job_name(pod: dict[str, Any]) -> str | None:
+    """The name of the Job the Pod runs for (the Job controller's label)."""
+    return (pod.get("metadata", {}).get("labels") or {}).get(JOB_NAME_LABEL)
 
 
 def exporter_result(pods: list[dict[str, Any]]) -> ExporterResult | None:

@@ -26,16 +26,14 @@ from export_operator import metrics, status
 from export_operator.admission import Admitter
 from export_operator.announcements import Announcement, Announcer
 from export_operator.cluster import Cluster, ConflictError, WatchCursor
-from export_operator.jobs import (
-    JOB_NAME_LABEL,
-    JobPhase,
-    JobView,
-    Owner,
-    job_manifest,
-    object_key,
-    owner_name,
+from export_operator.jobs import JobPhase, JobView, Owner, job_manifest, object_key, owner_name
+from export_operator.pods import (
+    cannot_start,
+    completion_index,
+    exporter_result,
+    job_name,
+    last_failure,
 )
-from export_operator.pods import cannot_start, completion_index, exporter_result, last_failure
 from export_operator.retention import FinishedExports
 from export_operator.settings import OperatorSettings
 from export_storage import ObjectStore
@@ -155,9 +153,8 @@ class Exports:
         second); `job_changed` then finds the export completed already."""
         if exporter_result([pod]) is None:
             return
-        meta = pod["metadata"]
-        job_name = (meta.get("labels") or {}).get(JOB_NAME_LABEL)
-        job = self._cluster.get_job(meta["namespace"], job_name) if job_name else None
+        name = job_name(pod)
+        job = self._cluster.get_job(pod["metadata"]["namespace"], name) if name else None
         if job is None:
             return
         view = JobView.of(job)
