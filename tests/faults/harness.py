@@ -549,14 +549,32 @@ def audit(
     return Counter(answer["status"] for answer in final.values())
 
 
+# An export completes when its exporter exits; its Job says so ~2 s later (the kubelet's next
+# pass, then the Job controller's batching). A Job still active this long after is a fault.
+JOB_SETTLE_SECONDS = 30.0
+
+
+def _settled_jobs(product: Product, ours: list[dict[str, Any]]) -> list[client.V1Job]:
+    """The export Jobs once none of these exports' Jobs is active, or as they are after
+    JOB_SETTLE_SECONDS."""
+    uids = {export["metadata"]["uid"] for export in ours}
+    selector = f"{resource.MANAGED_BY_LABEL}={resource.MANAGED_BY}"
+    deadline = time.monotonic() + JOB_SETTLE_SECONDS
+    while True:
+        jobs = product.batch().list_namespaced_job(NAMESPACE, label_selector=selector).items
+        running = [
+            job
+            for job in jobs
+            if job.status.active
+            and any(ref.uid in uids for ref in job.metadata.owner_references or [])
+        ]
+        if not running or time.monotonic() > deadline:
+            return list(jobs)
+        time.sleep(0.5)
+
+
 def _audit_jobs(product: Product, export_uids: set[str], ours: list[dict[str, Any]]) -> None:
-    jobs = (
-        product.batch()
-        .list_namespaced_job(
-            NAMESPACE, label_selector=f"{resource.MANAGED_BY_LABEL}={resource.MANAGED_BY}"
-        )
-        .items
-    )
+    jobs = _settled_jobs(product, ours)
     owners = {
         job.metadata.name: [
             ref.uid
