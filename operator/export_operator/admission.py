@@ -56,6 +56,10 @@ class JobApi(Protocol):
     def resume_job(self, job: JobView) -> None: ...
 
 
+# How far a Job has come: the operator creates Jobs suspended and resumes each once.
+_PROGRESS = {JobPhase.SUSPENDED: 0, JobPhase.RUNNING: 1, JobPhase.SUCCEEDED: 2, JobPhase.FAILED: 2}
+
+
 class JobIndex:
     """The export Jobs as the watch last reported them: what admission reads instead of a list.
 
@@ -71,8 +75,15 @@ class JobIndex:
         self._listed = False
 
     def seen(self, job: JobView) -> None:
+        """The Job as an event reports it; an event older than what is known is ignored.
+
+        A Job only moves forward (suspended, running, finished): the watch event of its
+        creation, suspended, may arrive after this process resumed it, and taking it would free
+        a slot that the Job holds (a flood of exports then ran one over the cap)."""
         with self._lock:
-            self._jobs[job.uid] = job
+            known = self._jobs.get(job.uid)
+            if known is None or _PROGRESS[job.phase] >= _PROGRESS[known.phase]:
+                self._jobs[job.uid] = job
 
     def gone(self, uid: str) -> None:
         with self._lock:

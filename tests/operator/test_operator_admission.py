@@ -131,6 +131,23 @@ def test_the_job_index_lists_once_then_follows_events_and_its_own_admissions() -
     assert {job.name for job in index.list_export_jobs() if job.occupies_slot} == {"export-3"}
 
 
+def test_a_late_event_of_a_resumed_job_does_not_free_its_slot() -> None:
+    api = _FakeJobs([_job(1, 1, JobPhase.SUSPENDED), _job(2, 1, JobPhase.SUSPENDED)])
+    api.release.set()
+    index = JobIndex(api)
+    admitter = Admitter(index, 1, 1)
+
+    admitter.request()  # resumes export-1: the cap of one is full
+    index.seen(_job(1, 1, JobPhase.SUSPENDED))  # the watch's event of its creation, late
+    admitter.request()
+
+    assert api.resumed == ["export-1"]
+    index.seen(_job(1, 1, JobPhase.SUCCEEDED))
+    index.seen(_job(1, 1, JobPhase.RUNNING))  # older than the last event: ignored
+    admitter.request()
+    assert api.resumed == ["export-1", "export-2"]
+
+
 def _sharded(n: int, space: int, phase: JobPhase, pods: int) -> JobView:
     return replace(_job(n, space, phase), pods=pods)
 
