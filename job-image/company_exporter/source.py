@@ -99,10 +99,9 @@ class Snapshot:
         """`count` readers in this snapshot, each for a thread of its own: those connected
         ahead first (raising their connecting's failure), any more connected now."""
         snapshot_id = self.exported_id()
-        if self._ahead is not None:
-            self._ahead.result()  # raises the failure
-        ahead = self._connected_ahead()
-        taken, spare = ahead[:count], ahead[count:]
+        ahead, self._ahead = self._ahead, None
+        connected = ahead.result() if ahead is not None else []  # raises their failure
+        taken, spare = connected[:count], connected[count:]
         for reader in spare:
             reader.close()
         self._readers += taken
