@@ -562,27 +562,24 @@ def _settled_jobs(product: Product, ours: list[dict[str, Any]]) -> list[client.V
     deadline = time.monotonic() + JOB_SETTLE_SECONDS
     while True:
         jobs = product.batch().list_namespaced_job(NAMESPACE, label_selector=selector).items
-        running = [
-            job
-            for job in jobs
-            if job.status.active
-            and any(ref.uid in uids for ref in job.metadata.owner_references or [])
-        ]
+        running = [job for job in jobs if job.status.active and set(_owners(job)) & uids]
         if not running or time.monotonic() > deadline:
             return list(jobs)
         time.sleep(0.5)
 
 
+def _owners(job: client.V1Job) -> list[str]:
+    """The uids of the exports that control the Job (exactly one, for a sound Job)."""
+    return [
+        ref.uid
+        for ref in job.metadata.owner_references or []
+        if ref.controller and ref.kind == resource.KIND
+    ]
+
+
 def _audit_jobs(product: Product, export_uids: set[str], ours: list[dict[str, Any]]) -> None:
     jobs = _settled_jobs(product, ours)
-    owners = {
-        job.metadata.name: [
-            ref.uid
-            for ref in job.metadata.owner_references or []
-            if ref.controller and ref.kind == resource.KIND
-        ]
-        for job in jobs
-    }
+    owners = {job.metadata.name: _owners(job) for job in jobs}
     assert [name for name, uids in owners.items() if len(uids) != 1] == [], "a Job without export"
     assert {uids[0] for uids in owners.values()} <= export_uids, "a Job whose export is gone"
     for export in ours:
