@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from local_cluster.node_network import CONTAINMENT_TABLE
+from local_cluster.node_network import BRIDGE, CONTAINMENT_TABLE
 from local_cluster.product import Published
 from tests.conftest import KubeCluster
 from tests.kubectl import Kubectl
@@ -98,6 +98,33 @@ def test_containment_routes_rules_and_listen_addresses(kube: KubeCluster) -> Non
     }
     assert addresses
     assert addresses <= {"127.0.0.1", network.host_address}
+
+
+def test_the_pod_bridge_keeps_its_mac_as_ports_come_and_go(kube: KubeCluster) -> None:
+    """Pods cache the gateway's MAC: were it to follow the bridge's lowest port, a Pod's veth
+    going would strand every other Pod's connections. Here a port with the lowest MAC there is
+    (the documentation range, 00:00:5e:00:53:xx) joins the bridge and leaves it."""
+    node = kube.node
+
+    def bridge_mac() -> str:
+        shown = subprocess.run(
+            node.inside("ip", "-json", "link", "show", BRIDGE),
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return str(json.loads(shown.stdout)[0]["address"])
+
+    port = f"macprobe{uuid.uuid4().hex[:4]}"
+    assert bridge_mac() == node.network.bridge_mac
+    subprocess.run(
+        node.inside("ip", "link", "add", port, "address", "00:00:5e:00:53:01", "type", "veth",
+                    "peer", "name", f"{port}p"), check=True,
+    )  # fmt: skip
+    try:
+        subprocess.run(node.inside("ip", "link", "set", port, "master", BRIDGE, "up"), check=True)
+        assert bridge_mac() == node.network.bridge_mac
+    finally:
+        subprocess.run(node.inside("ip", "link", "del", port), check=True)
+    assert bridge_mac() == node.network.bridge_mac
 
 
 def test_a_container_over_its_memory_limit_is_oom_killed(
