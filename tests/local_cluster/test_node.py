@@ -102,8 +102,9 @@ def test_containment_routes_rules_and_listen_addresses(kube: KubeCluster) -> Non
 
 def test_the_pod_bridge_keeps_its_mac_as_ports_come_and_go(kube: KubeCluster) -> None:
     """Pods cache the gateway's MAC: were it to follow the bridge's lowest port, a Pod's veth
-    going would strand every other Pod's connections. Here a port with the lowest MAC there is
-    (the documentation range, 00:00:5e:00:53:xx) joins the bridge and leaves it."""
+    going would strand every other Pod's connections. Here a port whose MAC is below every other
+    (00:00:5e:00:53:01, a documentation MAC; Pods' veths and the bridge's own are locally
+    administered, 02:... and up) joins the bridge and leaves it."""
     node = kube.node
 
     def bridge_mac() -> str:
