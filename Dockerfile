@@ -46,12 +46,30 @@ deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; \
 print("\n".join(d for d in deps if re.split(r"[<>=!~\[ ;]", d)[0] in wanted))' \
     > /wheels/exporter-requirements.txt
 
-# What both images start from: the base without any package installer, a fixed non-root user.
+# ADBC's PostgreSQL driver compiled with optimization from third_party/arrow-adbc, as the wheel
+# both images install (PyPI's wheels of it are compiled without; see that folder's README.md).
+FROM ${BASE_IMAGE} AS adbc-driver
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
+RUN apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+       g++ cmake ninja-build pkg-config libpq-dev >/dev/null \
+    && python3 -m venv /opt/build
+COPY third_party/arrow-adbc /src/arrow-adbc
+RUN --mount=type=secret,id=ca-certificates \
+    if [ -s /run/secrets/ca-certificates ]; then export PIP_CERT=/run/secrets/ca-certificates; fi \
+    && /src/arrow-adbc/build-wheel.sh /adbc-wheels /opt/build/bin/pip
+
+# What both images start from: the base without any package installer, a fixed non-root user,
+# and libpq, which the compiled ADBC driver links (PyPI's wheel carried a copy of its own).
 FROM ${BASE_IMAGE} AS runtime
 RUN if python3 -m pip --version >/dev/null 2>&1; then \
       python3 -m pip uninstall --yes --quiet pip setuptools wheel; \
     fi \
-    && rm -rf /usr/share/python-wheels /usr/local/lib/python3*/ensurepip/_bundled
+    && rm -rf /usr/share/python-wheels /usr/local/lib/python3*/ensurepip/_bundled \
+    && apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libpq5 \
+       >/dev/null \
+    && apt-get clean && rm -rf /var/lib/apt/lists/*
 ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /tmp
 
@@ -64,10 +82,12 @@ FROM ${BASE_IMAGE} AS exporter-build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 RUN python3 -m venv /opt/company-exporter
 COPY --from=wheel /wheels /wheels
+COPY --from=adbc-driver /adbc-wheels /wheels
 RUN --mount=type=secret,id=ca-certificates \
     if [ -s /run/secrets/ca-certificates ]; then export PIP_CERT=/run/secrets/ca-certificates; fi \
     && /opt/company-exporter/bin/pip install --quiet --no-deps /wheels/company_exports-*.whl \
     && /opt/company-exporter/bin/pip install --quiet -r /wheels/exporter-requirements.txt \
+       /wheels/adbc_driver_postgresql-*.whl \
     && /opt/company-exporter/bin/pip uninstall --yes --quiet pip setuptools wheel \
     && rm /opt/company-exporter/bin/local-cluster \
     && /opt/company-exporter/bin/python3 -m compileall -q --invalidation-mode unchecked-hash \
@@ -83,9 +103,11 @@ FROM ${BASE_IMAGE} AS app-build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 RUN python3 -m venv /opt/company-exports
 COPY --from=wheel /wheels /wheels
+COPY --from=adbc-driver /adbc-wheels /wheels
 RUN --mount=type=secret,id=ca-certificates \
     if [ -s /run/secrets/ca-certificates ]; then export PIP_CERT=/run/secrets/ca-certificates; fi \
     && /opt/company-exports/bin/pip install --quiet /wheels/company_exports-*.whl \
+       /wheels/adbc_driver_postgresql-*.whl \
     && /opt/company-exports/bin/pip uninstall --yes --quiet pip setuptools wheel \
     && rm /opt/company-exports/bin/local-cluster \
     && /opt/company-exports/bin/python3 -m compileall -q --invalidation-mode unchecked-hash \

@@ -18,15 +18,17 @@ node-check: ## Check that this machine can run the local node (root, cgroup v1 m
 	@PYTHONPATH=local-cluster python3 -m local_cluster.node_requirements
 
 .PHONY: system-deps
-system-deps: ## Install the Debian packages we need (PostgreSQL, buildah, mmdebstrap, containerd, runc, CNI plugins, iptables, nftables, ipset) when missing and running as root
+system-deps: ## Install the Debian packages we need (PostgreSQL, buildah, mmdebstrap, containerd, runc, CNI plugins, iptables, nftables, ipset, and g++, cmake, ninja, pkg-config and libpq's headers for the ADBC driver) when missing and running as root
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then echo "[make] installing PostgreSQL from Debian's packages"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else echo "[make] PostgreSQL is missing: run 'sudo apt-get install postgresql' and retry"; exit 1; fi; fi
 	@command -v go >/dev/null || { echo "[make] Go >= 1.26 is missing: it builds the local Kubernetes control plane"; exit 1; }
 	@missing=""; for tool in buildah:buildah mmdebstrap:mmdebstrap containerd:containerd runc:runc \
-	  iptables:iptables nft:nftables ipset:ipset /usr/lib/cni/bridge:containernetworking-plugins; do \
-	  command -v "$${tool%%:*}" >/dev/null || missing="$$missing $${tool#*:}"; done; \
+	  iptables:iptables nft:nftables ipset:ipset /usr/lib/cni/bridge:containernetworking-plugins \
+	  g++:g++ cmake:cmake ninja:ninja-build pkg-config:pkg-config \
+	  /usr/include/postgresql/libpq-fe.h:libpq-dev; do \
+	  { command -v "$${tool%%:*}" || test -e "$${tool%%:*}"; } >/dev/null || missing="$$missing $${tool#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then echo "[make] installing$$missing from Debian's packages"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
@@ -36,7 +38,8 @@ $(INSTALLED): pyproject.toml
 	@echo "[make] creating the virtualenv $(VENV) and installing packages (first run: a minute or two)"
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -e '.[dev,cluster]'
+	@rm -rf $(VENV)/adbc-driver && third_party/arrow-adbc/build-wheel.sh $(VENV)/adbc-driver $(VENV)/bin/pip
+	@$(PY) -m pip install --quiet -e '.[dev,cluster]' $(VENV)/adbc-driver/adbc_driver_postgresql-*.whl
 	@rm -f $(VENV)/.installed-* && touch $@
 
 .PHONY: install

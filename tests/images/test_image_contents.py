@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from local_cluster.image_build import BuiltImage
+from tests.adbc_driver import not_our_build
 from tests.images.conftest import image_config, rootfs
 
 pytestmark = pytest.mark.integration
@@ -121,3 +122,16 @@ def test_exporter_image_holds_only_the_exporters_dependencies(exporter_image: Bu
             assert (site / wanted).is_dir(), wanted
         for left_out in NOT_IN_EXPORTER:
             assert not (site / left_out).exists(), left_out
+
+
+@pytest.mark.parametrize(
+    ("name", "venv"),
+    [("company-exports", "company-exports"), ("company-exports-exporter", "company-exporter")],
+)
+def test_the_adbc_driver_is_our_optimized_build_with_its_libpq(
+    images: dict[str, BuiltImage], name: str, venv: str
+) -> None:
+    with rootfs(images[name].local_ref) as root:
+        site = _site_packages(root, venv)
+        assert not_our_build(site / "adbc_driver_postgresql" / "libadbc_driver_postgresql.so") == []
+        assert list(root.glob("usr/lib/*/libpq.so.5")), "libpq5 is not installed"
