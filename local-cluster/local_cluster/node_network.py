@@ -17,8 +17,10 @@ ones: a restarted stack that gets another slot keeps its Services' addresses (st
 
 Containment: the node's namespace has no default route, so a Pod reaches only the cluster's own
 CIDRs and the machine's end of the link; a forward rule drops anything else a Pod sends, and the
-machine holds `unreachable` routes for the Pod and Service ranges (one per cluster, told apart by
-their metric), so no packet for them can leave through the machine's default route.
+machine holds `unreachable` routes for the link and the Pod and Service ranges (one per cluster,
+told apart by their metric), so no packet for them can leave through the machine's default route:
+not even once the node's namespace is gone, which takes the whole veth pair, the machine's end and
+its address too, with it (a client still dialling 10.200.N.1 then hears "no route to host").
 """
 
 import ipaddress
@@ -81,6 +83,11 @@ class NodeNetwork:
         return SERVICE_CIDR
 
     @property
+    def contained_cidrs(self) -> tuple[str, str, str]:
+        """What the machine's unreachable routes cover: the link, the Pods and the Services."""
+        return (self.link_cidr, self.pod_cidr, self.service_cidr)
+
+    @property
     def route_metric(self) -> str:
         """This cluster's metric on the machine's unreachable routes (others have their own)."""
         return str(ROUTE_METRIC_BASE + self.slot)
@@ -120,7 +127,7 @@ def create_node_network(preferred: int | None = None) -> NodeNetwork:
     try:
         _ip("addr", "add", f"{network.host_address}/30", "dev", network.host_link)
         _ip("link", "set", network.host_link, "up")
-        for cidr in (network.pod_cidr, network.service_cidr):
+        for cidr in network.contained_cidrs:
             _ip("route", "add", "unreachable", cidr, "metric", network.route_metric)
     except BaseException:
         remove_node_network(network)
@@ -169,7 +176,7 @@ def remove_node_network(network: NodeNetwork) -> None:
     """Deletes what `create_node_network` added to the machine (the namespace's side goes with
     the namespace); tolerates what is gone already."""
     subprocess.run(["ip", "link", "del", network.host_link], capture_output=True, check=False)
-    for cidr in (network.pod_cidr, network.service_cidr):
+    for cidr in network.contained_cidrs:
         subprocess.run(
             ["ip", "route", "del", "unreachable", cidr, "metric", network.route_metric],
             capture_output=True,

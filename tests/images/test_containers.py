@@ -8,7 +8,6 @@ import json
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
 
@@ -51,14 +50,15 @@ print(json.dumps({"imported": names, "local_cluster": has_local_cluster}))
 
 
 @pytest.fixture(scope="session")
-def image_database(postgres: Postgres) -> Iterator[str]:
-    """A database of its own on the session's PostgreSQL, empty: the image's migrate fills it."""
+def image_database(postgres: Postgres) -> str:
+    """A database of its own on the session's PostgreSQL, empty: the image's migrate fills it.
+
+    Not dropped at the end: it goes with the session's PostgreSQL and its data folder, and by
+    then the session's node may have taken the link PostgreSQL listens on with it."""
     name = f"images_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(postgres.url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield postgres.url.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(postgres.url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    return postgres.url.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture(scope="session")
