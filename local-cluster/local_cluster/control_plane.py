@@ -27,6 +27,8 @@ CONTROLLERS = (
     "pod-garbage-collector-controller",
     "disruption-controller",
     "cronjob-controller",
+    # Runs the chart's optional DaemonSet that pre-pulls the exporter's image (exporter.prePull).
+    "daemonset-controller",
     # What a real node needs: Service endpoints for kube-proxy and CoreDNS, the CA bundle every
     # Pod's service-account volume projects.
     "endpointslice-controller",

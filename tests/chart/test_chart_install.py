@@ -680,6 +680,31 @@ def _upgrade(installed: Installed, helm: Helm, *settings: str) -> None:
     helm.run(*arguments, kubeconfig=installed.kube.kubeconfig)
 
 
+def test_pre_pulling_puts_the_exporters_image_on_the_node_and_holds_it(
+    installed: Installed, helm: Helm, kubectl: Kubectl
+) -> None:
+    settings = kubectl.json("get", "configmap", f"{RELEASE}-operator", "-n", NAMESPACE)["data"]
+    image = settings["EXPORT_OPERATOR_EXPORTER_IMAGE"]
+    prepull = f"{INSTANCE},app.kubernetes.io/component=exporter-prepull"
+    _upgrade(installed, helm, "exporter.prePull.enabled=true")
+    try:
+        # helm's --wait lets a DaemonSet be maxUnavailable (one) Pod short: wait for all of it.
+        daemonset = f"daemonset/{RELEASE}-exporter-prepull"
+        kubectl("rollout", "status", daemonset, "-n", NAMESPACE, "--timeout=120s")
+        (pod,) = _running_pods(kubectl, selector=prepull)
+        assert pod["spec"]["containers"][0]["image"] == image
+        (node,) = kubectl.json("get", "nodes")["items"]
+        on_node = {name for held in node["status"]["images"] for name in held["names"]}
+        assert image in on_node
+        name = pod["metadata"]["name"]
+        inspected = kubectl("exec", "-n", NAMESPACE, name, "--", "python3", "-c", INSPECT)
+        uid, gid, root, token, _ = inspected.stdout.split(maxsplit=4)
+        assert (uid, gid, root, token) == ("65532", "65532", "errno-30", "False")
+    finally:
+        _upgrade(installed, helm, "exporter.prePull.enabled=false")
+    assert kubectl.json("get", "daemonsets", "-n", NAMESPACE, "-l", INSTANCE)["items"] == []
+
+
 def test_upgrade_rolls_the_deployments_only_when_a_setting_changes(
     installed: Installed, helm: Helm, kubectl: Kubectl, figures: list[str]
 ) -> None:

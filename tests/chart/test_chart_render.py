@@ -27,6 +27,7 @@ SERVICE_MONITOR_VALUES = CI_VALUES / "servicemonitor-values.yaml"
 WITH_SERVICE_MONITOR_CRD = ("--api-versions", "monitoring.coreos.com/v1/ServiceMonitor")
 PREFIX = "release-company-exports"
 WEBHOOKS = f"{PREFIX}-webhooks"
+PREPULL = f"{PREFIX}-exporter-prepull"
 CA_DIRECTORY = "/etc/export-webhooks/ca"
 PEM = "-----BEGIN CERTIFICATE-----\nMIIBdevelopmentCA\n-----END CERTIFICATE-----\n"
 # The address ranges the dispatcher's egress rule keeps closed (the cluster and its neighbours).
@@ -43,7 +44,8 @@ PRIVATE_IPV4 = [
 def _pod_specs(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {
         obj["metadata"]["name"]: obj["spec"]["template"]["spec"]
-        for obj in objects_of_kind(objects, "Deployment")
+        for kind in ("Deployment", "DaemonSet")
+        for obj in objects_of_kind(objects, kind)
     }
 
 
@@ -174,7 +176,8 @@ def test_exporter_settings_reach_the_operator_as_a_json_object(helm: Helm) -> No
 @pytest.mark.parametrize("values", [MINIMAL_VALUES, PRODUCTION_VALUES], ids=lambda p: p.stem)
 def test_every_pod_and_container_is_locked_down(helm: Helm, values: Path) -> None:
     pods = _pod_specs(helm.template(values))
-    assert set(pods) == {f"{PREFIX}-api", f"{PREFIX}-operator", WEBHOOKS}
+    pre_pulling = {PREPULL} if values == PRODUCTION_VALUES else set()
+    assert set(pods) == {f"{PREFIX}-api", f"{PREFIX}-operator", WEBHOOKS, *pre_pulling}
     for name, pod in pods.items():
         security = pod["securityContext"]
         assert security["runAsNonRoot"] is True, name
@@ -188,6 +191,8 @@ def test_every_pod_and_container_is_locked_down(helm: Helm, values: Path) -> Non
             assert container["resources"]["requests"], container["name"]
             assert container["resources"]["limits"]["memory"], container["name"]
             assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+        if name == PREPULL:  # an idle process: no health to report
+            continue
         for container in pod["containers"]:
             assert container["livenessProbe"], name
             assert container["readinessProbe"], name
@@ -372,6 +377,36 @@ def test_export_pods_accept_no_traffic(helm: Helm) -> None:
         "app.kubernetes.io/managed-by": "company-exports-operator",
         "app.kubernetes.io/component": "exporter",
     }
+
+
+def test_pre_pulling_is_off_by_default_and_holds_the_export_jobs_image_when_on(
+    helm: Helm,
+) -> None:
+    assert objects_of_kind(helm.template(MINIMAL_VALUES), "DaemonSet") == []
+    digest = "sha256:" + "c" * 64
+    objects = helm.template(
+        PRODUCTION_VALUES,
+        settings=(
+            f"exporter.image.digest={digest}",
+            "exporter.prePull.nodeSelector.pool=exports",
+            "exporter.prePull.tolerations[0].key=dedicated",
+            "exporter.prePull.tolerations[0].operator=Exists",
+        ),
+    )
+    pod = named(objects, "DaemonSet", PREPULL)["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == _operator_settings(objects)["EXPORT_OPERATOR_EXPORTER_IMAGE"]
+    assert container["image"].endswith(f"@{digest}")
+    assert container["command"][:2] == ["python3", "-c"]
+    assert "SIGTERM" in container["command"][2]  # PID 1 stops at once on a rollout
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["serviceAccountName"] == f"{PREFIX}-exporter"
+    assert pod["nodeSelector"] == {"pool": "exports"}
+    assert pod["tolerations"] == [{"key": "dedicated", "operator": "Exists"}]
+    policy = named(objects, "NetworkPolicy", PREPULL)["spec"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    assert "ingress" not in policy  # no rule: nothing in
+    assert "egress" not in policy  # nor out
 
 
 def test_helm_template_needs_no_cluster() -> None:
