@@ -21,6 +21,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,13 +76,20 @@ def servers_root() -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def node_network() -> Iterator[NodeNetwork]:
+@contextmanager
+def held_node_network() -> Iterator[NodeNetwork]:
+    """A node network in a free slot for the block, removed at its end."""
     network = create_node_network()
     try:
         yield network
     finally:
         remove_node_network(network)
+
+
+@pytest.fixture(scope="session")
+def node_network() -> Iterator[NodeNetwork]:
+    with held_node_network() as network:
+        yield network
 
 
 @pytest.fixture(scope="session")

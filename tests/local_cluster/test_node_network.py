@@ -5,18 +5,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from local_cluster.node_network import NodeNetwork, create_node_network, remove_node_network
+from local_cluster.node_network import NodeNetwork
+from tests.conftest import held_node_network
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def network() -> Iterator[NodeNetwork]:
-    network = create_node_network()
-    try:
+    """A network of the test's own: the test deletes its link."""
+    with held_node_network() as network:
         yield network
-    finally:
-        remove_node_network(network)
 
 
 def _route_to(address: str) -> subprocess.CompletedProcess[str]:
