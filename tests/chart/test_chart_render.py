@@ -404,9 +404,13 @@ def test_pre_pulling_is_off_by_default_and_holds_the_export_jobs_image_when_on(
     assert pod["nodeSelector"] == {"pool": "exports"}
     assert pod["tolerations"] == [{"key": "dedicated", "operator": "Exists"}]
     policy = named(objects, "NetworkPolicy", PREPULL)["spec"]
+    daemonset = named(objects, "DaemonSet", PREPULL)
+    assert policy["podSelector"] == daemonset["spec"]["selector"]
     assert policy["policyTypes"] == ["Ingress", "Egress"]
-    assert "ingress" not in policy  # no rule: nothing in
-    assert "egress" not in policy  # nor out
+    assert policy["ingress"] == []  # no rule: nothing in
+    # Nor out, though these values give the chart's other Pods egress rules.
+    assert named(objects, "NetworkPolicy", f"{PREFIX}-exporter")["spec"]["egress"]
+    assert "egress" not in policy
 
 
 def test_helm_template_needs_no_cluster() -> None:
