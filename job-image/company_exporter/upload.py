@@ -61,11 +61,11 @@ def s3_failure(error: Exception, bucket: str, doing: str) -> ExportError:
 class MultipartUpload:
     """`with MultipartUpload(...) as upload: upload.send(part) ...; upload.complete()`.
 
-    The client is made (unless given) and the upload started in an upload thread, so the ~0.2 s
-    this takes overlaps the reading. Leaving the block without `complete()` (an error, a cancel)
-    aborts the upload, so S3 keeps no orphan parts that would be billed forever. Parts sent are
-    numbered from `first_part` on; `include` adds parts others uploaded (a sharded export's
-    shards).
+    The client is made (unless given) and the upload started in an upload thread, beside the
+    reading (its ~0.17 s of Python still holds the GIL the readers need at times). Leaving the
+    block without `complete()` (an error, a cancel) aborts the upload, so S3 keeps no orphan parts
+    that would be billed forever. Parts sent are numbered from `first_part` on; `include` adds
+    parts others uploaded (a sharded export's shards).
     """
 
     def __init__(

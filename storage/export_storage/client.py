@@ -31,7 +31,7 @@ def s3_client(settings: S3Settings) -> "S3Client":
     """A SigV4 client; botocore's own session, as boto3's adds ~0.35 s of start-up only.
 
     botocore's client machinery is imported here, not at the top: the exporter makes its client
-    in a thread, so ~0.15 s of importing and loading S3's model overlap its first reads.
+    in a thread once its readers have started, not before them in its start-up.
     """
     import botocore.session
     from botocore.config import Config
