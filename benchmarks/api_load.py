@@ -33,7 +33,7 @@ from export_api.admin import create_space, issue_key
 from export_api.auth import Scope
 from export_contracts.crd import custom_resource_definition
 from export_database.migrate import migrate
-from local_cluster.process import free_port
+from local_cluster.process import free_port, stop_servers_on_termination
 from local_cluster.stack import Stack, up
 
 NAMESPACE = "bench"
@@ -272,6 +272,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
+    stop_servers_on_termination()
     root = Path(tempfile.mkdtemp(prefix="api-bench-"))
     root.chmod(0o755)  # PostgreSQL's unprivileged account must reach its data folder
     stack = up(root)

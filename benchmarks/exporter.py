@@ -33,6 +33,7 @@ import psycopg
 from export_contracts.exporter import ExporterResult
 from export_database.generate import DEFAULT_FIRST_INSTANT, create_space, generate_companies
 from export_database.migrate import migrate
+from local_cluster.process import stop_servers_on_termination
 
 # The whole generated span, as instants: every company of the space is in the range.
 RANGE_START = DEFAULT_FIRST_INSTANT
@@ -207,6 +208,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 2])
     arguments = parser.parse_args()
+    stop_servers_on_termination()
     with servers() as env:
         env = {**env, "EXPORT_BUCKET": env.get("EXPORT_BUCKET", "company-exports")}
         migrate(env["DATABASE_URL"])

@@ -50,6 +50,7 @@ from benchmarks.soak import run as run_soak
 from export_api.admin import issue_key
 from export_api.auth import Scope
 from export_database.migrate import migrate
+from local_cluster.process import stop_servers_on_termination
 from local_cluster.product import DemoSpace, ensure_demo_space
 from local_cluster.stack import Stack
 from tests.faults.harness import Product, start_product
@@ -309,6 +310,7 @@ def main() -> None:
     parser.add_argument("--soak-exports", type=int, default=60, help="0: no soak")
     parser.add_argument("--soak-spaces", type=int, default=6)
     arguments = parser.parse_args()
+    stop_servers_on_termination()
     started = time.monotonic()
 
     def progress(step: str) -> None:

@@ -39,6 +39,7 @@ from typing import Any
 
 from export_contracts import resource
 from export_operator.jobs import JobView
+from local_cluster.process import stop_servers_on_termination
 from local_cluster.product import NAMESPACE
 from tests.faults.harness import (
     Product,
@@ -247,6 +248,7 @@ def main() -> None:
     parser.add_argument("--create-rate", type=float, default=5.0, help="creates per second")
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args()
+    stop_servers_on_termination()
     sys.stdout.write(run(args.exports, args.spaces, args.create_rate, args.seed) + "\n")
 
 

@@ -152,6 +152,23 @@ class Server:
             self.popen.wait(timeout=5)
 
 
+def stop_servers_on_termination() -> None:
+    """Makes SIGTERM and SIGHUP end this process through its `finally` blocks, as Ctrl-C does.
+
+    The servers run in sessions of their own (a Ctrl-C at the terminal reaches this process
+    alone), so only this process's cleanup stops them. Killed by a signal's default action
+    instead, it would leave them running: a benchmark stopped by a timeout, or its terminal lost,
+    left a database, an S3 server or a whole cluster behind. Call it at the top of a program
+    that starts servers and stops them in `finally`.
+    """
+    for termination in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(termination, _exit_through_finally)
+
+
+def _exit_through_finally(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # the shell's code for "killed by signum"
+
+
 class Launcher:
     """Starts servers that log into one folder, and remembers them so that all can be stopped."""
 
