@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from local_cluster.process import Server
+
 pytestmark = pytest.mark.unit
 
 # A program as the benchmarks are: it starts a server and stops it in `finally`.
@@ -28,24 +30,16 @@ finally:
 """
 
 
-def is_running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
-
-
-def server_after_terminating(tmp_path: Path, signum: int, mode: str) -> tuple[int, int]:
+def server_after_terminating(tmp_path: Path, signum: int, mode: str) -> tuple[int, Server]:
     """Runs the program, terminates it with `signum` once its server runs: (its exit code, the
-    server's pid)."""
+    server)."""
     with subprocess.Popen(
         [sys.executable, "-c", PROGRAM, str(tmp_path), mode], stdout=subprocess.PIPE, text=True
     ) as program:
         assert program.stdout is not None
-        server = int(program.stdout.readline())
+        pid = int(program.stdout.readline())
         program.send_signal(signum)
-        return program.wait(timeout=30), server
+        return program.wait(timeout=30), Server("sleeper", pid, tmp_path / "sleeper.log")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
@@ -54,15 +48,15 @@ def test_a_terminated_program_stops_its_servers(tmp_path: Path, signum: int) -> 
 
     assert code == 128 + signum
     deadline = time.monotonic() + 5
-    while is_running(server) and time.monotonic() < deadline:
+    while server.is_running() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not is_running(server)
+    assert not server.is_running()
 
 
 def test_without_it_the_server_outlives_the_program(tmp_path: Path) -> None:
     code, server = server_after_terminating(tmp_path, signal.SIGTERM, "default")
     try:
         assert code == -signal.SIGTERM
-        assert is_running(server)  # what the handler is for
+        assert server.is_running()  # what the handler is for
     finally:
-        os.killpg(server, signal.SIGKILL)
+        os.killpg(server.pid, signal.SIGKILL)
