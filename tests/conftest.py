@@ -17,6 +17,7 @@
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import uuid
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 import pytest
@@ -35,7 +37,7 @@ from local_cluster.control_plane import ControlPlane
 from local_cluster.node import Node, clear_node
 from local_cluster.node_network import NodeNetwork, create_node_network, remove_node_network
 from local_cluster.postgres import Postgres, start_postgres
-from local_cluster.process import Launcher, Server
+from local_cluster.process import Launcher, Server, stop_servers_on_termination
 from local_cluster.product import Published, publish
 from local_cluster.registry import start_registry
 from local_cluster.s3 import S3Server, start_s3
@@ -163,6 +165,17 @@ def published(kube: KubeCluster, tmp_path_factory: pytest.TempPathFactory) -> Pu
     per session (`publish`, as `make up` does)."""
     work_dir = tmp_path_factory.mktemp("publish")
     return publish(ensure_binaries().helm, kube.env["REGISTRY"], work_dir)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The session's servers run in sessions of their own: a run killed by SIGTERM or SIGHUP (a CI
+    # job's timeout, a closed terminal) would leave them all running. It ends as Ctrl-C ends it
+    # instead, its fixtures' teardowns stopping them.
+    stop_servers_on_termination(_end_the_run)
+
+
+def _end_the_run(signum: int) -> NoReturn:
+    pytest.exit(f"stopped by {signal.Signals(signum).name}", returncode=128 + signum)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 log = logging.getLogger(__name__)
 
@@ -152,21 +153,34 @@ class Server:
             self.popen.wait(timeout=5)
 
 
-def stop_servers_on_termination() -> None:
+def _exit_through_finally(signum: int) -> NoReturn:
+    """Ends the process as a program's `finally` blocks expect: SystemExit, with the shell's code
+    for "killed by signum"."""
+    raise SystemExit(128 + signum)
+
+
+def stop_servers_on_termination(unwind: Callable[[int], NoReturn] = _exit_through_finally) -> None:
     """Makes SIGTERM and SIGHUP end this process through its `finally` blocks, as Ctrl-C does.
 
     The servers run in sessions of their own (a Ctrl-C at the terminal reaches this process
     alone), so only this process's cleanup stops them. Killed by a signal's default action
     instead, it would leave them running: a benchmark stopped by a timeout, or its terminal lost,
     left a database, an S3 server or a whole cluster behind. Call it at the top of a program
-    that starts servers and stops them in `finally`.
+    that starts servers and stops them in `finally`; `unwind(signum)` raises what unwinds it
+    (pytest ends a run on `pytest.exit`, where it would count a SystemExit as one test's failure
+    and go on). A second signal kills at once, so a cleanup that hangs can still be stopped.
     """
-    for termination in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(termination, _exit_through_finally)
+
+    def on_termination(signum: int, frame: object) -> None:
+        for termination in _TERMINATIONS:
+            signal.signal(termination, signal.SIG_DFL)
+        unwind(signum)
+
+    for termination in _TERMINATIONS:
+        signal.signal(termination, on_termination)
 
 
-def _exit_through_finally(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)  # the shell's code for "killed by signum"
+_TERMINATIONS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class Launcher:

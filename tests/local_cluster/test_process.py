@@ -1,4 +1,5 @@
-"""A program that starts servers stops them when it is terminated, not only when it ends."""
+"""A program that starts servers stops them when it is terminated, not only when it ends: the
+benchmarks, and a pytest run with the session's servers."""
 
 import os
 import signal
@@ -13,9 +14,11 @@ from local_cluster.process import Server
 
 pytestmark = pytest.mark.unit
 
+REPOSITORY = Path(__file__).parents[2]
+
 # A program as the benchmarks are: it starts a server and stops it in `finally`.
 PROGRAM = """
-import sys, time
+import os, sys, time
 from pathlib import Path
 from local_cluster.process import Launcher, stop_servers_on_termination
 
@@ -23,38 +26,87 @@ if sys.argv[2] == "handled":
     stop_servers_on_termination()
 launcher = Launcher(Path(sys.argv[1]))
 try:
-    print(launcher.start("sleeper", ["sleep", "600"]).pid, flush=True)
+    server = launcher.start("sleeper", ["sleep", "600"])
+    Path(os.environ["SERVER_PID_FILE"]).write_text(str(server.pid))
     time.sleep(600)
 finally:
     launcher.stop_all()
 """
 
+# A test run as ours are: a session fixture starts a server and stops it in its teardown.
+SUITE = """
+import os, time
+from pathlib import Path
+import pytest
+from local_cluster.process import Launcher
 
-def server_after_terminating(tmp_path: Path, signum: int, mode: str) -> tuple[int, Server]:
-    """Runs the program, terminates it with `signum` once its server runs: (its exit code, the
-    server)."""
-    with subprocess.Popen(
-        [sys.executable, "-c", PROGRAM, str(tmp_path), mode], stdout=subprocess.PIPE, text=True
-    ) as program:
-        assert program.stdout is not None
-        pid = int(program.stdout.readline())
+@pytest.fixture(scope="session")
+def sleeper(tmp_path_factory):
+    launcher = Launcher(tmp_path_factory.mktemp("logs"))
+    server = launcher.start("sleeper", ["sleep", "600"])
+    Path(os.environ["SERVER_PID_FILE"]).write_text(str(server.pid))
+    yield server
+    launcher.stop_all()
+
+def test_long(sleeper):
+    time.sleep(600)
+"""
+
+
+def server_after_terminating(command: list[str], tmp_path: Path, signum: int) -> tuple[int, Server]:
+    """Runs `command`, which starts a server and writes its pid to $SERVER_PID_FILE; terminates
+    it with `signum` once the server runs: (its exit code, the server)."""
+    pid_file = tmp_path / "server.pid"
+    env = {**os.environ, "SERVER_PID_FILE": str(pid_file), "PYTHONPATH": str(REPOSITORY)}
+    with subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL) as program:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text():
+            assert program.poll() is None, "it ended before its server started"
+            assert time.monotonic() < deadline, "no server started in 60 s"
+            time.sleep(0.05)
         program.send_signal(signum)
-        return program.wait(timeout=30), Server("sleeper", pid, tmp_path / "sleeper.log")
+        code = program.wait(timeout=60)
+    return code, Server("sleeper", int(pid_file.read_text()), tmp_path / "sleeper.log")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_a_terminated_program_stops_its_servers(tmp_path: Path, signum: int) -> None:
-    code, server = server_after_terminating(tmp_path, signum, "handled")
+def program(tmp_path: Path, mode: str) -> list[str]:
+    return [sys.executable, "-c", PROGRAM, str(tmp_path), mode]
 
-    assert code == 128 + signum
+
+def suite_run(tmp_path: Path, plugins: list[str]) -> list[str]:
+    """pytest on SUITE, with our tests' conftest as a plugin or not."""
+    suite = tmp_path / "test_suite.py"
+    suite.write_text(SUITE)
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugins, str(suite)]
+
+
+def assert_stopped(server: Server) -> None:
     deadline = time.monotonic() + 5
     while server.is_running() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not server.is_running()
 
 
-def test_without_it_the_server_outlives_the_program(tmp_path: Path) -> None:
-    code, server = server_after_terminating(tmp_path, signal.SIGTERM, "default")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_terminated_program_stops_its_servers(tmp_path: Path, signum: int) -> None:
+    code, server = server_after_terminating(program(tmp_path, "handled"), tmp_path, signum)
+
+    assert code == 128 + signum
+    assert_stopped(server)
+
+
+def test_a_terminated_test_run_stops_its_servers(tmp_path: Path) -> None:
+    command = suite_run(tmp_path, ["-p", "tests.conftest"])
+    code, server = server_after_terminating(command, tmp_path, signal.SIGTERM)
+
+    assert code == 128 + signal.SIGTERM
+    assert_stopped(server)
+
+
+@pytest.mark.parametrize("kind", ["program", "test run"])
+def test_without_it_the_server_outlives_its_starter(tmp_path: Path, kind: str) -> None:
+    command = program(tmp_path, "default") if kind == "program" else suite_run(tmp_path, [])
+    code, server = server_after_terminating(command, tmp_path, signal.SIGTERM)
     try:
         assert code == -signal.SIGTERM
         assert server.is_running()  # what the handler is for
