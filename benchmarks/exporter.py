@@ -45,6 +45,7 @@ class Run:
     seconds: float
     peak_rss_mb: float = 0.0
     ndjson_mb: float = 0.0
+    exporting_seconds: float = 0.0  # from its "export started" line to its "export finished"
 
 
 @contextmanager
@@ -122,6 +123,11 @@ def _last_log(stderr: str, message: str, code: int) -> dict[str, Any]:
     return next(log for log in reversed(logs) if log["message"] == message)
 
 
+def log_time(line: dict[str, Any]) -> float:
+    """When a log line of ours was written, in seconds since the epoch."""
+    return datetime.fromisoformat(line["time"]).timestamp()
+
+
 def run_exporter(
     env: dict[str, str], space_id: int, connections: int | None = None
 ) -> tuple[Run, ExporterResult]:
@@ -136,7 +142,8 @@ def run_exporter(
     seconds = time.monotonic() - started
     # The exporter logs its own peak RSS since exec; wait4's maxrss would count the fork too.
     finished = _last_log(process.stderr, "export finished", process.returncode)
-    run = Run(seconds, float(finished["peak_rss_mb"]), float(finished["ndjson_mb"]))
+    exporting = log_time(finished) - log_time(_last_log(process.stderr, "export started", 0))
+    run = Run(seconds, float(finished["peak_rss_mb"]), float(finished["ndjson_mb"]), exporting)
     return run, ExporterResult.model_validate_json(process.stdout)
 
 

@@ -10,7 +10,9 @@ and prints:
   first, on PostgreSQL and S3 of their own, before the stack starts (a quiet machine);
 - the exporter's peak RSS;
 - the product path: the same rows exported through the API (POST -> completed), the exporter in
-  a Job's container on the node, median of the repeats, beside the exporter alone on the stack;
+  a Job's container on the node, median of the repeats, beside the exporter alone on the stack,
+  and where the time between goes: before the exporter's 'export started' line, exporting, and
+  after its 'export finished' line;
 - 5M companies exported on one Pod and sharded (2 shards and their coordinator, as processes):
   rows/s, wall time, peak RSS per Pod, and the rate per shard that the scaling model multiplies;
 - create -> completed latency of a small export (the demo space's example day) through the chart's
@@ -28,6 +30,7 @@ The API's rate limits are raised for the run: the figures are of the work, not o
 import argparse
 import contextlib
 import io
+import json
 import os
 import re
 import shutil
@@ -45,13 +48,21 @@ import uvloop
 
 from benchmarks import stored, webhooks
 from benchmarks.api_load import Result, open_loop, request_head
-from benchmarks.exporter import run_exporter, run_floor, run_sharded, servers, space_with
+from benchmarks.exporter import (
+    Run,
+    log_time,
+    run_exporter,
+    run_floor,
+    run_sharded,
+    servers,
+    space_with,
+)
 from benchmarks.soak import run as run_soak
 from export_api.admin import issue_key
 from export_api.auth import Scope
 from export_database.migrate import migrate
 from local_cluster.process import stop_servers_on_termination
-from local_cluster.product import DemoSpace, ensure_demo_space
+from local_cluster.product import NAMESPACE, DemoSpace, ensure_demo_space
 from local_cluster.stack import Stack
 from tests.faults.harness import Product, start_product
 
@@ -128,22 +139,36 @@ def exporter_rows(env: dict[str, str], count: int, repeats: int) -> list[Row]:
 
 def product_rows(target: Target, count: int, repeats: int) -> list[Row]:
     """The same rows through the product (POST -> completed, the exporter in a Job's container)
-    beside the exporter alone on the same stack, data and settings: medians of the repeats."""
+    beside the exporter alone on the same stack, data and settings: medians of the repeats, and
+    where the time between went, split at the exporter's own log lines."""
     env = target.env
     with contextlib.redirect_stdout(io.StringIO()):
         space_id = space_with(env["DATABASE_URL"], count)
-    exporter_runs = [run_exporter(env, space_id)[0].seconds for _ in range(repeats)]
-    product_runs = [product_path_seconds(target, space_id) for _ in range(repeats)]
-    exporter_seconds = statistics.median(exporter_runs)
-    product_seconds = statistics.median(product_runs)
+    exporter_runs = [run_exporter(env, space_id)[0] for _ in range(repeats)]
+    product_runs = [product_path(target, space_id) for _ in range(repeats)]
+    exporter_seconds = statistics.median(run.seconds for run in exporter_runs)
+    product_seconds = statistics.median(run.seconds for run in product_runs)
+
+    def median(part: Callable[[ProductRun], float]) -> str:
+        return f"{statistics.median(part(run) for run in product_runs):.2f} s"
+
+    def alone(part: Callable[[Run], float]) -> str:
+        return f"{statistics.median(part(run) for run in exporter_runs):.2f} s"
+
     return [
         Row(f"product path, {_size(count)}", f"{product_seconds:.2f} s",
-            f"POST -> completed (a Job's container), median of {_runs(product_runs)}; "
+            f"POST -> completed (a Job's container), median of "
+            f"{_runs([run.seconds for run in product_runs])}; "
             f"{product_seconds / exporter_seconds:.2f}x the exporter alone on the stack "
-            f"(median of {_runs(exporter_runs)}); "
-            f"the {product_seconds - exporter_seconds:.1f} s between: "
-            f"the Pod's start (~0.6 s here), the kubelet seeing the exit (it relists every 1 s) "
-            f"and the polls (every {POLL_INTERVAL_SECONDS} s)"),
+            f"(median of {_runs([run.seconds for run in exporter_runs])}). Medians of its parts: "
+            f"POST -> the exporter's 'export started' {median(lambda run: run.to_start)} (the "
+            "Job and its Pod made, the container started, the interpreter, imports, connecting; "
+            f"alone: {alone(lambda run: run.seconds - run.exporting_seconds)} before it and "
+            f"after 'export finished'); exporting {median(lambda run: run.exporting)} (alone: "
+            f"{alone(lambda run: run.exporting_seconds)}); 'export finished' -> completed answered "
+            f"{median(lambda run: run.to_completed)} (the exit, the kubelet seeing it on its "
+            f"relist every 1 s, the operator's status write, the polls every "
+            f"{POLL_INTERVAL_SECONDS} s)"),
     ]  # fmt: skip
 
 
@@ -183,7 +208,18 @@ def _runs(seconds: list[float]) -> str:
     return ", ".join(f"{each:.2f}" for each in seconds) + " s"
 
 
-def product_path_seconds(target: Target, space_id: int) -> float:
+@dataclass(frozen=True)
+class ProductRun:
+    """One export through the product, split where its exporter logged (the node's clock is
+    this machine's)."""
+
+    seconds: float  # POST -> the first poll that answers completed
+    to_start: float  # POST -> the exporter's "export started" line
+    exporting: float  # "export started" -> "export finished"
+    to_completed: float  # "export finished" -> the poll that answered completed
+
+
+def product_path(target: Target, space_id: int) -> ProductRun:
     """POST over every company of the space, then polls until completed: what a client waits.
 
     The generated companies lie in 2019..2025 (export_database.generate), inside `whole`.
@@ -194,20 +230,38 @@ def product_path_seconds(target: Target, space_id: int) -> float:
         )
     whole = {"start_date": "2000-01-01 00:00:00", "end_date": "2029-12-30 23:59:59"}
     headers = {"Authorization": f"Bearer {api_key}"}
+    posted = time.time()
     with httpx.Client(base_url=target.api_url, headers=headers, timeout=30) as api:
-        return _completed_after(api, whole)
+        export_id, seconds = _completed_after(api, whole)
+    started, finished = _exporter_log_times(target.product, export_id)
+    return ProductRun(seconds, started - posted, finished - started, posted + seconds - finished)
 
 
-def _completed_after(api: httpx.Client, body: dict[str, str] = SMALL_EXPORT) -> float:
-    """Seconds from sending a create to the first poll that answers completed."""
+def _exporter_log_times(product: Product, export_id: int) -> tuple[float, float]:
+    """When the export's exporter logged "export started" and "export finished" (epoch seconds),
+    in the Pod that finished it."""
+    core = product.core()
+    for pod in product.exporter_pods(export_id):
+        log = core.read_namespaced_pod_log(pod.metadata.name, NAMESPACE)
+        lines = [json.loads(line) for line in log.splitlines()]  # its logs, then its result
+        times = {line["message"]: log_time(line) for line in lines if "message" in line}
+        if "export finished" in times:
+            return times["export started"], times["export finished"]
+    raise RuntimeError(f"no Pod of export {export_id} logged 'export finished'")
+
+
+def _completed_after(api: httpx.Client, body: dict[str, str] = SMALL_EXPORT) -> tuple[int, float]:
+    """The export's id, and the seconds from sending its create to the first poll that answers
+    completed."""
     started = time.monotonic()
     created = api.post(EXPORTS, json=body)
     created.raise_for_status()
-    path = f"{EXPORTS}/{created.json()['export_id']}"
+    export_id = created.json()["export_id"]
+    path = f"{EXPORTS}/{export_id}"
     while time.monotonic() - started < EXPORT_TIMEOUT_SECONDS:
         status = api.get(path).json()["status"]
         if status == "completed":
-            return time.monotonic() - started
+            return export_id, time.monotonic() - started
         if status == "failed":
             raise RuntimeError(f"the export {path} failed; see the operator's log")
         time.sleep(POLL_INTERVAL_SECONDS)
@@ -217,7 +271,7 @@ def _completed_after(api: httpx.Client, body: dict[str, str] = SMALL_EXPORT) -> 
 def latency_rows(target: Target, exports: int) -> list[Row]:
     headers = {"Authorization": f"Bearer {target.demo.api_key}"}
     with httpx.Client(base_url=target.api_url, headers=headers, timeout=30) as api:
-        latencies = [_completed_after(api) for _ in range(exports)]
+        latencies = [_completed_after(api)[1] for _ in range(exports)]
     return [
         Row("create -> completed, small export", f"{statistics.median(latencies):.2f} s",
             f"median of {exports}; min {min(latencies):.2f}, max {max(latencies):.2f} s"),
