@@ -115,12 +115,18 @@ def _exporter() -> str:
     return shutil.which("company-exporter", path=venv_bin) or "company-exporter"
 
 
-def _last_log(stderr: str, message: str, code: int) -> dict[str, Any]:
-    """The process's log line `message`; exits with the log when the process failed."""
+def exporter_logs(output: str) -> dict[str, dict[str, Any]]:
+    """An exporter's log lines by message, the last of each; other lines of its output (the
+    result it prints on stdout, in a Pod's log) are skipped."""
+    lines = (json.loads(line) for line in output.splitlines())
+    return {line["message"]: line for line in lines if "message" in line}
+
+
+def _logs(stderr: str, code: int) -> dict[str, dict[str, Any]]:
+    """The process's log lines by message; exits with the log when the process failed."""
     if code != 0:
         raise SystemExit(f"the exporter failed ({code}):\n{stderr}")
-    logs = [json.loads(line) for line in stderr.splitlines()]
-    return next(log for log in reversed(logs) if log["message"] == message)
+    return exporter_logs(stderr)
 
 
 def log_time(line: dict[str, Any]) -> float:
@@ -141,8 +147,9 @@ def run_exporter(
     )
     seconds = time.monotonic() - started
     # The exporter logs its own peak RSS since exec; wait4's maxrss would count the fork too.
-    finished = _last_log(process.stderr, "export finished", process.returncode)
-    exporting = log_time(finished) - log_time(_last_log(process.stderr, "export started", 0))
+    logs = _logs(process.stderr, process.returncode)
+    finished = logs["export finished"]
+    exporting = log_time(finished) - log_time(logs["export started"])
     run = Run(seconds, float(finished["peak_rss_mb"]), float(finished["ndjson_mb"]), exporting)
     return run, ExporterResult.model_validate_json(process.stdout)
 
@@ -174,13 +181,13 @@ def run_sharded(env: dict[str, str], space_id: int, shards: int) -> ShardedRun:
     outputs = [process.communicate() for process in processes]
     seconds = time.monotonic() - started
     codes = [process.returncode for process in processes]
-    finished = _last_log(outputs[0][1], "export finished", codes[0])
+    finished = _logs(outputs[0][1], codes[0])["export finished"]
     return ShardedRun(
         seconds=seconds,
         result=ExporterResult.model_validate_json(outputs[0][0]),
         coordinator_rss_mb=float(finished["peak_rss_mb"]),
         shards=[
-            _last_log(err, "shard finished", code)
+            _logs(err, code)["shard finished"]
             for (_, err), code in zip(outputs[1:], codes[1:], strict=True)
         ],
     )

@@ -30,7 +30,6 @@ The API's rate limits are raised for the run: the figures are of the work, not o
 import argparse
 import contextlib
 import io
-import json
 import os
 import re
 import shutil
@@ -50,6 +49,7 @@ from benchmarks import stored, webhooks
 from benchmarks.api_load import Result, open_loop, request_head
 from benchmarks.exporter import (
     Run,
+    exporter_logs,
     log_time,
     run_exporter,
     run_floor,
@@ -242,11 +242,9 @@ def _exporter_log_times(product: Product, export_id: int) -> tuple[float, float]
     in the Pod that finished it."""
     core = product.core()
     for pod in product.exporter_pods(export_id):
-        log = core.read_namespaced_pod_log(pod.metadata.name, NAMESPACE)
-        lines = [json.loads(line) for line in log.splitlines()]  # its logs, then its result
-        times = {line["message"]: log_time(line) for line in lines if "message" in line}
-        if "export finished" in times:
-            return times["export started"], times["export finished"]
+        logs = exporter_logs(core.read_namespaced_pod_log(pod.metadata.name, NAMESPACE))
+        if "export finished" in logs:
+            return log_time(logs["export started"]), log_time(logs["export finished"])
     raise RuntimeError(f"no Pod of export {export_id} logged 'export finished'")
 
 
