@@ -153,6 +153,9 @@ class Server:
             self.popen.wait(timeout=5)
 
 
+_TERMINATIONS = (signal.SIGTERM, signal.SIGHUP)
+
+
 def _exit_through_finally(signum: int) -> NoReturn:
     """Ends the process as a program's `finally` blocks expect: SystemExit, with the shell's code
     for "killed by signum"."""
@@ -178,9 +181,6 @@ def stop_servers_on_termination(unwind: Callable[[int], NoReturn] = _exit_throug
 
     for termination in _TERMINATIONS:
         signal.signal(termination, on_termination)
-
-
-_TERMINATIONS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class Launcher:
