@@ -16,8 +16,6 @@ from export_operator.settings import OperatorSettings
 CONTAINER_NAME = "exporter"
 # Set by the Job controller on its Pods; selects a Job's Pods.
 JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
-# Where the Pod's container writes transient files; the root filesystem is read-only.
-SCRATCH_DIR = "/tmp"  # noqa: S108 (an emptyDir of the Pod, not the host's /tmp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +68,6 @@ def _container_env(
         {"name": "AWS_DEFAULT_REGION", "value": settings.s3_region},
         # The node reads the termination message from this path; the exporter learns it here.
         {"name": "TERMINATION_MESSAGE_PATH", "value": settings.termination_message_path},
-        {"name": "TMPDIR", "value": SCRATCH_DIR},
         _secret_env("DATABASE_URL", settings.database_secret_name, settings.database_secret_key),
         _secret_env("AWS_ACCESS_KEY_ID", settings.s3_secret_name, settings.s3_access_key_id_key),
         _secret_env(
@@ -100,7 +97,6 @@ def _container(parameters: ExporterParameters, settings: OperatorSettings) -> di
             "readOnlyRootFilesystem": True,
             "capabilities": {"drop": ["ALL"]},
         },
-        "volumeMounts": [{"name": "scratch", "mountPath": SCRATCH_DIR}],
     }
 
 
@@ -171,7 +167,9 @@ def job_manifest(
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "containers": [_container(parameters, settings)],
-        "volumes": [{"name": "scratch", "emptyDir": {"sizeLimit": "64Mi"}}],
+        # No volumes: the exporter writes only its termination message (which the kubelet mounts
+        # itself), and a Pod with any volume waits for the kubelet's mount check, which polls
+        # every 300 ms: ~0.28 s more on every export's start.
     }
     if settings.service_account_name:
         pod_spec["serviceAccountName"] = settings.service_account_name

@@ -323,10 +323,8 @@ def _another_image(job: dict[str, Any]) -> None:
 
 
 def _a_host_path(job: dict[str, Any]) -> None:
-    job["spec"]["template"]["spec"]["volumes"].append(
-        {"name": "host", "hostPath": {"path": "/etc"}}
-    )
-    _container(job)["volumeMounts"].append({"name": "host", "mountPath": "/host"})
+    job["spec"]["template"]["spec"]["volumes"] = [{"name": "host", "hostPath": {"path": "/etc"}}]
+    _container(job)["volumeMounts"] = [{"name": "host", "mountPath": "/host"}]
 
 
 def _another_secret(job: dict[str, Any]) -> None:

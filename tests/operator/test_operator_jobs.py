@@ -75,6 +75,12 @@ def test_pod_is_locked_down(manifest: dict[str, Any]) -> None:
     assert set(_container(manifest)["resources"]) == {"requests", "limits"}
 
 
+def test_pod_has_no_volumes(manifest: dict[str, Any]) -> None:
+    # A Pod with any volume starts ~0.3 s later: the kubelet polls its mounts every 300 ms.
+    assert "volumes" not in manifest["spec"]["template"]["spec"]
+    assert "volumeMounts" not in _container(manifest)
+
+
 def test_parameters_are_env_and_credentials_only_secret_references(
     manifest: dict[str, Any],
 ) -> None:

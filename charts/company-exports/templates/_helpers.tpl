@@ -98,7 +98,7 @@ app.kubernetes.io/part-of: company-exports
 a JSON list: exporter.settings may not set them, and the Jobs' admission policy allows only these
 and exporter.settings. */}}
 {{- define "company-exports.operatorJobEnv" -}}
-{{- toJson (list "EXPORT_ID" "SPACE_ID" "RANGE_START" "RANGE_END" "EXPORT_DATE_FIELD" "EXPORT_BUCKET" "OBJECT_KEY" "EXPORT_SHARDS" "S3_ENDPOINT_URL" "AWS_DEFAULT_REGION" "TERMINATION_MESSAGE_PATH" "TMPDIR" "DATABASE_URL" "AWS_ACCESS_KEY_ID" "AWS_SECRET_ACCESS_KEY") -}}
+{{- toJson (list "EXPORT_ID" "SPACE_ID" "RANGE_START" "RANGE_END" "EXPORT_DATE_FIELD" "EXPORT_BUCKET" "OBJECT_KEY" "EXPORT_SHARDS" "S3_ENDPOINT_URL" "AWS_DEFAULT_REGION" "TERMINATION_MESSAGE_PATH" "DATABASE_URL" "AWS_ACCESS_KEY_ID" "AWS_SECRET_ACCESS_KEY") -}}
 {{- end -}}
 
 {{/* Environment entries for the S3 connection and keys, shared by the API and the operator. */}}
