@@ -107,6 +107,13 @@ class Server:
     pid: int
     log_path: Path
     popen: subprocess.Popen[bytes] | None = None
+    log_start: int = 0  # the log's size when this server started: what it wrote comes after
+
+    def has_logged(self, text: str) -> bool:
+        """Whether this server has written `text` to its log (earlier runs' lines excluded)."""
+        with self.log_path.open("rb") as log_file:
+            log_file.seek(self.log_start)
+            return text.encode() in log_file.read()
 
     def is_running(self) -> bool:
         if self.popen is not None:
@@ -201,6 +208,7 @@ class Launcher:
         log_path = self.log_dir / f"{name}.log"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with log_path.open("ab") as log_file:
+            log_start = os.fstat(log_file.fileno()).st_size
             popen = subprocess.Popen(
                 [str(part) for part in command],
                 stdin=subprocess.DEVNULL,
@@ -211,7 +219,7 @@ class Launcher:
                 user=user,
             )
         log.info("started %s (pid %d), log %s", name, popen.pid, log_path)
-        server = Server(name=name, pid=popen.pid, log_path=log_path, popen=popen)
+        server = Server(name, popen.pid, log_path, popen, log_start)
         self.servers.append(server)
         return server
 

@@ -1,5 +1,6 @@
-"""A program that starts servers stops them when it is terminated, not only when it ends: the
-benchmarks, and a pytest run with the session's servers."""
+"""local_cluster.process: a server is ready by what it logged in this run, not an earlier one's;
+a program that starts servers stops them when it is terminated, not only when it ends (the
+benchmarks, and a pytest run with the session's servers)."""
 
 import os
 import signal
@@ -10,11 +11,30 @@ from pathlib import Path
 
 import pytest
 
-from local_cluster.process import Server
+from local_cluster.process import Launcher, Server
 
 pytestmark = pytest.mark.unit
 
 REPOSITORY = Path(__file__).parents[2]
+
+
+def test_a_restarted_server_is_ready_by_what_it_logged_since_it_started(tmp_path: Path) -> None:
+    launcher = Launcher(tmp_path / "logs")
+    earlier = launcher.start("server", ["sh", "-c", "echo ready; sleep 600"])
+    earlier.wait_until(lambda: earlier.has_logged("ready"), timeout=10)
+    earlier.stop()
+    go = tmp_path / "go"
+    waits = f"echo starting; while [ ! -e {go} ]; do sleep 0.01; done; echo ready; sleep 600"
+    server = launcher.start("server", ["sh", "-c", waits])  # the same log file, appended to
+    try:
+        server.wait_until(lambda: server.has_logged("starting"), timeout=10)
+        assert "ready" in server.log_path.read_text()  # the earlier run's line
+        assert not server.has_logged("ready")
+        go.touch()
+        server.wait_until(lambda: server.has_logged("ready"), timeout=10)
+    finally:
+        launcher.stop_all()
+
 
 # A program as the benchmarks are: it starts a server and stops it in `finally`.
 PROGRAM = """
