@@ -219,7 +219,9 @@ class Launcher:
                 user=user,
             )
         log.info("started %s (pid %d), log %s", name, popen.pid, log_path)
-        server = Server(name, popen.pid, log_path, popen, log_start)
+        server = Server(
+            name=name, pid=popen.pid, log_path=log_path, popen=popen, log_start=log_start
+        )
         self.servers.append(server)
         return server
 

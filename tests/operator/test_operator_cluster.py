@@ -239,20 +239,17 @@ def _transitions(run: OperatorRun) -> int:
     return run.server.log_path.read_text().count('"message": "export state changed"')
 
 
-def _logged(run: OperatorRun, message: str) -> bool:
-    """Whether this operator process has logged `message` (kopf's peering says what it does)."""
-    return message in run.server.log_path.read_text()
-
-
 def test_two_replicas_only_one_acts_and_the_other_takes_over(harness: Harness) -> None:
     harness.create_peering("company-exports")
     # Fixed priorities, the first replica's lower: alone, it resumes; once the second appears, it
     # must pause and say so. (A replica that loses from its start stays paused without a word.)
     standby = harness.start_operator("replica-1", standalone="false", priority=1)
-    harness.wait_for(lambda: _logged(standby, "Resuming operations"), "the first replica acting")
+    harness.wait_for(
+        lambda: standby.server.has_logged("Resuming operations"), "the first replica acting"
+    )
     active = harness.start_operator("replica-2", standalone="false", priority=2)
     harness.wait_for(
-        lambda: _logged(standby, "Pausing operations in favour of"),
+        lambda: standby.server.has_logged("Pausing operations in favour of"),
         "the replica of lower priority pausing (kopf peering)",
     )
     names = [harness.create_export(export_id) for export_id in (300, 301, 302)]
