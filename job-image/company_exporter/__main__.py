@@ -1,5 +1,3 @@
-import sys
+from company_exporter.entrypoint import main
 
-from company_exporter.cli import main
-
-sys.exit(main())
+main()
