@@ -47,6 +47,16 @@ def _status(error: ApiException) -> int:
     return int(error.status or 0)
 
 
+def said(error: ApiException) -> str:
+    """What the API answered, for a log line or an Event: the code and the message of its Status
+    (the reason alone when the body is not one, e.g. a proxy's error page)."""
+    try:
+        message = json.loads(error.body or "")["message"]
+    except (ValueError, TypeError, KeyError):
+        message = error.reason
+    return f"{_status(error)}: {message}"
+
+
 class Cluster:
     def __init__(self, api_client: client.ApiClient, namespace: str | None) -> None:
         self._batch = client.BatchV1Api(api_client)

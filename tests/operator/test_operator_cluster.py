@@ -5,10 +5,12 @@ Job's Pod runs `fake_exporter.py`, which follows the exporter contract and fails
 succeeds as a test plans. test_operator_exporter.py runs the real exporter.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from export_contracts.resource import ARCHIVED_LABEL, ConditionStatus, ExportReason, ExportState
 from export_operator import cluster as cluster_module
@@ -66,6 +68,85 @@ def test_retry_then_success(harness: Harness) -> None:
 
     assert done.state is COMPLETED
     assert harness.attempts(3) == 2
+
+
+def test_a_refused_job_is_created_seconds_after_the_refusal_ends(harness: Harness) -> None:
+    # The API refuses the export's Job, as during an apiserver restart or an upgrade's moment when
+    # the old replica's Jobs are refused by the new admission policy.
+    lift_refusal = _refuse_jobs(harness)
+    try:
+        harness.start_operator()
+        name = harness.create_export(21)
+        # kopf's own retry would come a minute after the first refusal.
+        harness.wait_for(lambda: len(_refusals(harness, name)) >= 2, "a second refusal", 30)
+    finally:
+        lift_refusal()
+    done = harness.wait_state(name, COMPLETED, FAILED, timeout=30)
+
+    assert done.state is COMPLETED
+    first, second = _refusals(harness, name)[:2]
+    assert "403: " in first
+    assert "no Jobs here for now" in first
+    assert "retrying in 1 s" in first
+    assert "retrying in 2 s" in second
+
+
+def _refuse_jobs(harness: Harness) -> Callable[[], None]:
+    """Has the API refuse every Job created in the namespace (an admission policy, in force once
+    a dry run is refused); returns what lifts the refusal."""
+    admission = client.AdmissionregistrationV1Api(harness.core.api_client)
+    name = f"{harness.namespace}-no-jobs"
+    admission.create_validating_admission_policy({
+        "metadata": {"name": name},
+        "spec": {
+            "failurePolicy": "Fail",
+            "matchConstraints": {"resourceRules": [{
+                "apiGroups": ["batch"], "apiVersions": ["v1"], "resources": ["jobs"],
+                "operations": ["CREATE"],
+            }]},
+            "validations": [
+                {"expression": "false", "message": "no Jobs here for now", "reason": "Forbidden"}
+            ],
+        },
+    })  # fmt: skip
+    admission.create_validating_admission_policy_binding({
+        "metadata": {"name": name},
+        "spec": {
+            "policyName": name,
+            "validationActions": ["Deny"],
+            "matchResources": {"namespaceSelector": {
+                "matchLabels": {"kubernetes.io/metadata.name": harness.namespace},
+            }},
+        },
+    })  # fmt: skip
+    harness.wait_for(lambda: _job_refused(harness), "the admission policy in force", 30)
+
+    def lift() -> None:
+        admission.delete_validating_admission_policy_binding(name)
+        admission.delete_validating_admission_policy(name)
+
+    return lift
+
+
+def _job_refused(harness: Harness) -> bool:
+    job = {
+        "metadata": {"name": "probe"},
+        "spec": {"template": {"spec": {
+            "restartPolicy": "Never",
+            "containers": [{"name": "probe", "image": harness.exporter_image}],
+        }}},
+    }  # fmt: skip
+    try:
+        harness.batch.create_namespaced_job(harness.namespace, job, dry_run="All")
+    except ApiException as error:
+        return error.status == 403
+    return False
+
+
+def _refusals(harness: Harness, name: str) -> list[str]:
+    """The messages of the Events that report the export's Job refused, oldest first."""
+    said = "could not create the export's Job"
+    return [message for _, message in harness.events(name) if said in message]
 
 
 def test_bad_request_fails_at_once_with_the_exporters_message(harness: Harness) -> None:
