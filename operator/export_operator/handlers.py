@@ -72,7 +72,7 @@ def _configure_kopf(settings: kopf.OperatorSettings, config: OperatorSettings) -
     )
     # kopf's warnings and errors about an export (a handler failing, its retries) also become
     # Events on it, for `kubectl describe`; its "handler succeeded" notes stay in the log. (kopf
-    # posts no log message at all unless asked, since 1.45.)
+    # 1.45 posts none of its log messages unless `posting.loggers` is set.)
     settings.posting.loggers = True
     settings.posting.level = logging.WARNING
     # Replicas share a peering object (crds/kopf-peering.yaml; the chart creates the object):
