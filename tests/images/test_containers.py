@@ -125,6 +125,39 @@ def test_the_root_filesystem_is_read_only(
     }
 
 
+# Runs the image's `company-exporter` command, with a meta-path finder that notes whether Python's
+# cyclic garbage collector is on when the exporter's cli module is imported; with no export in
+# the environment the command stops at once.
+COMMAND_WITH_A_COLLECTOR_PROBE = """
+import gc, runpy, shutil, sys
+
+class NotesTheCollector:
+    def find_spec(self, name, path, target=None):
+        if name == "company_exporter.cli":
+            print(f"collector on when cli was imported: {gc.isenabled()}", flush=True)
+        return None
+
+sys.meta_path.insert(0, NotesTheCollector())
+sys.argv = ["company-exporter"]
+runpy.run_path(shutil.which("company-exporter"), run_name="__main__")
+"""
+
+
+def test_company_exporter_loads_the_exporter_with_the_collector_off(
+    containerd: Containerd, exporter_image: BuiltImage
+) -> None:
+    run = containerd.run(
+        exporter_image,
+        ["python3", "-c", COMMAND_WITH_A_COLLECTOR_PROBE],
+        env={"TERMINATION_MESSAGE_PATH": "/dev/null"},
+    )
+
+    assert run.stdout.splitlines() == ["collector on when cli was imported: False"]
+    # The exporter itself ran: it refused the missing export, as a bad request (never retried).
+    assert run.exit_code == 64, run.stderr
+    assert "EXPORT_ID" in run.stderr
+
+
 def test_export_db_migrate_applies_the_schema(migrated: str) -> None:
     with psycopg.connect(migrated) as conn:
         tables = {
