@@ -8,10 +8,9 @@ one slice holds far more rows than its share (many companies created in the same
 """
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from company_exporter.connection import Connection
+from company_exporter.connection import Connection, Database
 from company_exporter.lines import NUMERIC_FIELDS, PG_LINE, ndjson
 from export_contracts.date_field import DateField
 from export_database import literals
@@ -78,14 +77,10 @@ def page_query(
 
 
 class ColumnReader(Connection):
-    """A connection whose transaction imported the export's snapshot (`enter`), reading slices.
+    """A connection whose transaction imported the export's snapshot (`enter`), reading slices."""
 
-    Connecting takes ~50 ms (ADBC reads PostgreSQL's type catalog), so readers connect side by
-    side (`connect_readers`).
-    """
-
-    def __init__(self, database_url: str, export_id: int, page_rows: int = PAGE_ROWS) -> None:
-        super().__init__(database_url, export_id)
+    def __init__(self, database: Database, page_rows: int = PAGE_ROWS) -> None:
+        super().__init__(database)
         self._page_rows = page_rows
 
     def enter(self, snapshot_id: str) -> None:
@@ -118,16 +113,15 @@ class ColumnReader(Connection):
 
 
 def connect_readers(
-    database_url: str, export_id: int, count: int, page_rows: int = PAGE_ROWS
+    database: Database, count: int, page_rows: int = PAGE_ROWS
 ) -> list[ColumnReader]:
-    """`count` readers, connected side by side (ADBC connects without holding the GIL)."""
-    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="connect") as pool:
-        futures = [
-            pool.submit(ColumnReader, database_url, export_id, page_rows) for _ in range(count)
-        ]
-    readers = [future.result() for future in futures if future.exception() is None]
-    if len(readers) < count:
+    """`count` readers of `database`; if one cannot connect, none (the others closed)."""
+    readers: list[ColumnReader] = []
+    try:
+        for _ in range(count):
+            readers.append(ColumnReader(database, page_rows))
+    except BaseException:
         for reader in readers:
             reader.close()
-        raise next(error for future in futures if (error := future.exception()) is not None)
+        raise
     return readers

@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from company_exporter.board import Board, ShardManifest, ShardPlan, ShardRun, UploadedPart
 from company_exporter.compression import ShardParts, combined_crc32, gzip_ending
+from company_exporter.connection import Database
 from company_exporter.errors import BadRequestError, CancelledExportError, RetriableError
 from company_exporter.export import Progress, plan_slices, send_slices
 from company_exporter.readers import SliceReaders
@@ -154,21 +155,18 @@ def _run_readers(
     plan: ShardPlan,
     slices: list[TimeSlice],
 ) -> Iterator[SliceReaders]:
-    readers = attached_readers(
-        settings.database_url.get_secret_value(),
-        parameters.export_id,
-        min(settings.export_database_connections, len(slices)),
-        plan.snapshot_id,
-    )
-    try:
-        level = settings.export_compression_level
-        with SliceReaders(
-            readers, parameters.space_id, parameters.date_field, slices, level
-        ) as output:
-            yield output
-    finally:
-        for reader in readers:
-            reader.close()
+    count = min(settings.export_database_connections, len(slices))
+    with Database(settings.database_url.get_secret_value(), parameters.export_id) as database:
+        readers = attached_readers(database, count, plan.snapshot_id)
+        try:
+            level = settings.export_compression_level
+            with SliceReaders(
+                readers, parameters.space_id, parameters.date_field, slices, level
+            ) as output:
+                yield output
+        finally:
+            for reader in readers:
+                reader.close()
 
 
 def run_shard(parameters: ExporterParameters, settings: ExporterSettings) -> ShardReport:

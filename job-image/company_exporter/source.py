@@ -3,7 +3,7 @@
 The first connection (the holder) checks the space, asks the planner for the range's size and
 span, exports its snapshot (`pg_export_snapshot`) and holds it open until the export ends; each
 reader (`columns.ColumnReader`, one per thread, in this process or in a shard's Pod) imports it,
-so all of them see the same rows.
+so all of them see the same rows. Every connection of a process comes from one `Database`.
 """
 
 import json
@@ -11,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 
 from company_exporter.columns import PAGE_ROWS, ColumnReader, connect_readers
-from company_exporter.connection import Connection
+from company_exporter.connection import Connection, Database
 from company_exporter.errors import BadRequestError
 from export_contracts.date_field import DateField
 from export_database import literals
@@ -25,10 +25,10 @@ _SPAN = (
 
 
 def attached_readers(
-    database_url: str, export_id: int, count: int, snapshot_id: str, page_rows: int = PAGE_ROWS
+    database: Database, count: int, snapshot_id: str, page_rows: int = PAGE_ROWS
 ) -> list[ColumnReader]:
     """`count` readers in the snapshot another connection exported; the caller closes them."""
-    readers = connect_readers(database_url, export_id, count, page_rows)
+    readers = connect_readers(database, count, page_rows)
     try:
         for reader in readers:
             reader.enter(snapshot_id)
@@ -43,9 +43,8 @@ class Snapshot:
     """`with Snapshot(url, export_id) as snapshot:` opens the snapshot; `readers()` adds readers
     in it. Leaving the block closes them all, which ends their transactions (nothing is written).
 
-    `connect_ahead` readers (of PAGE_ROWS pages) start connecting as the block opens, while the
-    holder connects and plans (each connection takes ~50 ms, ADBC reading PostgreSQL's type
-    catalog); `readers()` then takes them instead of connecting.
+    `connect_ahead` readers (of PAGE_ROWS pages) start connecting once the holder has, while
+    it plans; `readers()` then takes them instead of connecting.
     """
 
     def __init__(self, database_url: str, export_id: int, connect_ahead: int = 0) -> None:
@@ -53,27 +52,27 @@ class Snapshot:
         self._export_id = export_id
         self._connect_ahead = connect_ahead
         self._ahead: Future[list[ColumnReader]] | None = None
+        self._database: Database | None = None
         self._holder: Connection | None = None
         self._readers: list[ColumnReader] = []
         self._snapshot_id: str | None = None
 
     def __enter__(self) -> "Snapshot":
-        if self._connect_ahead:
-            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="connect-ahead")
-            self._ahead = pool.submit(
-                connect_readers, self._database_url, self._export_id, self._connect_ahead
-            )
-            pool.shutdown(wait=False)  # the connecting goes on; `readers()` waits for it
+        self._database = Database(self._database_url, self._export_id)
         try:
-            self._open_holder()
+            self._open_holder(self._database)
         except BaseException:
             self.__exit__()
             raise
+        if self._connect_ahead:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="connect-ahead")
+            self._ahead = pool.submit(connect_readers, self._database, self._connect_ahead)
+            pool.shutdown(wait=False)  # the connecting goes on; `readers()` waits for it
         return self
 
-    def _open_holder(self) -> None:
+    def _open_holder(self, database: Database) -> None:
         # Plain queries: the holder's answers are one row each, and EXPLAIN cannot run in a COPY.
-        self._holder = Connection(self._database_url, self._export_id, copy=False)
+        self._holder = Connection(database, copy=False)
         self._holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
     def __exit__(self, *exc_info: object) -> None:
@@ -81,6 +80,8 @@ class Snapshot:
             reader.close()
         if self._holder is not None:
             self._holder.close()
+        if self._database is not None:
+            self._database.close()
 
     def _connected_ahead(self) -> list[ColumnReader]:
         """The readers connected ahead and not taken yet (none if their connecting failed)."""
@@ -109,9 +110,8 @@ class Snapshot:
             reader.enter(snapshot_id)
         more = count - len(taken)
         if more:
-            self._readers += attached_readers(
-                self._database_url, self._export_id, more, snapshot_id, page_rows
-            )
+            assert self._database is not None, "use the snapshot in a with block"
+            self._readers += attached_readers(self._database, more, snapshot_id, page_rows)
         return self._readers[-count:]
 
     def _row(self, query: str) -> tuple[object, ...]:

@@ -89,19 +89,24 @@ def test_a_lost_backend_fails_the_export_and_stops_every_reader(database_url: st
 
 
 def exporter_connections(database_url: str, export_id: int) -> int:
+    """The export's connections still open, once the backends of those closed have ended."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        return connections_left(conn, export_id)
+
+
+def connections_left(conn: psycopg.Connection[tuple[int]], export_id: int) -> int:
     """The export's connections still open, once the backends of those closed have ended (a
     backend leaves pg_stat_activity a moment after its client closed)."""
     deadline = time.monotonic() + 5
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        while True:
-            row = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
-                (f"company-exporter/{export_id}",),
-            ).fetchone()
-            assert row is not None
-            if row[0] == 0 or time.monotonic() > deadline:
-                return int(row[0])
-            time.sleep(0.05)
+    while True:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+            (f"company-exporter/{export_id}",),
+        ).fetchone()
+        assert row is not None
+        if row[0] == 0 or time.monotonic() > deadline:
+            return int(row[0])
+        time.sleep(0.05)
 
 
 def test_readers_connected_ahead_are_closed_when_the_snapshot_cannot_open(
@@ -114,6 +119,27 @@ def test_readers_connected_ahead_are_closed_when_the_snapshot_cannot_open(
     ):
         snapshot.require_space(space_id + 1000)
     assert exporter_connections(database_url, export_id=7) == 0
+
+
+def test_an_export_reads_the_type_catalog_once_for_all_its_connections(database_url: str) -> None:
+    """Every connection of a snapshot comes from one ADBC database object, which reads
+    PostgreSQL's type catalog on a connection of its own once: the holder and three readers
+    start five backends (one database object per connection started eight)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        before = sessions_started(conn)
+        with Snapshot(database_url, export_id=9, connect_ahead=2) as snapshot:
+            snapshot.readers(3)
+        assert connections_left(conn, export_id=9) == 0  # each backend has sent its stats
+        assert sessions_started(conn) - before == 5
+
+
+def sessions_started(conn: psycopg.Connection[tuple[int]]) -> int:
+    """Backends started in the test database so far (PostgreSQL counts each as it starts)."""
+    row = conn.execute(
+        "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def read_and_terminate_backends(database_url: str, space_id: int, slices: list[TimeSlice]) -> None:
