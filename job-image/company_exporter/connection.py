@@ -44,7 +44,7 @@ def export_conninfo(database_url: str, export_id: int) -> str:
 
 class Database:
     """ADBC's database object for one export: it reads PostgreSQL's type catalog once, on a
-    connection of its own (~25 ms, the driver's loading included), for every connection made
+    connection of its own (~30 ms, the driver's loading included), for every connection made
     from it. Close it (or leave its `with` block) after them.
 
     A database object per connection read the catalog again for each: an export of two readers
