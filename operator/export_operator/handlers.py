@@ -12,15 +12,13 @@ from datetime import timedelta
 from typing import Any
 
 import kopf
-from kubernetes.client.exceptions import ApiException
 from prometheus_client import start_http_server
-from urllib3.exceptions import HTTPError
 
 from export_contracts import resource
 from export_contracts.resource import ExportState
 from export_operator import metrics
 from export_operator.admission import Admitter, JobIndex
-from export_operator.cluster import Cluster, said
+from export_operator.cluster import Cluster
 from export_operator.jobs import JobView
 from export_operator.reconcile import Exports
 from export_operator.settings import PRESIGN_SECONDS, OperatorSettings
@@ -32,8 +30,6 @@ EXPORTS = (resource.GROUP, resource.VERSION, resource.PLURAL)
 TICK_SECONDS = 10.0
 # The pause between two watches of archived exports (each resumes where the last one ended).
 ARCHIVED_WATCH_PAUSE_SECONDS = 2.0
-# The longest wait between two attempts to start an export (create its Job).
-LAST_RETRY_SECONDS = 60
 
 
 @kopf.on.startup()
@@ -123,26 +119,9 @@ def _exports(memo: kopf.Memo) -> Exports:
     return exports
 
 
-def retry_delay(retry: int) -> float:
-    """Seconds before the `retry`-th retry (0 for the first) of an export's start: 1, 2, 4 ... up
-    to 60. kopf's own 60 s from the first failure would hold an export back a minute for a blip
-    (an apiserver restart; an upgrade's moment when the old replica's Jobs are refused)."""
-    return float(min(2**retry, LAST_RETRY_SECONDS))
-
-
 @kopf.on.create(*EXPORTS)
 def create_export(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any) -> None:
-    try:
-        _exports(memo).start(dict(body))
-    except (ApiException, HTTPError) as error:  # refused, or the API out of reach
-        delay = retry_delay(retry)
-        answer = said(error) if isinstance(error, ApiException) else str(error)
-        raise kopf.TemporaryError(
-            f"could not create the export's Job ({answer}); retrying in {delay:.0f} s. If this "
-            "lasts, check the namespace's ResourceQuotas, the Jobs' admission policy and the "
-            "operator's permission to create Jobs",
-            delay=delay,
-        ) from error
+    _exports(memo).start(dict(body), retry)
 
 
 def _in_flight(status: kopf.Status, **_: Any) -> bool:

@@ -15,6 +15,8 @@ from typing import Any
 
 import kopf
 from botocore.exceptions import BotoCoreError, ClientError
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
 from export_contracts.resource import (
     CompanyExportSpec,
@@ -25,7 +27,7 @@ from export_contracts.resource import (
 from export_operator import metrics, status
 from export_operator.admission import Admitter
 from export_operator.announcements import Announcement, Announcer
-from export_operator.cluster import Cluster, ConflictError, WatchCursor
+from export_operator.cluster import Cluster, ConflictError, WatchCursor, said
 from export_operator.jobs import JobPhase, JobView, Owner, job_manifest, object_key, owner_name
 from export_operator.pods import (
     cannot_start,
@@ -42,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 # A status write that keeps meeting a newer object gives up after this many reads.
 STATUS_WRITE_ATTEMPTS = 5
+# The longest wait between two attempts to start an export (create its Job).
+LAST_RETRY_SECONDS = 60
 
 
 def _failed_pod(job: JobView) -> str:
@@ -55,6 +59,37 @@ def _failed_pod(job: JobView) -> str:
 def _now() -> datetime:
     """Whole seconds, as Kubernetes writes its own times (a Job's startTime, say)."""
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def retry_delay(retry: int) -> float:
+    """Seconds before the `retry`-th retry (0 for the first) of an export's start: 1, 2, 4 ... up
+    to 60. kopf's own 60 s from the first failure would hold an export back a minute for a blip
+    (an apiserver restart; an upgrade's moment when the old replica's Jobs are refused)."""
+    return float(min(2**retry, LAST_RETRY_SECONDS))
+
+
+# The API refused a call, or could not be reached.
+_API_ERRORS = (ApiException, HTTPError)
+_JOB_CHECKS = (
+    "the namespace's ResourceQuotas, the Jobs' admission policy and the operator's permission to "
+    "create Jobs"
+)
+_QUEUE_CHECKS = (
+    "the API server's health and the operator's permission to write exports' status and Jobs"
+)
+
+
+def _start_retried(
+    error: ApiException | HTTPError, retry: int, doing: str, checks: str
+) -> kopf.TemporaryError:
+    """The failure of a step of an export's start, retried after `retry_delay`: what failed, the
+    API's answer, when it is tried again and what to check."""
+    delay = retry_delay(retry)
+    answer = said(error) if isinstance(error, ApiException) else str(error)
+    return kopf.TemporaryError(
+        f"could not {doing} ({answer}); retrying in {delay:.0f} s. If this lasts, check {checks}",
+        delay=delay,
+    )
 
 
 @dataclass(frozen=True)
@@ -113,16 +148,19 @@ class Exports:
 
     # --- a new export ---------------------------------------------------------------------------
 
-    def start(self, body: dict[str, Any]) -> None:
-        """Creates the export's Job, suspended, and records Queued; then asks for admission."""
+    def start(self, body: dict[str, Any], retry: int) -> None:
+        """Creates the export's Job, suspended, and records Queued; then asks for admission.
+        `retry` counts the earlier attempts that failed (kopf's count)."""
         export = Export(body)
         if export.status.state is not None:
             return
         spec = export.spec
         key = object_key(spec.space_id, str(uuid.uuid4()))
-        job = JobView.of(
-            self._cluster.create_job(job_manifest(export.owner, spec, key, self._settings))
-        )
+        manifest = job_manifest(export.owner, spec, key, self._settings)
+        try:
+            job = JobView.of(self._cluster.create_job(manifest))
+        except _API_ERRORS as error:
+            raise _start_retried(error, retry, "create the export's Job", _JOB_CHECKS) from error
         if job.owner_uid != export.owner.uid:
             raise kopf.TemporaryError(
                 f"Job {job.name} of an earlier export with this name is still being deleted",
@@ -130,10 +168,13 @@ class Exports:
             )
         # After a restart the Job may be the one created before: its object key is the one to keep.
         key = job.object_key or key
-        self._transition(
-            export, status.queued(job.name, self._settings.bucket, key, job.created_at)
-        )
-        self._admitter.request()
+        try:
+            self._transition(
+                export, status.queued(job.name, self._settings.bucket, key, job.created_at)
+            )
+            self._admitter.request()
+        except _API_ERRORS as error:
+            raise _start_retried(error, retry, "queue the export", _QUEUE_CHECKS) from error
 
     # --- following the Job ------------------------------------------------------------------------
 
