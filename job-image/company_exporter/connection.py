@@ -91,7 +91,6 @@ class Connection:
     wrapped in the COPY ADBC otherwise reads results with."""
 
     def __init__(self, database: Database, *, copy: bool = True) -> None:
-        self._database_url = database.url
         self._database = database
         self._connection = database.open()
         self._statement = adbc_driver_manager.AdbcStatement(self._connection)
@@ -106,7 +105,7 @@ class Connection:
             self._statement.set_sql_query(query)
             self._statement.execute_update()
         except adbc_driver_manager.Error as error:
-            raise export_failure(self._database_url, _said(error)) from error
+            raise export_failure(self._database.url, _said(error)) from error
 
     def rows(self, query: str) -> pl.DataFrame:
         """The query's answer, all of it."""
@@ -115,9 +114,9 @@ class Connection:
             stream, _ = self._statement.execute_query()
             return pl.DataFrame(stream)
         except adbc_driver_manager.Error as error:  # a lost backend, a cancel
-            raise export_failure(self._database_url, _said(error)) from error
+            raise export_failure(self._database.url, _said(error)) from error
         except pl.exceptions.PolarsError as error:  # the same, met while reading the stream
-            raise export_failure(self._database_url, error) from error
+            raise export_failure(self._database.url, error) from error
 
     def cancel(self) -> None:
         """Stops the running query, if any (from another thread)."""
