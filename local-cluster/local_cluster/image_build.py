@@ -125,6 +125,23 @@ def build_images(repo_root: Path, log: Callable[[str], None]) -> list[BuiltImage
         return built
 
 
+def image_config(ref: str) -> dict[str, object]:
+    """The image's OCI config (User, Env, Entrypoint, Cmd, WorkingDir, ...)."""
+    inspected = json.loads(_run([*BUILDAH, "inspect", "--type", "image", ref]))
+    config: dict[str, object] = inspected["OCIv1"]["config"]
+    return config
+
+
+@contextmanager
+def mounted_root(ref: str) -> Iterator[Path]:
+    """The image's files, read from a working container of buildah's (removed afterwards)."""
+    container = _run([*BUILDAH, "from", "--pull-never", ref]).strip()
+    try:
+        yield Path(_run([*BUILDAH, "mount", container]).strip())
+    finally:
+        _run([*BUILDAH, "rm", container])
+
+
 def build_pause_image(pause: Path, log: Callable[[str], None]) -> BuiltImage:
     """The Pod sandbox image: Kubernetes' static pause program alone, run as nobody (65535).
 

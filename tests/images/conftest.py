@@ -2,7 +2,6 @@
 of this session that runs them.
 
 - `images`: `build_images` (buildah; cached by content hash, so a second session takes seconds).
-- `rootfs(ref)`: the image's root filesystem, mounted with `buildah from` + `buildah mount`.
 - `containerd`: Debian's containerd with its own config, root, state and socket in a temporary
   folder, the images imported into its namespace. It runs in a mount namespace of its own with a
   tmpfs on /run: containerd 1.6 puts its shims' sockets and runc's state under /run/containerd
@@ -12,7 +11,6 @@ of this session that runs them.
   mount it made is gone; the cgroups `ctr run` created are removed.
 """
 
-import json
 import logging
 import os
 import shutil
@@ -22,7 +20,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,24 +58,6 @@ def buildah(*args: str) -> str:
     return subprocess.run(
         [*BUILDAH, *args], check=True, capture_output=True, text=True, timeout=120
     ).stdout
-
-
-def image_config(ref: str) -> dict[str, object]:
-    """The image's OCI config (User, Env, Entrypoint, Cmd, WorkingDir, ...)."""
-    config: dict[str, object] = json.loads(buildah("inspect", "--type", "image", ref))["OCIv1"][
-        "config"
-    ]
-    return config
-
-
-@contextmanager
-def rootfs(ref: str) -> Iterator[Path]:
-    """The image's files, read from a working container of buildah's (removed afterwards)."""
-    container = buildah("from", "--pull-never", ref).strip()
-    try:
-        yield Path(buildah("mount", container).strip())
-    finally:
-        buildah("rm", container)
 
 
 @dataclass

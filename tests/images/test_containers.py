@@ -98,6 +98,30 @@ def test_the_wheels_modules_import_in_the_image(
     assert len(answer["imported"]) > 10
 
 
+# The clients the exporter can need from the service models its image keeps: S3's, and STS's for
+# web-identity credentials; the other services' are left out.
+MAKES_CLIENTS = """
+import botocore.session
+from botocore.exceptions import UnknownServiceError
+session = botocore.session.get_session()
+for service in ("s3", "sts"):
+    session.create_client(service, region_name="us-east-1")
+    print(f"{service}: made")
+try:
+    session.create_client("dynamodb", region_name="us-east-1")
+except UnknownServiceError:
+    print("dynamodb: unknown")
+"""
+
+
+def test_the_exporters_botocore_makes_s3_and_sts_clients_only(
+    containerd: Containerd, exporter_image: BuiltImage
+) -> None:
+    run = containerd.run(exporter_image, ["python3", "-c", MAKES_CLIENTS])
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.splitlines() == ["s3: made", "sts: made", "dynamodb: unknown"]
+
+
 @pytest.mark.parametrize("name", ["company-exports", "company-exports-exporter"])
 def test_the_root_filesystem_is_read_only(
     containerd: Containerd, images: dict[str, BuiltImage], name: str

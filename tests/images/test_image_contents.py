@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from local_cluster.image_build import BuiltImage
+from local_cluster.image_build import BuiltImage, image_config, mounted_root
 from tests.adbc_driver import not_our_build
-from tests.images.conftest import image_config, rootfs
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +72,7 @@ def test_config_runs_the_program_as_a_numeric_non_root_user(
 def test_no_installer_no_compiler_no_test_cluster_code(
     images: dict[str, BuiltImage], name: str
 ) -> None:
-    with rootfs(images[name].local_ref) as root:
+    with mounted_root(images[name].local_ref) as root:
         found = [
             str(path.relative_to(root))
             for pattern in INSTALLER_PATTERNS
@@ -89,7 +88,7 @@ def test_no_installer_no_compiler_no_test_cluster_code(
 
 
 def test_app_image_holds_every_program_compiled(app_image: BuiltImage) -> None:
-    with rootfs(app_image.local_ref) as root:
+    with mounted_root(app_image.local_ref) as root:
         for program in (*APP_PROGRAMS, "company-exporter"):
             assert (root / "opt/company-exports/bin" / program).is_file(), program
         site = _site_packages(root, "company-exports")
@@ -115,13 +114,15 @@ def test_app_image_holds_every_program_compiled(app_image: BuiltImage) -> None:
 
 
 def test_exporter_image_holds_only_the_exporters_dependencies(exporter_image: BuiltImage) -> None:
-    with rootfs(exporter_image.local_ref) as root:
+    with mounted_root(exporter_image.local_ref) as root:
         assert (root / "opt/company-exporter/bin/company-exporter").is_file()
         site = _site_packages(root, "company-exporter")
         for wanted in EXPORTER_DEPENDENCIES:
             assert (site / wanted).is_dir(), wanted
         for left_out in NOT_IN_EXPORTER:
             assert not (site / left_out).exists(), left_out
+        models = {path.name for path in (site / "botocore/data").iterdir() if path.is_dir()}
+        assert models == {"s3", "sts"}
 
 
 @pytest.mark.parametrize(
@@ -131,7 +132,7 @@ def test_exporter_image_holds_only_the_exporters_dependencies(exporter_image: Bu
 def test_the_adbc_driver_is_our_optimized_build_with_its_libpq(
     images: dict[str, BuiltImage], name: str, venv: str
 ) -> None:
-    with rootfs(images[name].local_ref) as root:
+    with mounted_root(images[name].local_ref) as root:
         site = _site_packages(root, venv)
         assert not_our_build(site / "adbc_driver_postgresql" / "libadbc_driver_postgresql.so") == []
         assert list(root.glob("usr/lib/*/libpq.so.5")), "libpq5 is not installed"
