@@ -10,6 +10,11 @@ on the same database). The floor and the exporter with each EXPORT_DATABASE_CONN
 alternate, and the median of the repeats is printed: wall time (the whole process, start-up
 included), rows/s, MB/s of NDJSON, the exporter's peak RSS, and floor time / exporter time
 (>= 1.0 means the exporter is at least as fast as the floor).
+
+The exporter is the program its image ships (`shipped_exporter`): the exporter image's files,
+user, environment and entry point, started with `chroot` on this machine's network, as root.
+So the figures are those of the image's interpreter (Debian's python3, built with profile-guided
+optimization) and packages, not of the development virtualenv's Python.
 """
 
 import argparse
@@ -18,10 +23,11 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,8 +39,14 @@ import psycopg
 from export_contracts.exporter import ExporterResult
 from export_database.generate import DEFAULT_FIRST_INSTANT, create_space, generate_companies
 from export_database.migrate import migrate
+from local_cluster.image_build import build_images, image_config, mounted_root
 from local_cluster.process import stop_servers_on_termination
 
+ROOT = Path(__file__).parents[1]
+EXPORTER_IMAGE = "company-exports-exporter"
+# What the exporter is given of the benchmark's environment, beside its own export's parameters.
+PASSED_ON = ("DATABASE_URL", "S3_ENDPOINT_URL", "LOG_LEVEL")
+PASSED_ON_PREFIXES = ("EXPORT_", "AWS_")
 # The whole generated span, as instants: every company of the space is in the range.
 RANGE_START = DEFAULT_FIRST_INSTANT
 RANGE_END = datetime(2030, 1, 1, tzinfo=UTC)
@@ -46,6 +58,40 @@ class Run:
     peak_rss_mb: float = 0.0
     ndjson_mb: float = 0.0
     exporting_seconds: float = 0.0  # from its "export started" line to its "export finished"
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """The exporter image's program as its Pods run it, less the container around it."""
+
+    root: Path  # the image's files, mounted
+    user: str  # the image's USER, "uid:gid"
+    env: dict[str, str]  # the image's ENV
+    entrypoint: list[str]
+
+    def command(self) -> list[str]:
+        return ["chroot", f"--userspec={self.user}", str(self.root), *self.entrypoint]
+
+
+@contextmanager
+def shipped_exporter(log: Callable[[str], None]) -> Iterator[Exporter]:
+    """The exporter image (built, or found by its content hash), its files mounted for the run."""
+    if os.geteuid() != 0:
+        raise SystemExit(
+            "the benchmark runs the exporter image's program in the image's files (chroot): "
+            "run it as root"
+        )
+    (image,) = (each for each in build_images(ROOT, log) if each.name == EXPORTER_IMAGE)
+    config = image_config(image.local_ref)
+    env = dict(str(item).split("=", 1) for item in _strings(config["Env"]))
+    with mounted_root(image.local_ref) as root:
+        yield Exporter(root, str(config["User"]), env, _strings(config["Entrypoint"]))
+
+
+def _strings(value: object) -> list[str]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list in the image's config, got {value!r}")
+    return [str(item) for item in value]
 
 
 @contextmanager
@@ -101,18 +147,18 @@ def run_floor(env: dict[str, str], space_id: int) -> Run:
     return Run(time.monotonic() - started)
 
 
-def _exporter_env(env: dict[str, str], space_id: int) -> dict[str, str]:
+def _exporter_env(exporter: Exporter, env: dict[str, str], space_id: int) -> dict[str, str]:
+    passed = {
+        name: value
+        for name, value in env.items()
+        if name in PASSED_ON or name.startswith(PASSED_ON_PREFIXES)
+    }
     return {
-        **env, "EXPORT_ID": "1", "SPACE_ID": str(space_id),
+        **exporter.env, **passed, "EXPORT_ID": "1", "SPACE_ID": str(space_id),
         "RANGE_START": RANGE_START.isoformat(), "RANGE_END": RANGE_END.isoformat(),
         "OBJECT_KEY": f"benchmarks/{uuid.uuid4()}.ndjson.gz",
         "TERMINATION_MESSAGE_PATH": os.devnull, "EXPORT_PROGRESS_SECONDS": "3600",
     }  # fmt: skip
-
-
-def _exporter() -> str:
-    venv_bin = str(Path(__file__).parents[1] / ".venv/bin")
-    return shutil.which("company-exporter", path=venv_bin) or "company-exporter"
 
 
 def exporter_logs(output: str) -> dict[str, dict[str, Any]]:
@@ -135,15 +181,15 @@ def log_time(line: dict[str, Any]) -> float:
 
 
 def run_exporter(
-    env: dict[str, str], space_id: int, connections: int | None = None
+    exporter: Exporter, env: dict[str, str], space_id: int, connections: int | None = None
 ) -> tuple[Run, ExporterResult]:
     """One run; `connections` sets EXPORT_DATABASE_CONNECTIONS (None: the exporter's default)."""
-    run_env = _exporter_env(env, space_id)
+    run_env = _exporter_env(exporter, env, space_id)
     if connections is not None:
         run_env["EXPORT_DATABASE_CONNECTIONS"] = str(connections)
     started = time.monotonic()
     process = subprocess.run(
-        [_exporter()], env=run_env, capture_output=True, text=True, check=False
+        exporter.command(), env=run_env, capture_output=True, text=True, check=False
     )
     seconds = time.monotonic() - started
     # The exporter logs its own peak RSS since exec; wait4's maxrss would count the fork too.
@@ -164,13 +210,13 @@ class ShardedRun:
     shards: list[dict[str, Any]]  # each shard's "shard finished" log line
 
 
-def run_sharded(env: dict[str, str], space_id: int, shards: int) -> ShardedRun:
+def run_sharded(exporter: Exporter, env: dict[str, str], space_id: int, shards: int) -> ShardedRun:
     """One sharded run: the coordinator and `shards` shards, started together."""
-    run_env = {**_exporter_env(env, space_id), "EXPORT_SHARDS": str(shards)}
+    run_env = {**_exporter_env(exporter, env, space_id), "EXPORT_SHARDS": str(shards)}
     started = time.monotonic()
     processes = [
         subprocess.Popen(
-            [_exporter()],
+            exporter.command(),
             env={**run_env, "JOB_COMPLETION_INDEX": str(index)},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -193,14 +239,16 @@ def run_sharded(env: dict[str, str], space_id: int, shards: int) -> ShardedRun:
     )
 
 
-def benchmark(env: dict[str, str], count: int, repeats: int, connections: list[int]) -> None:
+def benchmark(
+    exporter: Exporter, env: dict[str, str], count: int, repeats: int, connections: list[int]
+) -> None:
     space_id = space_with(env["DATABASE_URL"], count)
     floors: list[Run] = []
     exports: dict[int, list[tuple[Run, ExporterResult]]] = {each: [] for each in connections}
     for _ in range(repeats):
         floors.append(run_floor(env, space_id))
         for each in connections:
-            exports[each].append(run_exporter(env, space_id, each))
+            exports[each].append(run_exporter(exporter, env, space_id, each))
     floor = statistics.median(run.seconds for run in floors)
     print(f"{count:>9,} rows | floor (psql | gzip -1) {floor:6.2f} s")
     for each, runs in exports.items():
@@ -223,11 +271,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 2])
     arguments = parser.parse_args()
     stop_servers_on_termination()
-    with servers() as env:
+    with shipped_exporter(lambda line: print(line, file=sys.stderr)) as exporter, servers() as env:
         env = {**env, "EXPORT_BUCKET": env.get("EXPORT_BUCKET", "company-exports")}
         migrate(env["DATABASE_URL"])
         for count in arguments.sizes:
-            benchmark(env, count, arguments.repeats, arguments.connections)
+            benchmark(exporter, env, count, arguments.repeats, arguments.connections)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ fault tests install it, the demo space), stops it, then runs the soak on a stack
 and prints:
 - exporter rows/s and floor time / exporter time, where the floor is `psql \\copy | gzip -1` of
   the same rows (benchmarks/exporter.py), at 100k and 1M companies, median of the repeats; run
-  first, on PostgreSQL and S3 of their own, before the stack starts (a quiet machine);
+  first, on PostgreSQL and S3 of their own, before the stack starts (a quiet machine). Here and
+  below, "the exporter alone" is the exporter image's program run in the image's files (chroot),
+  the program the Jobs' containers run;
 - the exporter's peak RSS;
 - the product path: the same rows exported through the API (POST -> completed), the exporter in
   a Job's container on the node, median of the repeats (each started at a random moment),
@@ -49,6 +51,7 @@ import uvloop
 from benchmarks import stored, webhooks
 from benchmarks.api_load import Result, open_loop, request_head
 from benchmarks.exporter import (
+    Exporter,
     Run,
     exporter_logs,
     log_time,
@@ -56,6 +59,7 @@ from benchmarks.exporter import (
     run_floor,
     run_sharded,
     servers,
+    shipped_exporter,
     space_with,
 )
 from benchmarks.soak import run as run_soak
@@ -114,7 +118,7 @@ def running_target() -> Iterator[Target]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def exporter_rows(env: dict[str, str], count: int, repeats: int) -> list[Row]:
+def exporter_rows(exporter: Exporter, env: dict[str, str], count: int, repeats: int) -> list[Row]:
     """benchmarks/exporter.py's runs on its own servers, before the stack starts (whose idle
     control plane and replicas would share the 2 cores): floor and exporter alternate; medians
     of the repeats."""
@@ -123,7 +127,7 @@ def exporter_rows(env: dict[str, str], count: int, repeats: int) -> list[Row]:
     floors, exports, records = [], [], 0
     for _ in range(repeats):
         floors.append(run_floor(env, space_id).seconds)
-        run, result = run_exporter(env, space_id)
+        run, result = run_exporter(exporter, env, space_id)
         exports.append(run)
         records = result.records
     exporter_seconds = statistics.median(run.seconds for run in exports)
@@ -138,14 +142,14 @@ def exporter_rows(env: dict[str, str], count: int, repeats: int) -> list[Row]:
     ]  # fmt: skip
 
 
-def product_rows(target: Target, count: int, repeats: int) -> list[Row]:
+def product_rows(target: Target, exporter: Exporter, count: int, repeats: int) -> list[Row]:
     """The same rows through the product (POST -> completed, the exporter in a Job's container)
     beside the exporter alone on the same stack, data and settings: medians of the repeats, and
     where the time between went, split at the exporter's own log lines."""
     env = target.env
     with contextlib.redirect_stdout(io.StringIO()):
         space_id = space_with(env["DATABASE_URL"], count)
-    exporter_runs = [run_exporter(env, space_id)[0] for _ in range(repeats)]
+    exporter_runs = [run_exporter(exporter, env, space_id)[0] for _ in range(repeats)]
     product_runs = [product_path(target, space_id) for _ in range(repeats)]
     exporter_seconds = statistics.median(run.seconds for run in exporter_runs)
     product_seconds = statistics.median(run.seconds for run in product_runs)
@@ -177,14 +181,14 @@ def _size(count: int) -> str:
     return f"{count // 1000}k" if count < 1_000_000 else f"{count // 1_000_000}M"
 
 
-def sharded_rows(target: Target, count: int, shards: int) -> list[Row]:
+def sharded_rows(target: Target, exporter: Exporter, count: int, shards: int) -> list[Row]:
     """One export of `count` rows on one Pod, then sharded: `shards` shard processes and their
     coordinator, as the Pods of an Indexed Job run them (here all on this machine's cores)."""
     env = target.env
     with contextlib.redirect_stdout(io.StringIO()):
         space_id = space_with(env["DATABASE_URL"], count)
-    single, result = run_exporter(env, space_id)
-    sharded = run_sharded(env, space_id, shards)
+    single, result = run_exporter(exporter, env, space_id)
+    sharded = run_sharded(exporter, env, space_id, shards)
     if sharded.result.records != result.records:
         raise RuntimeError(f"sharded: {sharded.result.records} records, one Pod {result.records}")
     records = result.records
@@ -386,33 +390,12 @@ def main() -> None:
 
     rows: list[Row] = []
     try:
-        if arguments.sizes:
-            with servers() as env:
-                env = {**env, "EXPORT_BUCKET": env.get("EXPORT_BUCKET", "company-exports")}
-                migrate(env["DATABASE_URL"])
-                for count in arguments.sizes:
-                    progress(f"exporter vs floor, {count:,} rows, on servers of its own")
-                    rows += exporter_rows(env, count, arguments.repeats)
-        progress("starting the local stack and installing the chart")
-        with running_target() as target:
-            for count in arguments.sizes:
-                progress(f"product path, {count:,} rows")
-                rows += product_rows(target, count, arguments.repeats)
-            if arguments.sharded:
-                progress(f"one Pod vs {arguments.shards} shards, {arguments.sharded:,} rows")
-                rows += sharded_rows(target, arguments.sharded, arguments.shards)
-            progress("end-to-end latency")
-            rows += latency_rows(target, arguments.exports)
-            progress("status polls")
-            rows += status_poll_rows(target, arguments.rate, arguments.seconds)
-            if arguments.webhooks:
-                progress(f"webhook deliveries of {arguments.webhooks} exports completing at once")
-                rows += webhook_rows(target, arguments.webhooks)
-            if arguments.stored:
-                progress(f"{arguments.stored:,} stored exports")
-                rows += stored_rows(
-                    target, arguments.stored, arguments.rate, arguments.seconds, progress
-                )
+        progress("the exporter image (built, or found by its content hash)")
+        with shipped_exporter(lambda line: progress(line.strip())) as exporter:
+            if arguments.sizes:
+                measure_exporter_alone(exporter, arguments, progress, rows)
+            progress("starting the local stack and installing the chart")
+            measure_on_the_stack(exporter, arguments, progress, rows)
         if arguments.soak_exports:
             progress("soak (a stack of its own)")
             rows += soak_rows(arguments.soak_exports, arguments.soak_spaces)
@@ -420,6 +403,50 @@ def main() -> None:
         # A part that fails (its traceback follows) does not cost the figures measured before it.
         if rows:
             print_table(rows, time.monotonic() - started)
+
+
+def measure_exporter_alone(
+    exporter: Exporter,
+    arguments: argparse.Namespace,
+    progress: Callable[[str], None],
+    rows: list[Row],
+) -> None:
+    """The exporter against the floor, on PostgreSQL and S3 of their own; each size's rows are
+    added to `rows` as they are measured."""
+    with servers() as env:
+        env = {**env, "EXPORT_BUCKET": env.get("EXPORT_BUCKET", "company-exports")}
+        migrate(env["DATABASE_URL"])
+        for count in arguments.sizes:
+            progress(f"exporter vs floor, {count:,} rows, on servers of its own")
+            rows += exporter_rows(exporter, env, count, arguments.repeats)
+
+
+def measure_on_the_stack(
+    exporter: Exporter,
+    arguments: argparse.Namespace,
+    progress: Callable[[str], None],
+    rows: list[Row],
+) -> None:
+    """Every figure taken on the local stack; each part's rows are added to `rows` as it ends."""
+    with running_target() as target:
+        for count in arguments.sizes:
+            progress(f"product path, {count:,} rows")
+            rows += product_rows(target, exporter, count, arguments.repeats)
+        if arguments.sharded:
+            progress(f"one Pod vs {arguments.shards} shards, {arguments.sharded:,} rows")
+            rows += sharded_rows(target, exporter, arguments.sharded, arguments.shards)
+        progress("end-to-end latency")
+        rows += latency_rows(target, arguments.exports)
+        progress("status polls")
+        rows += status_poll_rows(target, arguments.rate, arguments.seconds)
+        if arguments.webhooks:
+            progress(f"webhook deliveries of {arguments.webhooks} exports completing at once")
+            rows += webhook_rows(target, arguments.webhooks)
+        if arguments.stored:
+            progress(f"{arguments.stored:,} stored exports")
+            rows += stored_rows(
+                target, arguments.stored, arguments.rate, arguments.seconds, progress
+            )
 
 
 def print_table(rows: list[Row], seconds: float) -> None:
