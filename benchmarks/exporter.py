@@ -12,7 +12,8 @@ included), rows/s, MB/s of NDJSON, the exporter's peak RSS, and floor time / exp
 (>= 1.0 means the exporter is at least as fast as the floor).
 
 The exporter is the program its image ships (`shipped_exporter`): the exporter image's files,
-user, environment and entry point, started with `chroot` on this machine's network, as root.
+user, environment and entry point (local_cluster.image_program: a mount namespace with /proc,
+then `chroot`), on this machine's network, as root.
 So the figures are those of the image's interpreter and packages (Debian's python3, statically
 linked, ran a pure-Python loop ~20% faster here than the virtualenv's pyenv build, which loads
 libpython as a shared library), not of the development virtualenv's.
@@ -40,7 +41,8 @@ import psycopg
 from export_contracts.exporter import ExporterResult
 from export_database.generate import DEFAULT_FIRST_INSTANT, create_space, generate_companies
 from export_database.migrate import migrate
-from local_cluster.image_build import build_images, image_config, mounted_root
+from local_cluster.image_build import build_images
+from local_cluster.image_program import ImageProgram, image_program
 from local_cluster.process import stop_servers_on_termination
 
 ROOT = Path(__file__).parents[1]
@@ -61,38 +63,17 @@ class Run:
     exporting_seconds: float = 0.0  # from its "export started" line to its "export finished"
 
 
-@dataclass(frozen=True)
-class Exporter:
-    """The exporter image's program as its Pods run it, less the container around it."""
-
-    root: Path  # the image's files, mounted
-    user: str  # the image's USER, "uid:gid"
-    env: dict[str, str]  # the image's ENV
-    entrypoint: list[str]
-
-    def command(self) -> list[str]:
-        return ["chroot", f"--userspec={self.user}", str(self.root), *self.entrypoint]
-
-
 @contextmanager
-def shipped_exporter(log: Callable[[str], None]) -> Iterator[Exporter]:
+def shipped_exporter(log: Callable[[str], None]) -> Iterator[ImageProgram]:
     """The exporter image (built, or found by its content hash), its files mounted for the run."""
     if os.geteuid() != 0:
         raise SystemExit(
-            "the benchmark runs the exporter image's program in the image's files (chroot): "
-            "run it as root"
+            "the benchmark runs the exporter image's program in the image's files (a mount "
+            "namespace and chroot): run it as root"
         )
     (image,) = (each for each in build_images(ROOT, log) if each.name == EXPORTER_IMAGE)
-    config = image_config(image.local_ref)
-    env = dict(str(item).split("=", 1) for item in _strings(config["Env"]))
-    with mounted_root(image.local_ref) as root:
-        yield Exporter(root, str(config["User"]), env, _strings(config["Entrypoint"]))
-
-
-def _strings(value: object) -> list[str]:
-    if not isinstance(value, list):
-        raise TypeError(f"expected a list in the image's config, got {value!r}")
-    return [str(item) for item in value]
+    with image_program(image.local_ref) as program:
+        yield program
 
 
 @contextmanager
@@ -148,7 +129,7 @@ def run_floor(env: dict[str, str], space_id: int) -> Run:
     return Run(time.monotonic() - started)
 
 
-def _exporter_env(exporter: Exporter, env: dict[str, str], space_id: int) -> dict[str, str]:
+def _exporter_env(exporter: ImageProgram, env: dict[str, str], space_id: int) -> dict[str, str]:
     passed = {
         name: value
         for name, value in env.items()
@@ -182,7 +163,7 @@ def log_time(line: dict[str, Any]) -> float:
 
 
 def run_exporter(
-    exporter: Exporter, env: dict[str, str], space_id: int, connections: int | None = None
+    exporter: ImageProgram, env: dict[str, str], space_id: int, connections: int | None = None
 ) -> tuple[Run, ExporterResult]:
     """One run; `connections` sets EXPORT_DATABASE_CONNECTIONS (None: the exporter's default)."""
     run_env = _exporter_env(exporter, env, space_id)
@@ -211,7 +192,9 @@ class ShardedRun:
     shards: list[dict[str, Any]]  # each shard's "shard finished" log line
 
 
-def run_sharded(exporter: Exporter, env: dict[str, str], space_id: int, shards: int) -> ShardedRun:
+def run_sharded(
+    exporter: ImageProgram, env: dict[str, str], space_id: int, shards: int
+) -> ShardedRun:
     """One sharded run: the coordinator and `shards` shards, started together."""
     run_env = {**_exporter_env(exporter, env, space_id), "EXPORT_SHARDS": str(shards)}
     started = time.monotonic()
@@ -241,7 +224,7 @@ def run_sharded(exporter: Exporter, env: dict[str, str], space_id: int, shards: 
 
 
 def benchmark(
-    exporter: Exporter, env: dict[str, str], count: int, repeats: int, connections: list[int]
+    exporter: ImageProgram, env: dict[str, str], count: int, repeats: int, connections: list[int]
 ) -> None:
     space_id = space_with(env["DATABASE_URL"], count)
     floors: list[Run] = []

@@ -51,7 +51,6 @@ import uvloop
 from benchmarks import stored, webhooks
 from benchmarks.api_load import Result, open_loop, request_head
 from benchmarks.exporter import (
-    Exporter,
     Run,
     exporter_logs,
     log_time,
@@ -66,6 +65,7 @@ from benchmarks.soak import run as run_soak
 from export_api.admin import issue_key
 from export_api.auth import Scope
 from export_database.migrate import migrate
+from local_cluster.image_program import ImageProgram
 from local_cluster.process import stop_servers_on_termination
 from local_cluster.product import NAMESPACE, DemoSpace, ensure_demo_space
 from local_cluster.stack import Stack
@@ -118,7 +118,9 @@ def running_target() -> Iterator[Target]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def exporter_rows(exporter: Exporter, env: dict[str, str], count: int, repeats: int) -> list[Row]:
+def exporter_rows(
+    exporter: ImageProgram, env: dict[str, str], count: int, repeats: int
+) -> list[Row]:
     """benchmarks/exporter.py's runs on its own servers, before the stack starts (whose idle
     control plane and replicas would share the 2 cores): floor and exporter alternate; medians
     of the repeats."""
@@ -142,7 +144,7 @@ def exporter_rows(exporter: Exporter, env: dict[str, str], count: int, repeats: 
     ]  # fmt: skip
 
 
-def product_rows(target: Target, exporter: Exporter, count: int, repeats: int) -> list[Row]:
+def product_rows(target: Target, exporter: ImageProgram, count: int, repeats: int) -> list[Row]:
     """The same rows through the product (POST -> completed, the exporter in a Job's container)
     beside the exporter alone on the same stack, data and settings: medians of the repeats, and
     where the time between went, split at the exporter's own log lines."""
@@ -181,7 +183,7 @@ def _size(count: int) -> str:
     return f"{count // 1000}k" if count < 1_000_000 else f"{count // 1_000_000}M"
 
 
-def sharded_rows(target: Target, exporter: Exporter, count: int, shards: int) -> list[Row]:
+def sharded_rows(target: Target, exporter: ImageProgram, count: int, shards: int) -> list[Row]:
     """One export of `count` rows on one Pod, then sharded: `shards` shard processes and their
     coordinator, as the Pods of an Indexed Job run them (here all on this machine's cores)."""
     env = target.env
@@ -406,7 +408,7 @@ def main() -> None:
 
 
 def measure_exporter_alone(
-    exporter: Exporter,
+    exporter: ImageProgram,
     arguments: argparse.Namespace,
     progress: Callable[[str], None],
     rows: list[Row],
@@ -422,7 +424,7 @@ def measure_exporter_alone(
 
 
 def measure_on_the_stack(
-    exporter: Exporter,
+    exporter: ImageProgram,
     arguments: argparse.Namespace,
     progress: Callable[[str], None],
     rows: list[Row],

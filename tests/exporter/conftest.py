@@ -1,16 +1,19 @@
 """Fixtures of the exporter's tests: the migrated database, spaces with companies, and a runner
-that starts the real `company-exporter` console script (what the image runs) as a process.
+that starts the exporter image's own program as a process: the image's `company-exporter` in the
+image's files, as the image's user (local_cluster.image_program), with the environment the
+operator gives a Job's container. The folder of each test's termination messages is bound into
+the image's files at `/run/exporter-test`.
 """
 
 import gzip
 import json
+import logging
 import os
 import re
 import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -25,11 +28,25 @@ from export_contracts.exporter import ExporterFailure, ExporterResult
 from export_database.company_json import COMPANY_FIELDS
 from export_database.generate import create_space, generate_companies
 from export_database.migrate import migrate
+from local_cluster.image_build import build_images
+from local_cluster.image_program import ImageProgram, image_program
 from local_cluster.postgres import Postgres
 from local_cluster.s3 import S3Server
 
-EXPORTER = Path(sys.executable).parent / "company-exporter"
+ROOT = Path(__file__).parents[2]
+EXPORTER_IMAGE = "company-exports-exporter"
+# Where a run's folder of termination messages shows in the image's files.
+SCRATCH_IN_IMAGE = "/run/exporter-test"
+log = logging.getLogger(__name__)
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$")
+
+
+@pytest.fixture(scope="session")
+def exporter_program() -> Iterator[ImageProgram]:
+    """The exporter image (built, or found by its content hash), its files mounted."""
+    (image,) = (each for each in build_images(ROOT, log.info) if each.name == EXPORTER_IMAGE)
+    with image_program(image.local_ref) as program:
+        yield program
 
 
 @pytest.fixture(scope="session")
@@ -166,6 +183,7 @@ class _Process:
     env: dict[str, str]
     out: Path
     err: Path
+    termination: Path  # where the default TERMINATION_MESSAGE_PATH is on this machine
     started: float
 
     def collect(self, timeout: float) -> ExporterRun:
@@ -174,7 +192,7 @@ class _Process:
         finally:
             self.popen.kill()
             self.popen.wait()
-        termination = Path(self.env["TERMINATION_MESSAGE_PATH"])
+        termination = self.termination
         return ExporterRun(
             exit_code=self.popen.returncode,
             stdout=self.out.read_text(),
@@ -204,6 +222,7 @@ class Exporter:
     processes, each with the JOB_COMPLETION_INDEX Kubernetes gives the Pods of an Indexed Job.
     """
 
+    program: ImageProgram
     database_url: str
     s3: S3Server
     scratch: Path
@@ -212,8 +231,8 @@ class Exporter:
 
     def env(self, space_id: int, start: datetime, end: datetime, key: str) -> dict[str, str]:
         return {
+            **self.program.env,
             **self.settings,
-            "PATH": os.environ["PATH"],
             "EXPORT_ID": "7", "SPACE_ID": str(space_id),
             "RANGE_START": start.isoformat(), "RANGE_END": end.isoformat(),
             "EXPORT_BUCKET": self.s3.bucket, "OBJECT_KEY": key,
@@ -244,12 +263,15 @@ class Exporter:
     def start(self, env: Mapping[str, str], args: Iterable[str] = ()) -> _Process:
         """Starts one exporter process with `env` and its own termination message file."""
         tag = uuid.uuid4().hex
-        env = {"TERMINATION_MESSAGE_PATH": str(self.scratch / f"termination-{tag}"), **env}
+        self.scratch.chmod(0o777)  # the image's user writes the termination messages there
+        env = {"TERMINATION_MESSAGE_PATH": f"{SCRATCH_IN_IMAGE}/termination-{tag}", **env}
         out_path, err_path = self.scratch / f"{tag}.out", self.scratch / f"{tag}.err"
+        command = self.program.command(args, binds=[(self.scratch, SCRATCH_IN_IMAGE)])
         started = time.monotonic()
         with out_path.open("w") as out, err_path.open("w") as err:
-            process = subprocess.Popen([EXPORTER, *args], env=env, stdout=out, stderr=err)
-        return _Process(process, env, out_path, err_path, started)
+            process = subprocess.Popen(command, env=env, stdout=out, stderr=err)
+        termination = self.scratch / f"termination-{tag}"
+        return _Process(process, env, out_path, err_path, termination, started)
 
     def run(
         self,
@@ -298,5 +320,7 @@ class Exporter:
 
 
 @pytest.fixture
-def exporter(database_url: str, s3: S3Server, tmp_path: Path) -> Exporter:
-    return Exporter(database_url, s3, tmp_path)
+def exporter(
+    exporter_program: ImageProgram, database_url: str, s3: S3Server, tmp_path: Path
+) -> Exporter:
+    return Exporter(exporter_program, database_url, s3, tmp_path)

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from export_database.generate import DEFAULT_FIRST_INSTANT, DEFAULT_SPREAD, generate_companies
+from local_cluster.image_program import ImageProgram
 from local_cluster.s3 import S3Server
 from tests.exporter.conftest import (
     Exporter,
@@ -43,10 +44,14 @@ READINGS = {  # settings, shards
 
 @pytest.fixture(params=READINGS.values(), ids=READINGS.keys())
 def exporter(
-    database_url: str, s3: S3Server, tmp_path: Path, request: pytest.FixtureRequest
+    exporter_program: ImageProgram,
+    database_url: str,
+    s3: S3Server,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> Exporter:
     settings, shards = request.param
-    return Exporter(database_url, s3, tmp_path, settings=settings, shards=shards)
+    return Exporter(exporter_program, database_url, s3, tmp_path, settings=settings, shards=shards)
 
 
 def assert_export_equals_database(

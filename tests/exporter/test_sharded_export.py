@@ -11,6 +11,7 @@ import hashlib
 import json
 import signal
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ SETTINGS = {"EXPORT_SLICE_ROWS": "1000", "EXPORT_DATABASE_CONNECTIONS": "1"}
 
 
 def sharded(exporter: Exporter, shards: int) -> Exporter:
-    return Exporter(exporter.database_url, exporter.s3, exporter.scratch, SETTINGS, shards)
+    return replace(exporter, settings=SETTINGS, shards=shards)
 
 
 def board_keys(s3: S3Server, key: str) -> list[str]:
@@ -67,9 +68,7 @@ def two_shards(exporter: Exporter, space_100k: int) -> tuple[Exporter, dict[str,
 @pytest.fixture
 def single_pod_file(exporter: Exporter, s3: S3Server, space_100k: int) -> bytes:
     """The 100k space's NDJSON as one Pod exports it."""
-    run = Exporter(exporter.database_url, s3, exporter.scratch, SETTINGS).run(
-        space_100k, WHOLE_START, WHOLE_END
-    )
+    run = replace(exporter, s3=s3, settings=SETTINGS).run(space_100k, WHOLE_START, WHOLE_END)
     assert run.result().records == 100_000
     return gzip.decompress(read_export(s3, run.key).raw)
 
