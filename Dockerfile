@@ -60,11 +60,15 @@ RUN --mount=type=secret,id=ca-certificates \
     && /src/arrow-adbc/build-wheel.sh /adbc-wheels /opt/build/bin/pip
 
 # What both images start from: the base without any package installer, a fixed non-root user,
-# and libpq, which the compiled ADBC driver links (PyPI's wheel carried a copy of its own).
+# and libpq, which the compiled ADBC driver links (PyPI's wheel carried a copy of its own). The
+# user 65532 has a name (`nonroot`, as in distroless images): a program that asks who it runs as
+# gets an answer (kopf names its peering identity after the user when it runs outside a Pod).
 FROM ${BASE_IMAGE} AS runtime
 RUN if python3 -m pip --version >/dev/null 2>&1; then \
       python3 -m pip uninstall --yes --quiet pip setuptools wheel; \
     fi \
+    && echo 'nonroot:x:65532:65532:nonroot:/nonexistent:/usr/sbin/nologin' >> /etc/passwd \
+    && echo 'nonroot:x:65532:' >> /etc/group \
     && rm -rf /usr/share/python-wheels /usr/local/lib/python3*/ensurepip/_bundled \
     && apt-get update -qq \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libpq5 \

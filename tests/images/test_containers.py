@@ -123,6 +123,16 @@ def test_the_exporters_botocore_makes_s3_and_sts_clients_only(
 
 
 @pytest.mark.parametrize("name", ["company-exports", "company-exports-exporter"])
+def test_the_images_user_has_a_name(
+    containerd: Containerd, images: dict[str, BuiltImage], name: str
+) -> None:
+    probe = "import getpass, os; print(os.getuid(), getpass.getuser())"
+    run = containerd.run(images[name], ["python3", "-c", probe])
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.split() == ["65532", "nonroot"]
+
+
+@pytest.mark.parametrize("name", ["company-exports", "company-exports-exporter"])
 def test_the_root_filesystem_is_read_only(
     containerd: Containerd, images: dict[str, BuiltImage], name: str
 ) -> None:
