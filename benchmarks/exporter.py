@@ -41,8 +41,7 @@ import psycopg
 from export_contracts.exporter import ExporterResult
 from export_database.generate import DEFAULT_FIRST_INSTANT, create_space, generate_companies
 from export_database.migrate import migrate
-from local_cluster.image_build import build_images
-from local_cluster.image_program import ImageProgram, image_program
+from local_cluster.image_program import ImageProgram, shipped_program
 from local_cluster.process import stop_servers_on_termination
 
 ROOT = Path(__file__).parents[1]
@@ -71,8 +70,7 @@ def shipped_exporter(log: Callable[[str], None]) -> Iterator[ImageProgram]:
             "the benchmark runs the exporter image's program in the image's files (a mount "
             "namespace and chroot): run it as root"
         )
-    (image,) = (each for each in build_images(ROOT, log) if each.name == EXPORTER_IMAGE)
-    with image_program(image.local_ref) as program:
+    with shipped_program(ROOT, EXPORTER_IMAGE, log) as program:
         yield program
 
 

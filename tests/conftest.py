@@ -15,6 +15,7 @@
   pushes the images and the chart; NODE_ADDRESS: where NodePort Services answer).
 """
 
+import logging
 import os
 import shutil
 import signal
@@ -34,6 +35,7 @@ from psycopg import sql
 from export_database.migrate import migrate
 from local_cluster.binaries import ensure_binaries
 from local_cluster.control_plane import ControlPlane
+from local_cluster.image_program import ImageProgram, shipped_program
 from local_cluster.node import Node, clear_node
 from local_cluster.node_network import NodeNetwork, create_node_network, remove_node_network
 from local_cluster.postgres import Postgres, start_postgres
@@ -44,6 +46,7 @@ from local_cluster.s3 import S3Server, start_s3
 from local_cluster.stack import StackEnvironment, start_kubernetes
 from local_cluster.webhook_receiver import Receiver, receiver_pki, running_receiver
 
+log = logging.getLogger(__name__)
 # Webhook retries fast enough that a test sees several attempts in seconds.
 FAST_WEBHOOKS = {
     "WEBHOOK_BACKOFF_SECONDS": "0.2",
@@ -157,6 +160,14 @@ def kube(
     finally:
         launcher.stop_all()
         clear_node(root / "node")
+
+
+@pytest.fixture(scope="session")
+def app_program() -> Iterator[ImageProgram]:
+    """The app image (built, or found by its content hash), its files mounted: for the tests that
+    start its programs as processes of this machine (local_cluster.image_program)."""
+    with shipped_program(Path(__file__).parents[1], "company-exports", log.info) as program:
+        yield program
 
 
 @pytest.fixture(scope="session")

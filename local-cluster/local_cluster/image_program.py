@@ -12,12 +12,12 @@ program's from start to end: a signal sent to it reaches the program. It shares 
 network: the servers the tests start listen on loopback. Needs root.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from local_cluster.image_build import image_config, mounted_root
+from local_cluster.image_build import build_images, image_config, mounted_root
 
 # Run by the machine's sh inside the new mount namespace: $1 the image's files, $2 the user, then
 # pairs of (folder, path in the image) up to "--", then the program and its arguments.
@@ -61,7 +61,20 @@ def image_program(ref: str) -> Iterator[ImageProgram]:
         yield ImageProgram(root, str(config["User"]), env, _strings(config.get("Entrypoint")))
 
 
+@contextmanager
+def shipped_program(
+    repo_root: Path, name: str, log: Callable[[str], None]
+) -> Iterator[ImageProgram]:
+    """The program of our image `name` ("company-exports" or "company-exports-exporter"),
+    built from `repo_root`'s Dockerfile or found by its content hash."""
+    (image,) = (each for each in build_images(repo_root, log) if each.name == name)
+    with image_program(image.local_ref) as program:
+        yield program
+
+
 def _strings(value: object) -> list[str]:
+    if value is None:  # no ENTRYPOINT: the command names the program
+        return []
     if not isinstance(value, list):
         raise TypeError(f"expected a list in the image's config, got {value!r}")
     return [str(item) for item in value]

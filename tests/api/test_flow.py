@@ -20,6 +20,7 @@ from export_api.admin import create_space, issue_key
 from export_api.auth import Scope
 from export_database.company_json import COMPANY_JSON
 from export_database.generate import generate_companies
+from local_cluster.image_program import ImageProgram
 from local_cluster.product import Published
 from local_cluster.s3 import S3Server
 from tests.api.conftest import api_settings, running_api
@@ -37,10 +38,14 @@ RANGE_UTC = (datetime(2024, 11, 2, 4, tzinfo=UTC), datetime(2024, 11, 5, 5, tzin
 
 @pytest.fixture
 def operator_namespace(
-    kube: KubeCluster, kube_api: ApiClient, published: Published, tmp_path: Path
+    kube: KubeCluster,
+    kube_api: ApiClient,
+    published: Published,
+    app_program: ImageProgram,
+    tmp_path: Path,
 ) -> Iterator[Harness]:
     """A namespace with the exporter's Secrets and an operator that runs the real exporter."""
-    harness = Harness(kube, kube_api, published, tmp_path)
+    harness = Harness(kube, kube_api, published, app_program, tmp_path)
     harness.create_namespace()
     harness.start_operator(**harness.real_exporter())
     yield harness

@@ -28,8 +28,7 @@ from export_contracts.exporter import ExporterFailure, ExporterResult
 from export_database.company_json import COMPANY_FIELDS
 from export_database.generate import create_space, generate_companies
 from export_database.migrate import migrate
-from local_cluster.image_build import build_images
-from local_cluster.image_program import ImageProgram, image_program
+from local_cluster.image_program import ImageProgram, shipped_program
 from local_cluster.postgres import Postgres
 from local_cluster.s3 import S3Server
 
@@ -44,8 +43,7 @@ RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$")
 @pytest.fixture(scope="session")
 def exporter_program() -> Iterator[ImageProgram]:
     """The exporter image (built, or found by its content hash), its files mounted."""
-    (image,) = (each for each in build_images(ROOT, log.info) if each.name == EXPORTER_IMAGE)
-    with image_program(image.local_ref) as program:
+    with shipped_program(ROOT, EXPORTER_IMAGE, log.info) as program:
         yield program
 
 

@@ -19,6 +19,7 @@ from export_database.generate import create_space, generate_companies
 from export_database.migrate import migrate
 from export_operator.jobs import Owner
 from export_operator.settings import OperatorSettings
+from local_cluster.image_program import ImageProgram
 from local_cluster.product import Published
 from tests.kubectl import Kubectl
 from tests.operator.operator_harness import CRD_FILE, EXPORTER_IMAGE, PEERING_CRD_FILE, Harness
@@ -97,10 +98,11 @@ def harness(
     export_crd: None,
     exporter_image_on_node: None,
     published: Published,
+    app_program: ImageProgram,
     tmp_path: Path,
 ) -> Iterator[Harness]:
     """A fresh namespace with the exporter's Secrets; operators started in it stop at the end."""
-    harness = Harness(kube, kube_api, published, tmp_path)
+    harness = Harness(kube, kube_api, published, app_program, tmp_path)
     harness.create_namespace()
     yield harness
     harness.close()

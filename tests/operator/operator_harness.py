@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from kubernetes.client.exceptions import ApiException
 
 from export_contracts import resource
 from export_contracts.resource import CompanyExportStatus, ExportState
+from local_cluster.image_program import ImageProgram
 from local_cluster.process import Launcher, Server, free_port, port_is_open
 from local_cluster.product import Published
 
@@ -30,6 +32,8 @@ CRD_FILE = Path(__file__).parents[2] / "crds" / "companyexports.exports.companie
 PEERING_CRD_FILE = CRD_FILE.with_name("kopf-peering.yaml")
 EXPORTS = (resource.GROUP, resource.VERSION)
 EXPORTER_IMAGE = "company-exports-exporter"
+# Where the operator finds its kubeconfig in the app image's files.
+KUBE_IN_IMAGE = "/run/kube"
 DAY = (date(2024, 1, 15), date(2024, 1, 15))
 
 
@@ -54,8 +58,17 @@ class OperatorRun:
 class Harness:
     """A namespace with the exporter's Secrets, an operator for it, and helpers to drive exports."""
 
-    def __init__(self, kube: Any, kube_api: ApiClient, published: Published, root: Path) -> None:
+    def __init__(
+        self,
+        kube: Any,
+        kube_api: ApiClient,
+        published: Published,
+        app: ImageProgram,
+        root: Path,
+    ) -> None:
         self.kube = kube
+        self.app = app
+        self.root = root
         self.namespace = f"op-{uuid.uuid4().hex[:8]}"
         self.exporter_image = published.references[EXPORTER_IMAGE]
         # Where the fake exporter finds its plan and leaves its runs: the Pod shares no folder
@@ -106,15 +119,28 @@ class Harness:
         return env
 
     def start_operator(self, name: str = "operator", **settings: Any) -> OperatorRun:
+        """The app image's `export-operator`, run in the image's files as the image's user."""
         env = self.operator_env(**settings)
         health = int(env["EXPORT_OPERATOR_LIVENESS_ENDPOINT"].split(":")[2].split("/")[0])
-        server = self.launcher.start(
-            f"{self.namespace}-{name}", [Path(sys.executable).with_name("export-operator")], env
+        command = self.app.command(
+            ["export-operator"], binds=[(self._kube_folder(), KUBE_IN_IMAGE)]
         )
+        env = {**self.app.env, **env, "KUBECONFIG": f"{KUBE_IN_IMAGE}/kubeconfig"}
+        server = self.launcher.start(f"{self.namespace}-{name}", command, env)
         run = OperatorRun(server, health, int(env["EXPORT_OPERATOR_METRICS_PORT"]))
         server.wait_until(lambda: port_is_open(health), timeout=30)
         self.operators.append(run)
         return run
+
+    def _kube_folder(self) -> Path:
+        """A folder with a copy of the cluster's kubeconfig that the image's user may read."""
+        folder = self.root / "kube"
+        if not folder.exists():
+            folder.mkdir()
+            shutil.copyfile(self.kube.env["KUBECONFIG"], folder / "kubeconfig")
+            (folder / "kubeconfig").chmod(0o644)
+            folder.chmod(0o755)
+        return folder
 
     def create_peering(self, name: str) -> None:
         """The namespace's kopf peering object that replicas of the operator share."""
