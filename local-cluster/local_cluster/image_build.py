@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 BUILDAH = ("buildah", "--storage-driver", "overlay")
 BASE_REPOSITORY = "localhost/company-exports-base"
@@ -127,8 +128,7 @@ def build_images(repo_root: Path, log: Callable[[str], None]) -> list[BuiltImage
 
 def image_config(ref: str) -> dict[str, object]:
     """The image's OCI config (User, Env, Entrypoint, Cmd, WorkingDir, ...)."""
-    inspected = json.loads(_run([*BUILDAH, "inspect", "--type", "image", ref]))
-    config: dict[str, object] = inspected["OCIv1"]["config"]
+    config: dict[str, object] = _inspected(ref)["OCIv1"]["config"]
     return config
 
 
@@ -272,15 +272,19 @@ def _image_exists(ref: str) -> bool:
 
 
 def _image_id(ref: str) -> str:
-    return str(json.loads(_run([*BUILDAH, "inspect", "--type", "image", ref]))["FromImageID"])
+    return str(_inspected(ref)["FromImageID"])
 
 
 def _image_size(ref: str) -> int:
     """The sum of the image's layers, uncompressed (what a node unpacks), from its manifest."""
-    manifest = json.loads(
-        json.loads(_run([*BUILDAH, "inspect", "--type", "image", ref]))["Manifest"]
-    )
+    manifest = json.loads(_inspected(ref)["Manifest"])
     return sum(int(layer["size"]) for layer in manifest["layers"])
+
+
+def _inspected(ref: str) -> dict[str, Any]:
+    """What `buildah inspect` says of the image."""
+    inspected: dict[str, Any] = json.loads(_run([*BUILDAH, "inspect", "--type", "image", ref]))
+    return inspected
 
 
 def _run(command: list[str]) -> str:

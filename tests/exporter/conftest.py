@@ -190,12 +190,11 @@ class _Process:
         finally:
             self.popen.kill()
             self.popen.wait()
-        termination = self.termination
         return ExporterRun(
             exit_code=self.popen.returncode,
             stdout=self.out.read_text(),
             stderr=self.err.read_text(),
-            termination_message=termination.read_text() if termination.exists() else "",
+            termination_message=self.termination.read_text() if self.termination.exists() else "",
             seconds=time.monotonic() - self.started,
             key=self.env.get("OBJECT_KEY", ""),
         )
