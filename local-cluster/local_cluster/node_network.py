@@ -21,6 +21,9 @@ machine holds `unreachable` routes for the link and the Pod and Service ranges (
 told apart by their metric), so no packet for them can leave through the machine's default route:
 not even once the node's namespace is gone, which takes the whole veth pair, the machine's end and
 its address too, with it (a client still dialling 10.200.N.1 then hears "no route to host").
+The link is the slot's lock, so a slot whose link is gone is free: the next cluster to take it
+takes over the routes a killed run left there, and a holder whose link went first tears down
+nothing of a cluster that has taken the slot since (the link's kernel index tells them apart).
 """
 
 import ipaddress
@@ -45,6 +48,10 @@ class NodeNetworkError(RuntimeError):
 @dataclass(frozen=True)
 class NodeNetwork:
     slot: int
+    # The kernel's index of the machine's end of the link: which link of the slot's name is ours
+    # once our node's namespace has taken the link with it and another cluster has the slot
+    # (None in a record written before it was kept: the link of the slot's name is taken for ours).
+    link_index: int | None = None
 
     @property
     def host_link(self) -> str:
@@ -124,11 +131,14 @@ def create_node_network(preferred: int | None = None) -> NodeNetwork:
             )
     else:
         raise NodeNetworkError(f"all {len(SLOTS)} node slots are taken: run `make down` first")
+    network = NodeNetwork(network.slot, _link_index(network.host_link))
     try:
         _ip("addr", "add", f"{network.host_address}/30", "dev", network.host_link)
         _ip("link", "set", network.host_link, "up")
         for cidr in network.contained_cidrs:
-            _ip("route", "add", "unreachable", cidr, "metric", network.route_metric)
+            # `replace`: a run killed before its teardown leaves its routes behind; the slot's
+            # link being ours, no live holder has them, and we take them over.
+            _ip("route", "replace", "unreachable", cidr, "metric", network.route_metric)
     except BaseException:
         remove_node_network(network)
         raise
@@ -174,7 +184,14 @@ def containment_rules(network: NodeNetwork) -> str:
 
 def remove_node_network(network: NodeNetwork) -> None:
     """Deletes what `create_node_network` added to the machine (the namespace's side goes with
-    the namespace); tolerates what is gone already."""
+    the namespace); tolerates what is gone already.
+
+    When the node's namespace went first (taking the link with it), another cluster may hold the
+    slot by now: a link of the slot's name that is not ours means the link and the routes are its
+    own, and they stay."""
+    index = _link_index(network.host_link)
+    if index is not None and network.link_index not in (None, index):
+        return
     subprocess.run(["ip", "link", "del", network.host_link], capture_output=True, check=False)
     for cidr in network.contained_cidrs:
         subprocess.run(
@@ -182,6 +199,16 @@ def remove_node_network(network: NodeNetwork) -> None:
             capture_output=True,
             check=False,
         )
+
+
+def _link_index(name: str) -> int | None:
+    """The kernel's index of the link `name`, or None when there is none."""
+    shown = subprocess.run(
+        ["ip", "-json", "link", "show", name], capture_output=True, text=True, check=False
+    )
+    if shown.returncode != 0:
+        return None
+    return int(json.loads(shown.stdout)[0]["ifindex"])
 
 
 def _ip(*args: str) -> None:
