@@ -2,44 +2,20 @@
 (the snapshot holder's and each reader's).
 
 The exporter reaches PostgreSQL through ADBC alone (no psycopg: importing it would cost every
-export Pod ~0.1 s of start-up). So the connection string is DATABASE_URL with options appended,
-which libpq itself then parses: query parameters of a URI, or keywords of a key=value string,
-where a later keyword overrides an earlier one.
+export Pod ~0.1 s of start-up), with `conninfo.export_conninfo`'s connection string. The
+database object and its first connections may have been opened ahead, while the process was still
+importing (`head_start`).
 """
 
 import threading
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import adbc_driver_manager
 import adbc_driver_postgresql
 import polars as pl
 
+from company_exporter import head_start
+from company_exporter.conninfo import export_conninfo
 from company_exporter.errors import connect_failure, export_failure
-
-# A path that went dead (a node's network lost, a NAT entry dropped) sends no reset. A query
-# waiting for rows has nothing unacknowledged, so keepalives notice (probing after 10 s of
-# silence, every 5 s, 3 times); a query just sent is unacknowledged, which the user timeout
-# bounds. Either way the wait ends with an error (and the Job's retry) after ~25 s instead of
-# the kernel's two hours (or 15 minutes of retransmits). A busy connection is never silent that
-# long, so a long export is not cut short.
-_DEAD_PATH = {"keepalives": "1", "keepalives_idle": "10", "keepalives_interval": "5",
-              "keepalives_count": "3", "tcp_user_timeout": "25000"}  # fmt: skip
-_URI_SCHEMES = ("postgresql://", "postgres://")
-
-
-def export_conninfo(database_url: str, export_id: int) -> str:
-    """DATABASE_URL with the export's name in pg_stat_activity, a connect timeout, and an end
-    to waits on a dead path."""
-    options = {
-        "connect_timeout": "15",
-        "application_name": f"company-exporter/{export_id}",
-        **_DEAD_PATH,
-    }
-    if database_url.startswith(_URI_SCHEMES):
-        url = urlsplit(database_url)
-        query = parse_qsl(url.query, keep_blank_values=True) + list(options.items())
-        return urlunsplit(url._replace(query=urlencode(query)))
-    return " ".join([database_url, *(f"{key}={value}" for key, value in options.items())])
 
 
 class Database:
@@ -54,19 +30,22 @@ class Database:
     def __init__(self, database_url: str, export_id: int) -> None:
         self.url = database_url
         try:
-            self._database = adbc_driver_postgresql.connect(
-                export_conninfo(database_url, export_id)
-            )
+            opened = head_start.connect(export_conninfo(database_url, export_id))
         except adbc_driver_manager.Error as error:
             raise connect_failure(_said(error), database_url) from None
+        self._database = opened.database
+        self._opened_ahead = opened.connections
         # The driver counts a database's open connections in a plain integer, which connections
         # opened or closed in two threads at once could miscount: they take turns.
         self._turns = threading.Lock()
 
     def open(self) -> adbc_driver_manager.AdbcConnection:
-        """A new connection (~6 ms: libpq's start-up and authentication)."""
+        """A connection: one opened ahead (`head_start`) while there are any, then a new one
+        (~6 ms: libpq's start-up and authentication)."""
         try:
             with self._turns:
+                if self._opened_ahead:
+                    return self._opened_ahead.pop(0)
                 return adbc_driver_manager.AdbcConnection(self._database)
         except adbc_driver_manager.Error as error:
             raise connect_failure(_said(error), self.url) from None
@@ -76,6 +55,8 @@ class Database:
             connection.close()
 
     def close(self) -> None:
+        while self._opened_ahead:
+            self.release(self._opened_ahead.pop())
         self._database.close()
 
     def __enter__(self) -> "Database":

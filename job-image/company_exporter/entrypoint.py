@@ -11,12 +11,16 @@ collector back on (`board`).
 """
 
 import gc
+import os
 from typing import NoReturn
 
 
 def main() -> NoReturn:
     gc.disable()
     # Imported here, with the collector off: the imports are most of what it would walk.
+    from company_exporter import head_start
+
+    head_start.begin(os.environ)  # PostgreSQL's first waits overlap the imports that follow
     from company_exporter.cli import main as run_cli
 
     run_cli()

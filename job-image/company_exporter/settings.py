@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from company_exporter.conninfo import DEFAULT_READERS, MAX_READERS
 from export_storage import S3Settings
 
 MIB = 1024 * 1024
@@ -37,10 +38,7 @@ class ExporterSettings(BaseModel):
     # ISA-L's levels are 0..3; 2 measured 1.2 GB/s at ratio 7.2 on our rows (zlib level 1:
     # 0.29 GB/s at 6.7). See benchmarks/exporter.py.
     export_compression_level: Annotated[int, Field(ge=0, le=3)] = 2
-    # Connections that read slices of the range side by side, each a backend sending rows and a
-    # reader thread writing them: with 2, one writes while the other waits for PostgreSQL (1M
-    # rows on a 2-core machine: 12.3 s on 1, 9.5 s on 2). Raise it where both sides have cores.
-    export_database_connections: Annotated[int, Field(ge=1, le=16)] = 2
+    export_database_connections: Annotated[int, Field(ge=1, le=MAX_READERS)] = DEFAULT_READERS
     # Rows per slice, by the planner's estimate: exports estimated at fewer rows than this read
     # on one connection. A slice is a query of its own (~0.5 ms to start).
     export_slice_rows: Annotated[int, Field(ge=1)] = 20_000

@@ -58,6 +58,30 @@ def new_space(database_url: str, timezone: str = "UTC") -> int:
         return create_space(conn, f"exporter-test-{uuid.uuid4()}", timezone)
 
 
+def connections_left(conn: psycopg.Connection[tuple[int]], export_id: int) -> int:
+    """The export's connections still open, once the backends of those closed have ended (a
+    backend leaves pg_stat_activity a moment after its client closed)."""
+    deadline = time.monotonic() + 5
+    while True:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+            (f"company-exporter/{export_id}",),
+        ).fetchone()
+        assert row is not None
+        if row[0] == 0 or time.monotonic() > deadline:
+            return int(row[0])
+        time.sleep(0.05)
+
+
+def sessions_started(conn: psycopg.Connection[tuple[int]]) -> int:
+    """Backends started in the test database so far (PostgreSQL counts each as it starts)."""
+    row = conn.execute(
+        "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def insert_companies(database_url: str, space_id: int, rows: Iterable[Mapping[str, Any]]) -> None:
     """Inserts rows given as {column: value}; name, created_at and updated_at default here."""
     with psycopg.connect(database_url) as conn, conn.cursor() as cursor:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from company_exporter.connection import export_conninfo
+from company_exporter.conninfo import export_conninfo
 from export_database import literals
 
 OPTIONS = {

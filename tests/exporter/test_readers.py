@@ -6,7 +6,6 @@ what the readers hand back, joined in order, must be the plain SELECT's rows, ea
 
 import gzip
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -18,7 +17,14 @@ from company_exporter.readers import SliceEnd, SliceReaders
 from company_exporter.slices import TimeSlice, time_slices
 from company_exporter.source import Snapshot
 from export_contracts.date_field import DateField
-from tests.exporter.conftest import database_rows, insert_companies, new_space, parse_line
+from tests.exporter.conftest import (
+    connections_left,
+    database_rows,
+    insert_companies,
+    new_space,
+    parse_line,
+    sessions_started,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -94,21 +100,6 @@ def exporter_connections(database_url: str, export_id: int) -> int:
         return connections_left(conn, export_id)
 
 
-def connections_left(conn: psycopg.Connection[tuple[int]], export_id: int) -> int:
-    """The export's connections still open, once the backends of those closed have ended (a
-    backend leaves pg_stat_activity a moment after its client closed)."""
-    deadline = time.monotonic() + 5
-    while True:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
-            (f"company-exporter/{export_id}",),
-        ).fetchone()
-        assert row is not None
-        if row[0] == 0 or time.monotonic() > deadline:
-            return int(row[0])
-        time.sleep(0.05)
-
-
 def test_readers_connected_ahead_are_closed_when_the_snapshot_cannot_open(
     database_url: str,
 ) -> None:
@@ -131,15 +122,6 @@ def test_an_export_reads_the_type_catalog_once_for_all_its_connections(database_
             snapshot.readers(3)
         assert connections_left(conn, export_id=9) == 0  # each backend has sent its stats
         assert sessions_started(conn) - before == 5
-
-
-def sessions_started(conn: psycopg.Connection[tuple[int]]) -> int:
-    """Backends started in the test database so far (PostgreSQL counts each as it starts)."""
-    row = conn.execute(
-        "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 def read_and_terminate_backends(database_url: str, space_id: int, slices: list[TimeSlice]) -> None:
