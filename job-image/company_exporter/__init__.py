@@ -6,8 +6,9 @@ Modules, in the order data flows: `request` (what to export), `source` (the snap
 while the rest imports), `columns` (raw columns of a slice, read by ADBC), `lines` (columns ->
 NDJSON, with polars), `readers` (slices read side by side), `compression` (gzip and cutting into
 parts), `upload` (S3 multipart), `export` (the pipeline and its progress), `cli` (exit codes and
-the termination message), `entrypoint` (the command). A sharded export spreads the same pipeline over the Pods of
-an Indexed Job: `sharding` (the coordinator and the shards) and `board` (where they meet, in S3).
+the termination message), `entrypoint` (the command). A sharded export spreads the same
+pipeline over the Pods of an Indexed Job: `sharding` (the coordinator and the shards) and `board`
+(where they meet, in S3).
 """
 
 import os
