@@ -1,29 +1,41 @@
-"""`export-db` as a person runs it: migrate (twice), create a space, generate companies."""
+"""`export-db` as a person runs it: migrate (twice), create a space, generate companies. The
+program is the app image's (its files, user and environment: local_cluster.image_program)."""
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Callable
 
 import psycopg
 import pytest
 
+from local_cluster.image_program import ImageProgram
+
 pytestmark = pytest.mark.integration
 
-EXPORT_DB = Path(sys.executable).parent / "export-db"
+# export_db(DATABASE_URL or None, *arguments) -> the finished process
+ExportDb = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
-def export_db(database_url: str | None, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ["PATH"]}
+def _run(
+    app: ImageProgram, command: list[str], database_url: str | None
+) -> subprocess.CompletedProcess[str]:
+    env = dict(app.env)
     if database_url:
         env["DATABASE_URL"] = database_url
     return subprocess.run(
-        [EXPORT_DB, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        app.command(command), env=env, capture_output=True, text=True, timeout=120, check=False
     )
 
 
-def test_migrate_create_space_generate(empty_database: str) -> None:
+@pytest.fixture
+def export_db(app_program: ImageProgram) -> ExportDb:
+    def run(database_url: str | None, *args: str) -> subprocess.CompletedProcess[str]:
+        return _run(app_program, ["export-db", *args], database_url)
+
+    return run
+
+
+def test_migrate_create_space_generate(export_db: ExportDb, empty_database: str) -> None:
     first = export_db(empty_database, "migrate")
     again = export_db(empty_database, "migrate")
     space = export_db(empty_database, "create-space", "--name", "demo", "--timezone", "Asia/Tokyo")
@@ -44,18 +56,14 @@ def test_migrate_create_space_generate(empty_database: str) -> None:
     assert row == ("Asia/Tokyo", 1000)
 
 
-def test_python_module_entry_point(empty_database: str) -> None:
-    process = subprocess.run(
-        [sys.executable, "-m", "export_database", "migrate"],
-        env={"PATH": os.environ["PATH"], "DATABASE_URL": empty_database},
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+def test_python_module_entry_point(app_program: ImageProgram, empty_database: str) -> None:
+    process = _run(app_program, ["python3", "-m", "export_database", "migrate"], empty_database)
 
     assert process.returncode == 0, process.stderr
     assert json.loads(process.stdout)["applied"]
 
 
-def test_missing_database_url_says_what_to_set() -> None:
+def test_missing_database_url_says_what_to_set(export_db: ExportDb) -> None:
     process = export_db(None, "migrate")
 
     assert process.returncode == 64
