@@ -33,8 +33,8 @@ class Database:
             opened = head_start.connect(export_conninfo(database_url, export_id))
         except adbc_driver_manager.Error as error:
             raise connect_failure(_said(error), database_url) from None
-        self._database = opened.database
-        self._opened_ahead = opened.connections
+        # The database object, and the connections opened ahead not handed out yet.
+        self._opened = opened
         # The driver counts a database's open connections in a plain integer, which connections
         # opened or closed in two threads at once could miscount: they take turns.
         self._turns = threading.Lock()
@@ -44,9 +44,9 @@ class Database:
         (~6 ms: libpq's start-up and authentication)."""
         try:
             with self._turns:
-                if self._opened_ahead:
-                    return self._opened_ahead.pop(0)
-                return adbc_driver_manager.AdbcConnection(self._database)
+                if self._opened.connections:
+                    return self._opened.connections.pop(0)
+                return adbc_driver_manager.AdbcConnection(self._opened.database)
         except adbc_driver_manager.Error as error:
             raise connect_failure(_said(error), self.url) from None
 
@@ -55,9 +55,8 @@ class Database:
             connection.close()
 
     def close(self) -> None:
-        while self._opened_ahead:
-            self.release(self._opened_ahead.pop())
-        self._database.close()
+        with self._turns:
+            self._opened.close()
 
     def __enter__(self) -> "Database":
         return self
