@@ -10,7 +10,9 @@ one slice holds far more rows than its share (many companies created in the same
 from collections.abc import Iterator
 from datetime import datetime
 
-from company_exporter.connection import Connection, Database
+import polars as pl
+
+from company_exporter.connection import Answer, Connection, Database
 from company_exporter.lines import NUMERIC_FIELDS, PG_LINE, ndjson
 from export_contracts.date_field import DateField
 from export_database import literals
@@ -96,20 +98,32 @@ class ColumnReader(Connection):
         ):
             self.execute(setup)
 
-    def lines(
-        self, space_id: int, date_field: DateField, start: datetime, end: datetime
-    ) -> Iterator[tuple[bytes, int]]:
-        """The slice [start, end) of `date_field` as NDJSON in (date_field, id) order: (lines,
-        how many) at a time."""
-        after: tuple[datetime, int] | None = None
-        while True:
-            query = page_query(space_id, date_field, start, end, after, self._page_rows)
-            page = self.rows(query)
-            for rows in page.iter_slices(ENCODED_ROWS):
-                yield ndjson(rows), rows.height
-            if page.height < self._page_rows:
-                return
-            after = (page[date_field.value][-1], page["id"][-1])
+    def send_page(
+        self,
+        space_id: int,
+        date_field: DateField,
+        start: datetime,
+        end: datetime,
+        after: tuple[datetime, int] | None,
+    ) -> Answer:
+        """Sends the query of the slice [start, end)'s page after the row (date_field, id) (its
+        first page: None); PostgreSQL runs it while the caller writes the page before."""
+        return self.send(page_query(space_id, date_field, start, end, after, self._page_rows))
+
+    def next_page_after(
+        self, page: pl.DataFrame, date_field: DateField
+    ) -> tuple[datetime, int] | None:
+        """Where the slice's next page starts, after `page` read by `send_page`: None when the
+        page was its last (a short one)."""
+        if page.height < self._page_rows:
+            return None
+        return page[date_field.value][-1], page["id"][-1]
+
+
+def page_lines(page: pl.DataFrame) -> Iterator[tuple[bytes, int]]:
+    """The page as NDJSON in its order, ENCODED_ROWS rows at a time: (lines, how many)."""
+    for rows in page.iter_slices(ENCODED_ROWS):
+        yield ndjson(rows), rows.height
 
 
 def connect_readers(

@@ -89,14 +89,18 @@ class Connection:
 
     def rows(self, query: str) -> pl.DataFrame:
         """The query's answer, all of it."""
+        return self.send(query).read()
+
+    def send(self, query: str) -> "Answer":
+        """Sends the query and returns before reading its answer: PostgreSQL runs it meanwhile,
+        and a COPY's rows wait in the connection's socket buffers (megabytes) for `read`."""
+        url = self._database.url
         try:
             self._statement.set_sql_query(query)
             stream, _ = self._statement.execute_query()
-            return pl.DataFrame(stream)
         except adbc_driver_manager.Error as error:  # a lost backend, a cancel
-            raise export_failure(self._database.url, _said(error)) from error
-        except pl.exceptions.PolarsError as error:  # the same, met while reading the stream
-            raise export_failure(self._database.url, error) from error
+            return Answer(url, export_failure(url, _said(error)))
+        return Answer(url, stream)
 
     def cancel(self) -> None:
         """Stops the running query, if any (from another thread)."""
@@ -105,6 +109,27 @@ class Connection:
     def close(self) -> None:
         self._statement.close()
         self._database.release(self._connection)
+
+
+class Answer:
+    """A query's answer, to be read once; a failure to send the query is raised by `read`, so it
+    reaches whoever reads the answer (a reader thread: the slice the query was for)."""
+
+    def __init__(
+        self, database_url: str, sent: adbc_driver_manager.ArrowArrayStreamHandle | Exception
+    ) -> None:
+        self._database_url = database_url
+        self._sent = sent
+
+    def read(self) -> pl.DataFrame:
+        if isinstance(self._sent, Exception):
+            raise self._sent
+        try:
+            return pl.DataFrame(self._sent)
+        except adbc_driver_manager.Error as error:  # a lost backend, a cancel
+            raise export_failure(self._database_url, _said(error)) from error
+        except pl.exceptions.PolarsError as error:  # the same, met while reading the stream
+            raise export_failure(self._database_url, error) from error
 
 
 def _said(error: adbc_driver_manager.Error) -> str:

@@ -2,9 +2,13 @@
 them; the export takes their output back in slice order.
 
 Two or more readers overlap the work: while one waits for PostgreSQL's rows (the GIL released),
-another writes lines and deflates (both in compiled code that releases it too). Memory stays
-bounded: a thread may run at most `len(connections)` slices ahead of the one being joined, and
-each slice's queue holds at most `_QUEUED` chunks of ~150 KB of deflated output.
+another writes lines and deflates (both in compiled code that releases it too). Each thread also
+sends its next query (the slice's next page, or the first page of the next slice) before it
+writes the page it has just read, so PostgreSQL runs that query meanwhile and its rows wait in
+the connection's socket buffers: read one after the other instead, a connection's backend idled
+while its page was written, and a 100k-row export spent ~0.05 s longer reading. Memory stays
+bounded: the slices claimed and not yet joined are at most two per thread and one more, and each
+slice's queue holds at most `_QUEUED` chunks of ~150 KB of deflated output.
 """
 
 import contextlib
@@ -12,11 +16,14 @@ import queue
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import adbc_driver_manager
+import polars as pl
 
-from company_exporter.columns import ColumnReader
+from company_exporter.columns import ColumnReader, page_lines
 from company_exporter.compression import SliceDeflater
+from company_exporter.connection import Answer
 from company_exporter.slices import TimeSlice
 from export_contracts.date_field import DateField
 
@@ -65,7 +72,9 @@ class SliceReaders:
         self._slices = slices
         self._level = compression_level
         self._queues: list[queue.Queue[_Item]] = [queue.Queue(_QUEUED) for _ in slices]
-        self._ahead = threading.Semaphore(len(readers) + 1)
+        # Each thread holds the slice it writes and one it claimed ahead (its first page's query
+        # sent), and may finish one before the slice being joined is: a permit each.
+        self._ahead = threading.Semaphore(2 * len(readers) + 1)
         self._claim = threading.Lock()
         self._next_slice = 0
         self._stop = threading.Event()
@@ -102,37 +111,82 @@ class SliceReaders:
                     break
 
     def _work(self, reader: ColumnReader) -> None:
+        """Reads and writes slices until none is left. Each page's query is sent before the
+        page before it is written (the slice's next page, or the first page of the next slice
+        when one can be claimed without waiting), so PostgreSQL runs it meanwhile."""
         try:
-            while (index := self._claim_slice()) is not None:
-                self._read(reader, index)
+            index = self._claim_slice(wait=True)
+            answer = self._send_first_page(reader, index)
+            deflater = SliceDeflater(self._level)
+            while index is not None and answer is not None:
+                with self._failures_reported_in(index):
+                    page = answer.read()
+                    after = reader.next_page_after(page, self._date_field)
+                    following, answer = self._send_next(reader, index, after)
+                    self._write(index, page, deflater, last=after is None)
+                if after is None:
+                    deflater = SliceDeflater(self._level)
+                if answer is None:  # no slice could be claimed ahead: wait for one
+                    following = self._claim_slice(wait=True)
+                    answer = self._send_first_page(reader, following)
+                index = following
         except _StoppedError:
             return
 
-    def _claim_slice(self) -> int | None:
-        while not self._ahead.acquire(timeout=_WAKE_SECONDS):
+    def _claim_slice(self, *, wait: bool) -> int | None:
+        """The next slice's index; None when none is left or, without `wait`, when taking one
+        now would run too far ahead of the slice being joined."""
+        if not wait and not self._ahead.acquire(blocking=False):
+            return None
+        while wait and not self._ahead.acquire(timeout=_WAKE_SECONDS):
             if self._stop.is_set():
                 raise _StoppedError
         with self._claim:
             index = self._next_slice
             self._next_slice += 1
-        return index if index < len(self._slices) else None
+        if index < len(self._slices):
+            return index
+        self._ahead.release()
+        return None
 
-    def _read(self, reader: ColumnReader, index: int) -> None:
-        out = self._queues[index]
+    def _send_next(
+        self, reader: ColumnReader, index: int, after: tuple[datetime, int] | None
+    ) -> tuple[int | None, Answer | None]:
+        """The query to read once slice `index`'s page is written: the slice's page `after`
+        (the last row read), else the first page of a slice claimed without waiting."""
+        if after is not None:
+            return index, self._send(reader, index, after)
+        following = self._claim_slice(wait=False)
+        return following, self._send_first_page(reader, following)
+
+    def _send_first_page(self, reader: ColumnReader, index: int | None) -> Answer | None:
+        return None if index is None else self._send(reader, index, after=None)
+
+    def _send(self, reader: ColumnReader, index: int, after: tuple[datetime, int] | None) -> Answer:
         time_slice = self._slices[index]
-        deflater = SliceDeflater(self._level)
-        try:
-            chunks = reader.lines(
-                self._space_id, self._date_field, time_slice.start, time_slice.end
-            )
-            for lines, records in chunks:
-                self._put(out, Deflated(deflater.add(lines), records, len(lines)))
+        return reader.send_page(
+            self._space_id, self._date_field, time_slice.start, time_slice.end, after
+        )
+
+    def _write(self, index: int, page: pl.DataFrame, deflater: SliceDeflater, last: bool) -> None:
+        """Writes and deflates the page into slice `index`'s output; its end after its last."""
+        out = self._queues[index]
+        for lines, records in page_lines(page):
+            self._put(out, Deflated(deflater.add(lines), records, len(lines)))
+        if last:
             self._put(out, Deflated(deflater.finish(), 0, 0))
             self._put(out, SliceEnd(deflater.crc32, deflater.length))
+
+    @contextlib.contextmanager
+    def _failures_reported_in(self, index: int) -> Iterator[None]:
+        """A failure inside goes to slice `index`'s output, where the thread joining slices
+        raises it in order; this thread then stops."""
+        try:
+            yield
         except _StoppedError:
             raise
-        except BaseException as error:  # raised again, in order, by the thread joining slices
-            self._put(out, error)
+        except BaseException as error:
+            self._put(self._queues[index], error)
             raise _StoppedError from error
 
     def _put(self, out: "queue.Queue[_Item]", item: _Item) -> None:

@@ -1,18 +1,22 @@
 """The compiled path writes every line byte for byte as PostgreSQL's COMPANY_JSON builds it.
 
-Lines are read the way the exporter reads them (a `ColumnReader` in a snapshot) and compared as
-bytes, not as parsed values, with what PostgreSQL's own expression gives for the same rows: on
-hostile strings, on values the compiled path hands back to PostgreSQL (NaN, arrays that are not
-plain lists, years outside 0001..9999), on ties across page boundaries, and on 100k generated
-companies.
+Lines are read the way the exporter reads them (a reader thread of `SliceReaders` in a snapshot,
+its deflated output inflated again) and compared as bytes, not as parsed values, with what
+PostgreSQL's own expression gives for the same rows: on hostile strings, on values the compiled
+path hands back to PostgreSQL (NaN, arrays that are not plain lists, years outside 0001..9999),
+on ties across page boundaries, and on 100k generated companies.
 """
 
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 from psycopg import sql
 
+from company_exporter.columns import PAGE_ROWS
+from company_exporter.readers import Deflated, SliceReaders
+from company_exporter.slices import TimeSlice
 from company_exporter.source import Snapshot
 from export_contracts.date_field import DateField
 from export_database.company_json import COMPANY_JSON
@@ -24,6 +28,7 @@ pytestmark = pytest.mark.integration
 
 AT = datetime(2023, 6, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
+TEN_YEARS_TO_AT = TimeSlice(AT - 3650 * DAY, AT + DAY)
 
 # Rows the compiled path could not write alike; PostgreSQL writes their line (or one column).
 UNUSUAL = {
@@ -49,11 +54,18 @@ UNUSUAL = {
 
 
 def compiled_lines(
-    database_url: str, space_id: int, page_rows: int, by: DateField = DateField.CREATED_AT
+    database_url: str,
+    space_id: int,
+    page_rows: int = PAGE_ROWS,
+    by: DateField = DateField.CREATED_AT,
+    between: TimeSlice = TEN_YEARS_TO_AT,
 ) -> bytes:
+    """The slice's NDJSON as one reader thread writes it, in pages of `page_rows` rows."""
     with Snapshot(database_url, export_id=1) as snapshot:
-        (reader,) = snapshot.readers(1, page_rows)
-        return b"".join(lines for lines, _ in reader.lines(space_id, by, AT - 3650 * DAY, AT + DAY))
+        readers = snapshot.readers(1, page_rows)
+        with SliceReaders(readers, space_id, by, [between], compression_level=1) as output:
+            deflated = b"".join(item.data for item in output if isinstance(item, Deflated))
+    return zlib.decompressobj(wbits=-15).decompress(deflated)
 
 
 def postgresql_lines(
@@ -116,12 +128,8 @@ def test_unusual_created_at_is_written_as_postgresql_writes_it_when_read_by_upda
 def test_generated_companies_are_written_as_postgresql_writes_them(
     database_url: str, space_100k: int
 ) -> None:
-    start, end = DEFAULT_FIRST_INSTANT, DEFAULT_FIRST_INSTANT + DEFAULT_SPREAD + DAY
-    with Snapshot(database_url, export_id=1) as snapshot:
-        (reader,) = snapshot.readers(1)
-        compiled = b"".join(
-            lines for lines, _ in reader.lines(space_100k, DateField.CREATED_AT, start, end)
-        )
+    whole = TimeSlice(DEFAULT_FIRST_INSTANT, DEFAULT_FIRST_INSTANT + DEFAULT_SPREAD + DAY)
+    compiled = compiled_lines(database_url, space_100k, between=whole)
 
     expected = postgresql_lines(database_url, space_100k)
     assert compiled.count(b"\n") == 100_000

@@ -6,14 +6,19 @@ what the readers hand back, joined in order, must be the plain SELECT's rows, ea
 
 import gzip
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import polars as pl
 import psycopg
 import pytest
 
+from company_exporter.columns import ColumnReader, page_lines
 from company_exporter.compression import GzipParts
+from company_exporter.connection import Answer
 from company_exporter.errors import BadRequestError, RetriableError
-from company_exporter.readers import SliceEnd, SliceReaders
+from company_exporter.readers import Deflated, SliceEnd, SliceReaders
 from company_exporter.slices import TimeSlice, time_slices
 from company_exporter.source import Snapshot
 from export_contracts.date_field import DateField
@@ -92,6 +97,74 @@ def test_a_lost_backend_fails_the_export_and_stops_every_reader(database_url: st
         read_and_terminate_backends(database_url, space_id, time_slices(START, END, 100, 1, 2))
 
     assert threading.active_count() == threads_before  # every reader thread ended
+
+
+def test_a_reader_sends_its_next_query_before_it_writes_the_page_it_read(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL runs the next query (the slice's next page, or the next slice's first) while
+    the page before is written: one reader, pages of 2 rows, slices of 3 rows and of 1."""
+    space_id = new_space(database_url)
+    middle = START + timedelta(hours=3)
+    instants = [START, START + MICROSECOND, START + 2 * MICROSECOND, middle]
+    insert_companies(database_url, space_id, [{"created_at": at} for at in instants])
+    events: list[tuple[str, object]] = []
+    send_page = ColumnReader.send_page
+
+    def recorded_send(reader: ColumnReader, *query: Any) -> Answer:
+        start, after = query[2], query[4]
+        events.append(("send", (start, after is None and "first page")))
+        return send_page(reader, *query)
+
+    def recorded_write(page: pl.DataFrame) -> Iterator[tuple[bytes, int]]:
+        events.append(("write", page.height))
+        return page_lines(page)
+
+    monkeypatch.setattr(ColumnReader, "send_page", recorded_send)
+    monkeypatch.setattr("company_exporter.readers.page_lines", recorded_write)
+    with Snapshot(database_url, export_id=1) as snapshot:
+        (reader,) = snapshot.readers(1, page_rows=2)
+        slices = [TimeSlice(START, middle), TimeSlice(middle, END)]
+        with SliceReaders([reader], space_id, DateField.CREATED_AT, slices, 2) as output:
+            records = sum(item.records for item in output if isinstance(item, Deflated))
+
+    assert records == len(instants)
+    assert events == [
+        ("send", (START, "first page")),
+        ("send", (START, False)),  # the slice's second page, after its first two rows
+        ("write", 2),
+        ("send", (middle, "first page")),  # the next slice, before the first's last page
+        ("write", 1),
+        ("write", 1),
+    ]
+
+
+def test_a_query_that_could_not_be_sent_fails_its_slice_after_the_slices_before(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    space_id = new_space(database_url)
+    middle = START + timedelta(hours=3)
+    insert_companies(database_url, space_id, [{"created_at": START}, {"created_at": middle}])
+    send_page = ColumnReader.send_page
+
+    def send_failing_after_the_middle(reader: ColumnReader, *query: Any) -> Answer:
+        if query[2] == middle:
+            return Answer(database_url, RetriableError("the second slice's query was lost"))
+        return send_page(reader, *query)
+
+    monkeypatch.setattr(ColumnReader, "send_page", send_failing_after_the_middle)
+    items: list[object] = []
+    with Snapshot(database_url, export_id=1) as snapshot:
+        (reader,) = snapshot.readers(1)
+        slices = [TimeSlice(START, middle), TimeSlice(middle, END)]
+        with (
+            pytest.raises(RetriableError, match="second slice"),
+            SliceReaders([reader], space_id, DateField.CREATED_AT, slices, 2) as output,
+        ):
+            items.extend(output)
+
+    assert isinstance(items[-1], SliceEnd)  # the first slice came whole
+    assert sum(item.records for item in items if isinstance(item, Deflated)) == 1
 
 
 def exporter_connections(database_url: str, export_id: int) -> int:
