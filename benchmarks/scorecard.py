@@ -6,8 +6,9 @@ Starts its own stack in a temporary folder (the servers of `make up`, the chart 
 fault tests install it, the demo space), stops it, then runs the soak on a stack of the soak's own,
 and prints:
 - exporter rows/s and floor time / exporter time, where the floor is `psql \\copy | gzip -1` of
-  the same rows (benchmarks/exporter.py), at 100k and 1M companies, median of the repeats; run
-  first, on PostgreSQL and S3 of their own, before the stack starts (a quiet machine). Here and
+  the same rows (benchmarks/exporter.py), at 100k and 1M companies, median of the repeats after
+  one untimed run of each (a fresh S3 server's first write allocates its volumes); run first, on
+  PostgreSQL and S3 of their own, before the stack starts (a quiet machine). Here and
   below, "the exporter alone" is the exporter image's program run in the image's files (chroot),
   the program the Jobs' containers run;
 - the exporter's peak RSS;
@@ -60,6 +61,7 @@ from benchmarks.exporter import (
     servers,
     shipped_exporter,
     space_with,
+    warm_up,
 )
 from benchmarks.soak import run as run_soak
 from export_api.admin import issue_key
@@ -122,10 +124,11 @@ def exporter_rows(
     exporter: ImageProgram, env: dict[str, str], count: int, repeats: int
 ) -> list[Row]:
     """benchmarks/exporter.py's runs on its own servers, before the stack starts (whose idle
-    control plane and replicas would share the 2 cores): floor and exporter alternate; medians
-    of the repeats."""
+    control plane and replicas would share the 2 cores): after a run of each not timed
+    (`warm_up`), floor and exporter alternate; medians of the repeats."""
     with contextlib.redirect_stdout(io.StringIO()):  # its progress lines would break the table
         space_id = space_with(env["DATABASE_URL"], count)
+    warm_up(exporter, env, space_id)
     floors, exports, records = [], [], 0
     for _ in range(repeats):
         floors.append(run_floor(env, space_id).seconds)
