@@ -35,6 +35,7 @@ UNUSUAL = {
     "NaN revenue": {"annual_revenue": "NaN"},
     "revenue with its scale": {"annual_revenue": "1234.50"},
     "revenue of zero": {"annual_revenue": "0"},
+    "revenue under one": {"annual_revenue": "0.5"},
     "the largest revenue": {"annual_revenue": "9999999999999.99"},
     "two-dimensional tags": {"tags": "{{a,b},{c,NULL}}"},
     "tags from index 0": {"tags": "[0:1]={x,y}"},
