@@ -72,8 +72,9 @@ class SliceReaders:
         self._slices = slices
         self._level = compression_level
         self._queues: list[queue.Queue[_Item]] = [queue.Queue(_QUEUED) for _ in slices]
-        # Each thread holds the slice it writes and one it claimed ahead (its first page's query
-        # sent), and may finish one before the slice being joined is: a permit each.
+        # A permit per slice claimed and not yet joined: each thread's slice being written and
+        # the one it claimed ahead (its first page's query sent), and one more, so that a thread
+        # whose slice is done before the one being joined can go on.
         self._ahead = threading.Semaphore(2 * len(readers) + 1)
         self._claim = threading.Lock()
         self._next_slice = 0
