@@ -140,9 +140,10 @@ def exporter_rows(
     size = _size(count)
     return [
         Row(f"export rows/s, {size} rows", f"{records / exporter_seconds:,.0f}",
-            f"{exporter_seconds:.2f} s, median of {repeats}"),
+            f"{exporter_seconds:.2f} s, median of {_runs([run.seconds for run in exports])}"),
         Row(f"export vs psql|gzip floor, {size}", f"{floor_seconds / exporter_seconds:.2f}",
-            f"floor {floor_seconds:.2f} s; >= 1.0: as fast as the floor"),
+            f"floor {floor_seconds:.2f} s, median of {_runs(floors)}; >= 1.0: as fast as the "
+            "floor"),
         Row(f"exporter peak RSS, {size}", f"{max(run.peak_rss_mb for run in exports):.0f} MB"),
     ]  # fmt: skip
 
