@@ -116,8 +116,7 @@ class SliceReaders:
         page before it is written (the slice's next page, or the first page of the next slice
         when one can be claimed without waiting), so PostgreSQL runs it meanwhile."""
         try:
-            index = self._claim_slice(wait=True)
-            answer = self._send_first_page(reader, index)
+            index, answer = self._claim_and_send(reader, wait=True)
             deflater = SliceDeflater(self._level)
             while index is not None and answer is not None:
                 with self._failures_reported_in(index):
@@ -128,8 +127,7 @@ class SliceReaders:
                 if after is None:
                     deflater = SliceDeflater(self._level)
                 if answer is None:  # no slice could be claimed ahead: wait for one
-                    following = self._claim_slice(wait=True)
-                    answer = self._send_first_page(reader, following)
+                    following, answer = self._claim_and_send(reader, wait=True)
                 index = following
         except _StoppedError:
             return
@@ -157,11 +155,15 @@ class SliceReaders:
         (the last row read), else the first page of a slice claimed without waiting."""
         if after is not None:
             return index, self._send(reader, index, after)
-        following = self._claim_slice(wait=False)
-        return following, self._send_first_page(reader, following)
+        return self._claim_and_send(reader, wait=False)
 
-    def _send_first_page(self, reader: ColumnReader, index: int | None) -> Answer | None:
-        return None if index is None else self._send(reader, index, after=None)
+    def _claim_and_send(
+        self, reader: ColumnReader, *, wait: bool
+    ) -> tuple[int | None, Answer | None]:
+        """A slice claimed (`_claim_slice`) and its first page's query sent; (None, None) if
+        none was claimed."""
+        index = self._claim_slice(wait=wait)
+        return (None, None) if index is None else (index, self._send(reader, index, after=None))
 
     def _send(self, reader: ColumnReader, index: int, after: tuple[datetime, int] | None) -> Answer:
         time_slice = self._slices[index]
